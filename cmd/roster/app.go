@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// app holds what every command shares: the streams, the global flags and
+// the database, opened on first use.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	dbPath string
+	db     *store.DB
+}
+
+// usageError marks a mistake in how a command was called (exit status 2).
+type usageError struct{ error }
+
+// run is the whole program behind main, with its streams and arguments
+// given, so end-to-end tests can call it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") ||
+		strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "unknown shorthand") {
+		fmt.Fprintf(stderr, "roster: %v\nRun 'roster --help' for usage.\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "roster: %s\n", displayError(err))
+	return exitFailure
+}
+
+// displayError turns an error into the line a person reads: the message of
+// an application error, the full chain for anything else.
+func displayError(err error) string {
+	if roster.ErrorCode(err) == roster.EINTERNAL {
+		return err.Error()
+	}
+	var e *roster.Error
+	errors.As(err, &e)
+	if msg := err.Error(); strings.HasSuffix(msg, e.Error()) {
+		return msg // keep the context callers wrapped around it ("user 3 of 10: …")
+	}
+	return e.Error()
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "roster",
+		Short: "Administer user accounts from the terminal",
+		Long: `Roster administers user accounts: add users, invite them by e-mail, organise
+them in groups, and serve them to the office's apps over LDAP.
+
+Run 'roster' with no command to open the terminal app.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runTUI(cmd)
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentFlags().StringVar(&a.dbPath, "db", os.Getenv("ROSTER_DB"),
+		"database file (env ROSTER_DB; default $XDG_DATA_HOME/roster/roster.db)")
+	root.AddCommand(
+		a.usersCmd(),
+		a.groupsCmd(),
+		a.auditCmd(),
+		a.checkCmd(),
+		a.demoCmd(),
+	)
+	return root
+}
+
+// openDB opens the database named by --db, ROSTER_DB or the default path.
+func (a *app) openDB() (*store.DB, error) {
+	if a.db != nil {
+		return a.db, nil
+	}
+	path := a.dbPath
+	if path == "" {
+		p, err := store.DefaultPath()
+		if err != nil {
+			return nil, err
+		}
+		path = p
+	}
+	db, err := store.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	a.db = db
+	return db, nil
+}
+
+// actor is who runs this process: the operating-system user, with owner powers.
+func (a *app) actor() roster.Actor {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return roster.LocalActor(name)
+}
+
+// isTerminal reports whether stdin and stdout are a terminal.
+func (a *app) isTerminal() bool {
+	in, ok1 := a.stdin.(*os.File)
+	out, ok2 := a.stdout.(*os.File)
+	return ok1 && ok2 && term.IsTerminal(int(in.Fd())) && term.IsTerminal(int(out.Fd()))
+}
+
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments (got %q)", cmd.CommandPath(), args[0])}
+	}
+	return nil
+}
+
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s needs %d argument(s), got %d", cmd.CommandPath(), n, len(args))}
+		}
+		return nil
+	}
+}
+
+func minArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usageError{fmt.Errorf("%s needs at least %d argument(s)", cmd.CommandPath(), n)}
+		}
+		return nil
+	}
+}
+
+// runTUI opens the terminal app. Until it exists, the root command prints help.
+func (a *app) runTUI(cmd *cobra.Command) error {
+	return cmd.Help()
+}

@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
+	"github.com/spf13/cobra"
+)
+
+func (a *app) usersCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "users",
+		Short: "Add, list, edit and change users",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(
+		a.usersAddCmd(),
+		a.usersListCmd(),
+		a.usersEditCmd(),
+		a.usersStatusCmd("activate", roster.StatusActive, "activated"),
+		a.usersStatusCmd("disable", roster.StatusDisabled, "disabled"),
+		a.usersDeleteCmd(),
+		a.usersGroupCmd("add-group", true),
+		a.usersGroupCmd("remove-group", false),
+	)
+	return cmd
+}
+
+func (a *app) usersAddCmd() *cobra.Command {
+	var n roster.NewUser
+	var role string
+	cmd := &cobra.Command{
+		Use:   "add --username U --name N --email E [--role R] [--group G]...",
+		Short: "Add a user (Pending until they accept an invitation)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := roster.ParseRole(role)
+			if err != nil {
+				return err
+			}
+			n.Role = r
+			db, err := a.openDB()
+			if err != nil {
+				return err
+			}
+			u, err := db.CreateUser(a.actor(), n)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "added %s (%s, %s), pending\n", u.Username, u.Name, u.Email)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&n.Username, "username", "", "login name: a–z, 0–9, '.', '_', '-' (required)")
+	f.StringVar(&n.Name, "name", "", "full name (required)")
+	f.StringVar(&n.Email, "email", "", "e-mail address (required)")
+	f.StringVar(&role, "role", "member", "owner, admin or member")
+	f.StringArrayVar(&n.Groups, "group", nil, "group to join (repeat for more)")
+	return cmd
+}
+
+func (a *app) usersListCmd() *cobra.Command {
+	var status, group, search, sortBy string
+	var asJSON, desc bool
+	cmd := &cobra.Command{
+		Use:   "list [--status S] [--group G] [--search TEXT] [--json]",
+		Short: "List users, alphabetical by name",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := a.openDB()
+			if err != nil {
+				return err
+			}
+			f, err := parseUserFilter(db, status, group)
+			if err != nil {
+				return err
+			}
+			f.Search, f.Desc = search, desc
+			if f.Sort, err = roster.ParseUserSort(sortBy); err != nil {
+				return err
+			}
+			users, err := db.ListUsers(f)
+			if err != nil {
+				return err
+			}
+			groupName, err := groupNamer(db)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeUsersJSON(a.stdout, users, groupName)
+			}
+			return writeUsersTable(a.stdout, users, groupName)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&status, "status", "", "only users in this status: pending, active or disabled")
+	f.StringVar(&group, "group", "", "only members of this group")
+	f.StringVar(&search, "search", "", "only users whose username, name or e-mail contains TEXT")
+	f.StringVar(&sortBy, "sort", "name", "order: name, username, email, status or created")
+	f.BoolVar(&desc, "desc", false, "reverse the order")
+	f.BoolVar(&asJSON, "json", false, "print a JSON array")
+	return cmd
+}
+
+// parseUserFilter reads the --status and --group flags shared by commands that select users.
+func parseUserFilter(db *store.DB, status, group string) (roster.UserFilter, error) {
+	var f roster.UserFilter
+	if status != "" {
+		st, err := roster.ParseStatus(status)
+		if err != nil {
+			return f, err
+		}
+		f.Status = st
+	}
+	if group != "" {
+		g, err := db.Group(group)
+		if err != nil {
+			return f, err
+		}
+		f.GroupID = g.ID
+	}
+	return f, nil
+}
+
+// groupNamer returns a function from group id to name.
+func groupNamer(db *store.DB) (func(uint64) string, error) {
+	groups, err := db.Groups()
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[uint64]string, len(groups))
+	for _, g := range groups {
+		names[g.ID] = g.Name
+	}
+	return func(id uint64) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		return "#" + strconv.FormatUint(id, 10)
+	}, nil
+}
+
+func writeUsersJSON(w interface{ Write([]byte) (int, error) }, users []*roster.User, groupName func(uint64) string) error {
+	bw := bufio.NewWriter(w)
+	records := make([]roster.UserRecord, len(users))
+	for i, u := range users {
+		records[i] = u.Record(groupName)
+	}
+	enc := json.NewEncoder(bw)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(records); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func writeUsersTable(w interface{ Write([]byte) (int, error) }, users []*roster.User, groupName func(uint64) string) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERNAME\tNAME\tE-MAIL\tROLE\tSTATUS\tGROUPS")
+	for _, u := range users {
+		groups := make([]string, len(u.GroupIDs))
+		for i, id := range u.GroupIDs {
+			groups[i] = groupName(id)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.Name, u.Email, u.Role, u.Status, strings.Join(groups, ","))
+	}
+	return tw.Flush()
+}
+
+func (a *app) usersEditCmd() *cobra.Command {
+	var name, email, role, username string
+	cmd := &cobra.Command{
+		Use:   "edit USER [--name N] [--email E] [--role R] [--username U]",
+		Short: "Change a user's name, e-mail, role or username",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.openDB()
+			if err != nil {
+				return err
+			}
+			u, err := db.FindUser(args[0])
+			if err != nil {
+				return err
+			}
+			var upd roster.UserUpdate
+			if cmd.Flags().Changed("name") {
+				upd.Name = &name
+			}
+			if cmd.Flags().Changed("email") {
+				upd.Email = &email
+			}
+			if cmd.Flags().Changed("username") {
+				upd.Username = &username
+			}
+			if cmd.Flags().Changed("role") {
+				r, err := roster.ParseRole(role)
+				if err != nil {
+					return err
+				}
+				upd.Role = &r
+			}
+			u, err = db.UpdateUser(a.actor(), u.ID, upd)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%s: %s, %s, %s\n", u.Username, u.Name, u.Email, u.Role)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "new full name")
+	f.StringVar(&email, "email", "", "new e-mail address")
+	f.StringVar(&role, "role", "", "new role: owner, admin or member")
+	f.StringVar(&username, "username", "", "new username")
+	return cmd
+}
+
+func (a *app) usersStatusCmd(use string, status roster.Status, verb string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use + " USER...",
+		Short: strings.ToUpper(use[:1]) + use[1:] + " users (by username or e-mail)",
+		Args:  minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.bulk(args, verb, func(db *store.DB, ids []uint64) (roster.BulkResult, error) {
+				return db.SetStatus(a.actor(), ids, status)
+			})
+		},
+	}
+}
+
+func (a *app) usersDeleteCmd() *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "delete USER... [--yes]",
+		Short: "Delete users (asks first on a terminal; --yes otherwise)",
+		Args:  minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !yes {
+				if !a.isTerminal() {
+					return usageError{fmt.Errorf("refusing to delete without --yes when not on a terminal")}
+				}
+				ok, err := a.confirm(fmt.Sprintf("Delete %d user(s): %s? [y/N] ", len(args), strings.Join(args, ", ")))
+				if err != nil || !ok {
+					fmt.Fprintln(a.stdout, "nothing deleted")
+					return err
+				}
+			}
+			return a.bulk(args, "deleted", func(db *store.DB, ids []uint64) (roster.BulkResult, error) {
+				return db.DeleteUsers(a.actor(), ids)
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask")
+	return cmd
+}
+
+func (a *app) usersGroupCmd(use string, add bool) *cobra.Command {
+	var group string
+	verb := "added to "
+	if !add {
+		verb = "removed from "
+	}
+	cmd := &cobra.Command{
+		Use:   use + " --group G USER...",
+		Short: strings.TrimSpace(verb) + " a group",
+		Args:  minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if group == "" {
+				return usageError{fmt.Errorf("--group is required")}
+			}
+			return a.bulk(args, verb+group, func(db *store.DB, ids []uint64) (roster.BulkResult, error) {
+				if add {
+					return db.AddToGroup(a.actor(), ids, group)
+				}
+				return db.RemoveFromGroup(a.actor(), ids, group)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&group, "group", "", "the group (required)")
+	return cmd
+}
+
+// bulk resolves user references, runs op and prints its summary. Skipped
+// users make the command fail only when nothing changed.
+func (a *app) bulk(refs []string, verb string, op func(*store.DB, []uint64) (roster.BulkResult, error)) error {
+	db, err := a.openDB()
+	if err != nil {
+		return err
+	}
+	users, err := db.FindUsers(refs)
+	if err != nil {
+		return err
+	}
+	ids := make([]uint64, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	res, err := op(db, ids)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, res.Summary(verb))
+	for _, s := range res.Skipped {
+		fmt.Fprintf(a.stderr, "  skipped %s: %s\n", s.Target, s.Reason)
+	}
+	if len(res.Changed) == 0 && len(res.Skipped) > 0 {
+		for _, s := range res.Skipped {
+			if strings.HasPrefix(s.Reason, "already") || strings.HasPrefix(s.Reason, "not in") {
+				continue
+			}
+			return roster.Errorf(roster.EFORBIDDEN, "nothing changed")
+		}
+	}
+	return nil
+}
+
+// confirm asks a yes/no question on the terminal.
+func (a *app) confirm(question string) (bool, error) {
+	fmt.Fprint(a.stdout, question)
+	line, err := bufio.NewReader(a.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return false, nil
+	}
+	ans := strings.ToLower(strings.TrimSpace(line))
+	return ans == "y" || ans == "yes", nil
+}

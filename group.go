@@ -1,0 +1,16 @@
+package roster
+
+import "time"
+
+// Group gathers users. Its name is unique, compared without regard to case.
+type Group struct {
+	ID          uint64
+	Name        string
+	Description string
+	CreatedAt   time.Time
+	Members     int // filled by listings; not stored
+}
+
+// DirectoryReaders is the built-in group whose members are the office apps'
+// service accounts: they may search the whole directory.
+const DirectoryReaders = "directory-readers"

@@ -1,0 +1,140 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/roster-dev/roster"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// LockTimeout is how long an operation waits for another process to let go
+// of the database file before it gives up.
+const LockTimeout = time.Second
+
+// DB is a Roster database. It holds no open file between operations: each
+// exported method opens the file, runs one transaction and closes it, so
+// other roster processes get their turn. A DB is safe for concurrent use.
+type DB struct {
+	path string
+
+	// Now is the clock; tests set it to test expiry.
+	Now func() time.Time
+
+	// bbolt locks belong to an open file, so two opens inside one process
+	// block each other like two processes would: serialise them here.
+	// Readers share, writers are alone.
+	mu sync.RWMutex
+}
+
+// DefaultPath returns $XDG_DATA_HOME/roster/roster.db, or
+// ~/.local/share/roster/roster.db when XDG_DATA_HOME is unset.
+func DefaultPath() (string, error) {
+	dir := os.Getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find home folder: %w", err)
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(dir, "roster", "roster.db"), nil
+}
+
+// Open prepares the database at path: it creates the folder (0700) and the
+// file (0600) when missing, creates buckets and runs migrations, then closes
+// the file again.
+func Open(path string) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("database path %q: %w", path, err)
+	}
+	db := &DB{path: abs, Now: time.Now}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, roster.Errorf(roster.EUNAVAILABLE, "create database folder: %v", err)
+	}
+	if err := db.write(db.migrate); err != nil {
+		return nil, err
+	}
+	// A file created by an older build or another tool may be too open.
+	if fi, err := os.Stat(abs); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		_ = os.Chmod(abs, 0o600)
+	}
+	return db, nil
+}
+
+// Path returns the absolute path of the database file.
+func (db *DB) Path() string { return db.path }
+
+func (db *DB) now() time.Time { return db.Now().UTC().Round(0) }
+
+// view runs fn in a read transaction on a read-only open of the file.
+func (db *DB) view(fn func(tx *bolt.Tx) error) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	bdb, err := db.openFile(true)
+	if err != nil {
+		return err
+	}
+	defer bdb.Close()
+	return bdb.View(fn)
+}
+
+// update runs fn in a write transaction and bumps the change counter.
+func (db *DB) update(fn func(tx *bolt.Tx) error) error {
+	return db.write(func(tx *bolt.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return bumpChanges(tx)
+	})
+}
+
+func (db *DB) write(fn func(tx *bolt.Tx) error) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	bdb, err := db.openFile(false)
+	if err != nil {
+		return err
+	}
+	err = bdb.Update(fn)
+	if cerr := bdb.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close database: %w", cerr)
+	}
+	return err
+}
+
+func (db *DB) openFile(readOnly bool) (*bolt.DB, error) {
+	if readOnly {
+		if _, err := os.Stat(db.path); err != nil {
+			return nil, roster.Errorf(roster.EUNAVAILABLE, "open database %s: %v", db.path, err)
+		}
+	}
+	bdb, err := bolt.Open(db.path, 0o600, &bolt.Options{Timeout: LockTimeout, ReadOnly: readOnly})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, roster.Errorf(roster.EUNAVAILABLE, "database %s is busy: %s has held it for more than %s; try again when it is done",
+			db.path, lockHolder(db.path), LockTimeout)
+	} else if err != nil {
+		return nil, roster.Errorf(roster.EUNAVAILABLE, "open database %s: %v", db.path, err)
+	}
+	return bdb, nil
+}
+
+// Changes returns the change counter, which grows with every committed
+// change. A TUI polls it to learn that another process changed something.
+func (db *DB) Changes() (uint64, error) {
+	var n uint64
+	err := db.view(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyChanges); v != nil {
+			n = binary.BigEndian.Uint64(v)
+		}
+		return nil
+	})
+	return n, err
+}

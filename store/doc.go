@@ -1,0 +1,20 @@
+// Package store keeps Roster's data in one bbolt file.
+//
+// Every exported method is one transaction: it opens the file, does its work,
+// writes its audit event and bumps the change counter in the same
+// transaction, and closes the file again, so that several roster processes
+// can share one database. Unexported helpers take the *bbolt.Tx so that
+// operations compose inside one transaction.
+//
+// Buckets (see schema.go):
+//
+//	meta               schema version, change counter
+//	users              id (8 bytes, big-endian) → user record (codec.go)
+//	users_by_username  lower-case username → id
+//	users_by_email     lower-case e-mail → id
+//	groups             id → group record
+//	groups_by_name     lower-case name → id
+//	group_members      group id + user id → empty (the user record holds the other direction)
+//	audit              id → JSON audit event
+//	audit_by_user      user id + event id → empty
+package store

@@ -1,0 +1,238 @@
+package roster
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on field lengths, in characters (runes) unless said otherwise.
+const (
+	MaxUsernameLen    = 64
+	MaxNameLen        = 200
+	MaxEmailLen       = 254 // bytes, as RFC 5321 counts
+	MaxEmailLocalLen  = 64  // bytes
+	MaxGroupNameLen   = 64
+	MaxDescriptionLen = 500
+)
+
+// NormalizeUsername trims and lower-cases a username.
+func NormalizeUsername(s string) string {
+	return strings.ToLower(strings.TrimSpace(s))
+}
+
+// NormalizeEmail returns the key an e-mail address is unique by: trimmed and
+// lower-cased.
+func NormalizeEmail(s string) string {
+	return strings.ToLower(strings.TrimSpace(s))
+}
+
+// NormalizeGroupName returns the key a group name is unique by.
+func NormalizeGroupName(s string) string {
+	return strings.ToLower(strings.TrimSpace(s))
+}
+
+// ValidateUsername checks a normalized username: 1–64 characters of
+// lower-case letters, digits, '.', '_' and '-', starting with a letter or digit.
+func ValidateUsername(s string) error {
+	if s == "" {
+		return FieldErrorf(EINVALID, "username", "username is required")
+	}
+	if len(s) > MaxUsernameLen {
+		return FieldErrorf(EINVALID, "username", "username is longer than %d characters", MaxUsernameLen)
+	}
+	for i, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c >= 'A' && c <= 'Z':
+			return FieldErrorf(EINVALID, "username", "username must be lower-case")
+		case (c == '.' || c == '_' || c == '-') && i > 0:
+		case c == '.' || c == '_' || c == '-':
+			return FieldErrorf(EINVALID, "username", "username must start with a letter or digit")
+		default:
+			return FieldErrorf(EINVALID, "username", "username may hold only a–z, 0–9, '.', '_' and '-' (found %s)", quoteRune(c))
+		}
+	}
+	return nil
+}
+
+// ValidateName checks a trimmed display name: required, at most 200
+// characters, valid UTF-8, no control or bidirectional-override characters.
+func ValidateName(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return FieldErrorf(EINVALID, "name", "name is required")
+	}
+	if err := checkText("name", s, MaxNameLen); err != nil {
+		return err
+	}
+	if s != strings.TrimSpace(s) {
+		return FieldErrorf(EINVALID, "name", "name has leading or trailing spaces")
+	}
+	return nil
+}
+
+// ValidateEmail checks a bare e-mail address: no display name, no control
+// characters, at most 254 bytes, a local part and a domain with a dot.
+func ValidateEmail(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return FieldErrorf(EINVALID, "email", "e-mail is required")
+	}
+	if !utf8.ValidString(s) {
+		return FieldErrorf(EINVALID, "email", "e-mail is not valid UTF-8")
+	}
+	for _, c := range s {
+		if unicode.IsControl(c) || isBidiControl(c) {
+			return FieldErrorf(EINVALID, "email", "e-mail contains a control character")
+		}
+		if unicode.IsSpace(c) {
+			return FieldErrorf(EINVALID, "email", "e-mail contains a space")
+		}
+	}
+	if len(s) > MaxEmailLen {
+		return FieldErrorf(EINVALID, "email", "e-mail is longer than %d characters", MaxEmailLen)
+	}
+	if strings.ContainsAny(s, "<>\"") {
+		return FieldErrorf(EINVALID, "email", "give the bare address, without a name or angle brackets")
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return FieldErrorf(EINVALID, "email", "e-mail needs an @")
+	}
+	local, domain := s[:at], s[at+1:]
+	if err := checkLocalPart(local); err != nil {
+		return err
+	}
+	return checkDomain(domain)
+}
+
+func checkLocalPart(local string) error {
+	if local == "" {
+		return FieldErrorf(EINVALID, "email", "e-mail needs a name before the @")
+	}
+	if len(local) > MaxEmailLocalLen {
+		return FieldErrorf(EINVALID, "email", "the part before the @ is longer than %d characters", MaxEmailLocalLen)
+	}
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return FieldErrorf(EINVALID, "email", "dots before the @ may not lead, trail or repeat")
+	}
+	for _, c := range local {
+		if c < 0x80 && !isAtext(byte(c)) && c != '.' {
+			return FieldErrorf(EINVALID, "email", "e-mail may not contain %s before the @", quoteRune(c))
+		}
+	}
+	return nil
+}
+
+func checkDomain(domain string) error {
+	if domain == "" {
+		return FieldErrorf(EINVALID, "email", "e-mail needs a domain after the @")
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return FieldErrorf(EINVALID, "email", "the domain needs a dot (as in example.com)")
+	}
+	for _, l := range labels {
+		if l == "" {
+			return FieldErrorf(EINVALID, "email", "the domain has an empty part")
+		}
+		if len(l) > 63 {
+			return FieldErrorf(EINVALID, "email", "a part of the domain is longer than 63 characters")
+		}
+		if l[0] == '-' || l[len(l)-1] == '-' {
+			return FieldErrorf(EINVALID, "email", "a part of the domain starts or ends with '-'")
+		}
+		for _, c := range l {
+			if c != '-' && !unicode.IsLetter(c) && !unicode.IsDigit(c) {
+				return FieldErrorf(EINVALID, "email", "the domain may not contain %s", quoteRune(c))
+			}
+		}
+	}
+	tld := labels[len(labels)-1]
+	if strings.Trim(tld, "0123456789") == "" {
+		return FieldErrorf(EINVALID, "email", "the domain must end in a name, not a number")
+	}
+	return nil
+}
+
+// ValidateGroupName checks a group name: 1–64 characters of letters, digits,
+// spaces, '.', '_' and '-', starting with a letter or digit.
+func ValidateGroupName(s string) error {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return FieldErrorf(EINVALID, "group", "group name is required")
+	}
+	if t != s {
+		return FieldErrorf(EINVALID, "group", "group name has leading or trailing spaces")
+	}
+	if utf8.RuneCountInString(s) > MaxGroupNameLen {
+		return FieldErrorf(EINVALID, "group", "group name is longer than %d characters", MaxGroupNameLen)
+	}
+	for i, c := range s {
+		switch {
+		case unicode.IsLetter(c), unicode.IsDigit(c):
+		case i > 0 && (c == ' ' || c == '.' || c == '_' || c == '-'):
+		case i == 0:
+			return FieldErrorf(EINVALID, "group", "group name must start with a letter or digit")
+		default:
+			return FieldErrorf(EINVALID, "group", "group name may not contain %s", quoteRune(c))
+		}
+	}
+	return nil
+}
+
+// ValidateDescription checks a group description: at most 500 characters,
+// no control characters. It may be empty.
+func ValidateDescription(s string) error {
+	if s == "" {
+		return nil
+	}
+	return checkText("description", s, MaxDescriptionLen)
+}
+
+// checkText refuses invalid UTF-8, control characters (CR and LF among them),
+// bidirectional overrides and text over max characters.
+func checkText(field, s string, max int) error {
+	if !utf8.ValidString(s) {
+		return FieldErrorf(EINVALID, field, "%s is not valid UTF-8", field)
+	}
+	n := 0
+	for _, c := range s {
+		n++
+		if unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
+			return FieldErrorf(EINVALID, field, "%s contains a control character (line breaks are not allowed)", field)
+		}
+		if isBidiControl(c) {
+			return FieldErrorf(EINVALID, field, "%s contains a text-direction control character", field)
+		}
+	}
+	if n > max {
+		return FieldErrorf(EINVALID, field, "%s is longer than %d characters", field, max)
+	}
+	return nil
+}
+
+// isBidiControl reports the explicit direction embeddings, overrides and
+// isolates, which can make a name display as something it is not.
+func isBidiControl(c rune) bool {
+	return (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069') || c == '\u200e' || c == '\u200f'
+}
+
+// isAtext reports the ASCII characters RFC 5322 allows in a dot-atom.
+func isAtext(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+func quoteRune(c rune) string {
+	if c == ' ' {
+		return "a space"
+	}
+	if unicode.IsPrint(c) {
+		return "'" + string(c) + "'"
+	}
+	return fmt.Sprintf("U+%04X", c)
+}
