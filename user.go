@@ -270,3 +270,21 @@ type UserFilter struct {
 	Sort    UserSort
 	Desc    bool
 }
+
+// TokenPurpose says what a one-time link lets its holder do.
+type TokenPurpose uint8
+
+// Token purposes. Both let the holder set a password; an invitation also
+// activates a Pending account.
+const (
+	TokenInvite TokenPurpose = iota + 1
+	TokenReset
+)
+
+// String returns the purpose's name.
+func (p TokenPurpose) String() string {
+	if p == TokenReset {
+		return "reset"
+	}
+	return "invite"
+}

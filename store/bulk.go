@@ -187,9 +187,8 @@ func deleteUserTx(tx *bolt.Tx, u *roster.User) error {
 			return err
 		}
 	}
-	// Keys, tokens and outbox jobs of the user are removed by their own
-	// files' helpers, called from here as they are added.
-	return nil
+	// Each file that keeps per-user data adds its clean-up here.
+	return deleteUserTokensTx(tx, u.ID)
 }
 
 func insertSorted(ids []uint64, id uint64) []uint64 {

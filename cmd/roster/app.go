@@ -96,6 +96,7 @@ Run 'roster' with no command to open the terminal app.`,
 		a.auditCmd(),
 		a.checkCmd(),
 		a.demoCmd(),
+		a.serveCmd(),
 	)
 	return root
 }

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/roster-dev/roster/store"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
+)
+
+// serveComponent is one part of `roster serve`: the invitation site, the
+// mail worker, the SSH server, the directory, the backup schedule. Each
+// lives in its own file (serve_*.go), registers its own flags, and runs
+// until ctx is cancelled; returning nil then is a clean stop.
+type serveComponent interface {
+	name() string
+	addFlags(fs *pflag.FlagSet)
+	enabled() bool
+	run(ctx context.Context, db *store.DB, log *slog.Logger) error
+}
+
+// serveComponents lists the parts of `roster serve`, in start order.
+func (a *app) serveComponents() []serveComponent {
+	return []serveComponent{}
+}
+
+func (a *app) serveCmd() *cobra.Command {
+	components := a.serveComponents()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run Roster's servers: invitation site, mail worker, SSH, directory, backups",
+		Long: `Serve runs, in one process, every part of Roster that others reach over the
+network or that works in the background. It runs until SIGTERM or SIGINT and
+then stops each part cleanly.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := a.openDB()
+			if err != nil {
+				return err
+			}
+			log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			g, ctx := errgroup.WithContext(cmd.Context())
+			var running []string
+			for _, c := range components {
+				if !c.enabled() {
+					continue
+				}
+				running = append(running, c.name())
+				g.Go(func() error {
+					if err := c.run(ctx, db, log.With("part", c.name())); err != nil && !errors.Is(err, context.Canceled) {
+						return fmt.Errorf("%s: %w", c.name(), err)
+					}
+					return nil
+				})
+			}
+			if len(running) == 0 {
+				return usageError{errors.New("nothing to serve: give at least one of the listen flags (see roster serve --help)")}
+			}
+			log.Info("roster serving", "db", db.Path(), "parts", strings.Join(running, ", "), "pid", os.Getpid())
+			err = g.Wait()
+			log.Info("roster stopped")
+			return err
+		},
+	}
+	for _, c := range components {
+		c.addFlags(cmd.Flags())
+	}
+	return cmd
+}
