@@ -1,0 +1,169 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/roster-dev/roster"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Audit actions of the invitation site and of password changes.
+const (
+	ActionUserActivate  = "user.activate"       // an invitation link set the first password
+	ActionPasswordReset = "user.password.reset" // a reset link set a new password
+	ActionPasswordSet   = "user.password.set"   // a password changed by other means (the directory)
+	ActionTokenRefused  = "token.refused"       // a link was refused; the details say why
+)
+
+// webActor is the actor of what a link's holder does on the invitation site.
+var webActor = roster.SystemActor("web")
+
+// Activate sets a password through a one-time link: raw is the token from
+// the link, passwordHash the argon2id PHC string of the new password,
+// already computed by the caller (hashing is slow: never do it inside a
+// write transaction), from the client's address for the audit log.
+//
+// In one transaction it checks the token, stores the hash, consumes the
+// token, and for an invitation makes a Pending user Active with the
+// activation time; it audits the change. It returns the updated user.
+//
+// A token that is unknown, used, revoked, expired, or belongs to a deleted
+// or disabled user fails with ENOTFOUND; the refusal and its real reason
+// are audited (action token.refused), while the error's message is meant
+// for the audit log, not for the link's holder. An empty hash is EINVALID.
+func (db *DB) Activate(raw, passwordHash, from string) (*roster.User, error) {
+	if !strings.HasPrefix(passwordHash, "$argon2id$") {
+		return nil, roster.FieldErrorf(roster.EINVALID, "password", "not an argon2id hash")
+	}
+	var out *roster.User
+	var refused error
+	// write, not update: a refusal changes nothing the TUI shows, so only a
+	// success bumps the change counter.
+	err := db.write(func(tx *bolt.Tx) error {
+		now := db.now()
+		t, u, err := tokenTx(tx, raw, now)
+		if err != nil {
+			if roster.ErrorCode(err) != roster.ENOTFOUND {
+				return err
+			}
+			refused = err
+			return auditTokenRefusedTx(tx, now, raw, t, u, from, err)
+		}
+		u.PasswordHash = passwordHash
+		u.PasswordSetAt = now
+		u.UpdatedAt = now
+		action := ActionPasswordReset
+		details := fmt.Sprintf("password set with %s link %s… from %s", t.Purpose, t.HashPrefix(), from)
+		if t.Purpose == roster.TokenInvite {
+			action = ActionUserActivate
+			u.InviteExpires = time.Time{}
+			if u.Status == roster.StatusPending {
+				u.Status = roster.StatusActive
+				details = fmt.Sprintf("activated with invite link %s… from %s", t.HashPrefix(), from)
+			}
+			if u.ActivatedAt.IsZero() {
+				u.ActivatedAt = now
+			}
+		}
+		if err := consumeTokenTx(tx, t); err != nil {
+			return err
+		}
+		if err := putUserTx(tx, u); err != nil {
+			return err
+		}
+		if err := writeAudit(tx, now, webActor, action, []string{u.Username}, []uint64{u.ID}, details); err != nil {
+			return err
+		}
+		out = u
+		return bumpChanges(tx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if refused != nil {
+		return nil, refused
+	}
+	return out, nil
+}
+
+// RecordTokenRefused audits that the link raw was refused when someone at
+// from opened it, with the real reason (unknown, used, revoked, expired,
+// deleted or disabled user), found again in this transaction. It does
+// nothing for a token that is in fact valid. The invitation site calls it
+// when LookupToken fails, and shows the holder one generic page.
+func (db *DB) RecordTokenRefused(raw, from string) error {
+	return db.write(func(tx *bolt.Tx) error {
+		now := db.now()
+		t, u, err := tokenTx(tx, raw, now)
+		if err == nil {
+			return nil
+		} else if roster.ErrorCode(err) != roster.ENOTFOUND {
+			return err
+		}
+		return auditTokenRefusedTx(tx, now, raw, t, u, from, err)
+	})
+}
+
+// auditTokenRefusedTx writes a token.refused event. t and u are whatever
+// tokenTx found (either may be nil); the event is filed under the user
+// when the token names one that still exists.
+func auditTokenRefusedTx(tx *bolt.Tx, now time.Time, raw string, t *Token, u *roster.User, from string, reason error) error {
+	prefix := ""
+	if t != nil {
+		prefix = t.HashPrefix()
+		if u == nil {
+			u, _ = getUserTx(tx, t.UserID) // nil for a deleted user
+		}
+	} else {
+		h := TokenHash(raw)
+		prefix = (&Token{Hash: h}).HashPrefix()
+	}
+	var targets []string
+	var ids []uint64
+	if u != nil {
+		targets, ids = []string{u.Username}, []uint64{u.ID}
+	}
+	return writeAudit(tx, now, webActor, ActionTokenRefused, targets, ids,
+		fmt.Sprintf("link %s… from %s: %s", prefix, from, roster.ErrorMessage(reason)))
+}
+
+// SetPassword stores a new password hash (an argon2id PHC string computed
+// by the caller, outside any transaction) for the user uid, and audits it.
+// A user may change their own password; changing someone else's follows the
+// usual powers (EFORBIDDEN). ENOTFOUND for an unknown user, EINVALID for a
+// hash that is not argon2id.
+func (db *DB) SetPassword(actor roster.Actor, uid uint64, passwordHash string) error {
+	if !strings.HasPrefix(passwordHash, "$argon2id$") {
+		return roster.FieldErrorf(roster.EINVALID, "password", "not an argon2id hash")
+	}
+	return db.update(func(tx *bolt.Tx) error {
+		actor, err := resolveActorTx(tx, actor)
+		if err != nil {
+			return err
+		}
+		u, err := getUserTx(tx, uid)
+		if err != nil {
+			return err
+		}
+		self := !actor.IsLocal() && actor.UserID == uid
+		if !self {
+			if err := actor.CanChange(u); err != nil {
+				return err
+			}
+		}
+		now := db.now()
+		u.PasswordHash = passwordHash
+		u.PasswordSetAt = now
+		u.UpdatedAt = now
+		if err := putUserTx(tx, u); err != nil {
+			return err
+		}
+		details := "password changed by " + actor.String()
+		if self {
+			details = "password changed by the user"
+		}
+		return writeAudit(tx, now, actor, ActionPasswordSet, []string{u.Username}, []uint64{u.ID}, details)
+	})
+}
