@@ -234,6 +234,9 @@ func (db *DB) UpdateUser(actor roster.Actor, id uint64, upd roster.UserUpdate) (
 			u.Email = email
 		}
 		if upd.Role != nil && *upd.Role != u.Role {
+			if *upd.Role < roster.RoleMember || *upd.Role > roster.RoleOwner {
+				return roster.FieldErrorf(roster.EINVALID, "role", "unknown role")
+			}
 			if err := actor.CanGrant(*upd.Role); err != nil {
 				return err
 			}
