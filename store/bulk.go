@@ -110,6 +110,15 @@ func (db *DB) SetRole(actor roster.Actor, ids []uint64, role roster.Role) (roste
 			if u.Role == role {
 				return "already " + role.String(), nil
 			}
+			// bulk checks the power to change u; granting the role is a
+			// power of its own (an admin may not make anyone admin).
+			a, err := resolveActorTx(tx, actor)
+			if err != nil {
+				return "", err
+			}
+			if a.CanGrant(role) != nil {
+				return "needs the owner role", nil
+			}
 			u.Role = role
 			return "", nil
 		})
@@ -129,6 +138,10 @@ func (db *DB) membership(actor roster.Actor, ids []uint64, group string, add boo
 	action, details := roster.ActionGroupRemove, "removed from "+group
 	if add {
 		action, details = roster.ActionGroupAdd, "added to "+group
+	}
+	// Look the group up first so that an unknown one fails even an empty call.
+	if _, err := db.Group(group); err != nil {
+		return roster.BulkResult{}, err
 	}
 	var gid uint64
 	return db.bulk(actor, ids, action, details, false, func(tx *bolt.Tx, u *roster.User) (string, error) {
@@ -201,4 +214,3 @@ func insertSorted(ids []uint64, id uint64) []uint64 {
 	ids[i] = id
 	return ids
 }
-
