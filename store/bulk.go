@@ -61,7 +61,8 @@ func (db *DB) bulk(actor roster.Actor, ids []uint64, action, details string, rem
 				res.Skip(u.Username, skip)
 				continue
 			}
-			if removesOwner && activeOwner && !(u.Role == roster.RoleOwner && u.Status == roster.StatusActive) {
+			// A deleted user comes back with ID 0 and its old role and status.
+			if removesOwner && activeOwner && (u.ID == 0 || !(u.Role == roster.RoleOwner && u.Status == roster.StatusActive)) {
 				owners--
 			}
 			u.UpdatedAt = now
@@ -201,6 +202,9 @@ func deleteUserTx(tx *bolt.Tx, u *roster.User) error {
 		}
 	}
 	// Each file that keeps per-user data adds its clean-up here.
+	if err := deleteUserKeysTx(tx, u.ID); err != nil {
+		return err
+	}
 	return deleteUserTokensTx(tx, u.ID)
 }
 
