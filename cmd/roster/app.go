@@ -97,6 +97,8 @@ Run 'roster' with no command to open the terminal app.`,
 		a.checkCmd(),
 		a.demoCmd(),
 		a.serveCmd(),
+		a.importCmd(),
+		a.exportCmd(),
 	)
 	return root
 }

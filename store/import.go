@@ -1,0 +1,294 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/roster-dev/roster"
+	bolt "go.etcd.io/bbolt"
+)
+
+// ImportRow is one user an import writes: a new user, or changes to one
+// that exists already. Package transfer builds these from a file.
+type ImportRow struct {
+	Line   int            // the row's line in the file, named in errors
+	User   roster.NewUser // the values as the form takes them; groups by name
+	Status roster.Status  // 0: a new user is Pending, an existing one keeps hers
+
+	// UpdateID names the existing user the row changes; 0 creates a user.
+	// The update sets the name and the e-mail, and the username, role and
+	// groups only when the matching Set flag says the file gave them.
+	UpdateID    uint64
+	SetUsername bool
+	SetRole     bool
+	SetGroups   bool
+}
+
+// ImportOptions says how Import treats what the rows need.
+type ImportOptions struct {
+	// CreateGroups creates the groups the rows name that do not exist;
+	// without it an unknown group fails the import with ENOTFOUND.
+	CreateGroups bool
+	// Source names what was imported (a file name) in the audit log.
+	Source string
+	// Progress, when set, hears how many rows are written so far. It is
+	// called inside the transaction: it must be quick and must not touch
+	// the database.
+	Progress func(done, total int)
+}
+
+// ImportResult says what an import wrote.
+type ImportResult struct {
+	Created       []*roster.User
+	Updated       []*roster.User
+	Unchanged     []*roster.User // update rows that changed nothing
+	GroupsCreated []string
+}
+
+// Import writes rows in one transaction: every row or, on the first error,
+// none. Errors name the row's line ("line 7: e-mail … belongs to another
+// user") and keep the *roster.Error code: EINVALID for a broken rule,
+// ECONFLICT for a username or e-mail taken since the rows were planned,
+// ENOTFOUND for an unknown group or a user to update who is gone,
+// EFORBIDDEN when the actor lacks the power. Every row is checked with the
+// form's rules (roster.NewUser Normalize and Validate) here again.
+func (db *DB) Import(actor roster.Actor, rows []ImportRow, opts ImportOptions) (ImportResult, error) {
+	var res ImportResult
+	err := db.update(func(tx *bolt.Tx) error {
+		res = ImportResult{}
+		actor, err := resolveActorTx(tx, actor)
+		if err != nil {
+			return err
+		}
+		if err := actor.CanAdminister(); err != nil {
+			return err
+		}
+		now := db.now()
+		if res.GroupsCreated, err = importGroupsTx(tx, db, actor, rows, opts); err != nil {
+			return err
+		}
+		im := importer{tx: tx, db: db, actor: actor, owners: -1}
+		for i := range rows {
+			row := &rows[i]
+			if row.UpdateID == 0 {
+				u, err := im.create(row)
+				if err != nil {
+					return lineError(row.Line, err)
+				}
+				res.Created = append(res.Created, u)
+			} else {
+				u, changed, err := im.update(row)
+				if err != nil {
+					return lineError(row.Line, err)
+				}
+				if changed {
+					res.Updated = append(res.Updated, u)
+				} else {
+					res.Unchanged = append(res.Unchanged, u)
+				}
+			}
+			if opts.Progress != nil && ((i+1)%1000 == 0 || i+1 == len(rows)) {
+				opts.Progress(i+1, len(rows))
+			}
+		}
+		source := ""
+		if opts.Source != "" {
+			source = " from " + opts.Source
+		}
+		if len(res.Created) > 0 {
+			names, ids := userTargets(res.Created)
+			if err := writeAudit(tx, now, actor, roster.ActionUserCreate, names, ids,
+				fmt.Sprintf("imported %d users%s", len(res.Created), source)); err != nil {
+				return err
+			}
+		}
+		if len(res.Updated) > 0 {
+			names, ids := userTargets(res.Updated)
+			return writeAudit(tx, now, actor, roster.ActionUserUpdate, names, ids,
+				fmt.Sprintf("updated %d users by import%s", len(res.Updated), source))
+		}
+		return nil
+	})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	return res, nil
+}
+
+// importGroupsTx creates the missing groups the rows name, when asked to.
+// Without CreateGroups it leaves them: the row naming one fails later with
+// its line number.
+func importGroupsTx(tx *bolt.Tx, db *DB, actor roster.Actor, rows []ImportRow, opts ImportOptions) ([]string, error) {
+	if !opts.CreateGroups {
+		return nil, nil
+	}
+	var created []string
+	seen := map[string]bool{}
+	now := db.now()
+	for _, row := range rows {
+		for _, name := range row.User.Groups {
+			name = strings.TrimSpace(name)
+			key := roster.NormalizeGroupName(name)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if tx.Bucket(bucketGroupsByName).Get([]byte(key)) != nil {
+				continue
+			}
+			if _, err := createGroupTx(tx, now, name, ""); err != nil {
+				return nil, lineError(row.Line, err)
+			}
+			created = append(created, name)
+		}
+	}
+	if len(created) > 0 {
+		if err := writeAudit(tx, now, actor, roster.ActionGroupCreate, created, nil,
+			fmt.Sprintf("created %d groups for an import", len(created))); err != nil {
+			return nil, err
+		}
+	}
+	return created, nil
+}
+
+// importer carries what the rows of one import share.
+type importer struct {
+	tx     *bolt.Tx
+	db     *DB
+	actor  roster.Actor
+	owners int // active owners, counted on first need; -1 before
+}
+
+func (im *importer) create(row *ImportRow) (*roster.User, error) {
+	now := im.db.now()
+	u, err := createUserTx(im.tx, im.actor, now, row.User)
+	if err != nil {
+		return nil, err
+	}
+	switch row.Status {
+	case 0, roster.StatusPending:
+		return u, nil
+	case roster.StatusActive:
+		u.Status, u.ActivatedAt = roster.StatusActive, now
+	case roster.StatusDisabled:
+		u.Status = roster.StatusDisabled
+	default:
+		return nil, roster.FieldErrorf(roster.EINVALID, "status", "unknown status")
+	}
+	if u.Role == roster.RoleOwner && u.Status == roster.StatusActive && im.owners >= 0 {
+		im.owners++
+	}
+	return u, putUserTx(im.tx, u)
+}
+
+// update applies a row to the user it names. It reports whether anything
+// changed.
+func (im *importer) update(row *ImportRow) (*roster.User, bool, error) {
+	u, err := getUserTx(im.tx, row.UpdateID)
+	if err != nil {
+		return nil, false, roster.Errorf(roster.ENOTFOUND, "the user to update (id %d) no longer exists; preview the import again", row.UpdateID)
+	}
+	// Fields the file does not set keep their values, and are checked as such.
+	n := row.User
+	if !row.SetUsername {
+		n.Username = u.Username
+	}
+	if !row.SetRole {
+		n.Role = u.Role
+	}
+	if !row.SetGroups {
+		n.Groups = nil
+	}
+	n.Normalize()
+	if err := n.Validate(); err != nil {
+		return nil, false, err
+	}
+	if err := im.actor.CanChange(u); err != nil {
+		return nil, false, err
+	}
+	changed := false
+	if row.SetUsername && n.Username != u.Username {
+		if err := claimUsername(im.tx, n.Username, u.ID); err != nil {
+			return nil, false, err
+		}
+		if err := im.tx.Bucket(bucketUsersByUsername).Delete([]byte(u.Username)); err != nil {
+			return nil, false, err
+		}
+		u.Username, changed = n.Username, true
+	}
+	if n.Name != u.Name {
+		u.Name, changed = n.Name, true
+	}
+	if n.Email != u.Email {
+		if err := claimEmail(im.tx, n.Email, u.ID); err != nil {
+			return nil, false, err
+		}
+		if old := roster.NormalizeEmail(u.Email); old != roster.NormalizeEmail(n.Email) {
+			if err := im.tx.Bucket(bucketUsersByEmail).Delete([]byte(old)); err != nil {
+				return nil, false, err
+			}
+			u.Suppressed, u.SuppressReason = false, ""
+		}
+		u.Email, changed = n.Email, true
+	}
+	wasActiveOwner := u.Role == roster.RoleOwner && u.Status == roster.StatusActive
+	if row.SetRole && n.Role != u.Role {
+		if err := im.actor.CanGrant(n.Role); err != nil {
+			return nil, false, err
+		}
+		u.Role, changed = n.Role, true
+	}
+	if row.Status != 0 && row.Status != u.Status {
+		if row.Status == roster.StatusPending {
+			return nil, false, roster.FieldErrorf(roster.EINVALID, "status", "%s is %s and cannot go back to pending", u.Username, u.Status)
+		}
+		if row.Status == roster.StatusActive && u.ActivatedAt.IsZero() {
+			u.ActivatedAt = im.db.now()
+		}
+		u.Status, changed = row.Status, true
+	}
+	if wasActiveOwner && !(u.Role == roster.RoleOwner && u.Status == roster.StatusActive) {
+		if im.owners < 0 {
+			im.owners = countActiveOwnersTx(im.tx)
+		}
+		if im.owners <= 1 {
+			return nil, false, roster.Errorf(roster.ECONFLICT, "%s is the last active owner; make someone else owner first", u.Username)
+		}
+		im.owners--
+	}
+	if row.SetGroups {
+		ids, err := groupIDsTx(im.tx, n.Groups)
+		if err != nil {
+			return nil, false, err
+		}
+		if !slices.Equal(ids, u.GroupIDs) {
+			if err := setMembershipsTx(im.tx, u, ids); err != nil {
+				return nil, false, err
+			}
+			changed = true
+		}
+	}
+	if !changed {
+		return u, false, nil
+	}
+	u.UpdatedAt = im.db.now()
+	return u, true, putUserTx(im.tx, u)
+}
+
+func userTargets(users []*roster.User) ([]string, []uint64) {
+	names := make([]string, len(users))
+	ids := make([]uint64, len(users))
+	for i, u := range users {
+		names[i], ids[i] = u.Username, u.ID
+	}
+	return names, ids
+}
+
+// lineError prefixes err with the row's line, keeping its code.
+func lineError(line int, err error) error {
+	if line <= 0 {
+		return err
+	}
+	return fmt.Errorf("line %d: %w", line, err)
+}
