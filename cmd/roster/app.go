@@ -164,8 +164,3 @@ func minArgs(n int) cobra.PositionalArgs {
 		return nil
 	}
 }
-
-// runTUI opens the terminal app. Until it exists, the root command prints help.
-func (a *app) runTUI(cmd *cobra.Command) error {
-	return cmd.Help()
-}

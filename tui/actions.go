@@ -1,0 +1,419 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/roster-dev/roster"
+)
+
+// ActionArg is what an action needs chosen before it runs.
+type ActionArg int
+
+// Arguments an action can ask for.
+const (
+	ArgNone  ActionArg = iota
+	ArgGroup           // a group, from the group picker
+	ArgRole            // a role
+)
+
+// Action is one entry of the actions menu. Other parts of Roster append
+// their own through Options.Actions.
+type Action struct {
+	Label  string    // menu text: "Disable"
+	Verb   string    // past tense for the summary: "disabled"
+	Arg    ActionArg // what to ask before running
+	Danger bool      // destroys data: always confirmed, and the count typed for more than one user
+	// Hidden, when set and true, leaves the action out of the menu.
+	Hidden func(c *Common) bool
+	// Run does the work for one batch of users; arg is the chosen group
+	// name or role name. Long selections are run in batches.
+	Run func(c *Common, ids []uint64, arg string) (roster.BulkResult, error)
+}
+
+// BatchSize is how many users one transaction of a bulk action changes.
+const BatchSize = 500
+
+func builtinActions(sv Services) []Action {
+	acts := []Action{
+		{Label: "Activate", Verb: "activated", Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
+			return c.DB.SetStatus(c.Actor, ids, roster.StatusActive)
+		}},
+		{Label: "Disable", Verb: "disabled", Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
+			return c.DB.SetStatus(c.Actor, ids, roster.StatusDisabled)
+		}},
+		{Label: "Add to group…", Verb: "added", Arg: ArgGroup, Run: func(c *Common, ids []uint64, g string) (roster.BulkResult, error) {
+			return c.DB.AddToGroup(c.Actor, ids, g)
+		}},
+		{Label: "Remove from group…", Verb: "removed", Arg: ArgGroup, Run: func(c *Common, ids []uint64, g string) (roster.BulkResult, error) {
+			return c.DB.RemoveFromGroup(c.Actor, ids, g)
+		}},
+		{Label: "Change role…", Verb: "changed", Arg: ArgRole, Run: func(c *Common, ids []uint64, r string) (roster.BulkResult, error) {
+			role, err := roster.ParseRole(r)
+			if err != nil {
+				return roster.BulkResult{}, err
+			}
+			return c.DB.SetRole(c.Actor, ids, role)
+		}},
+	}
+	if sv.Invite != nil {
+		acts = append(acts, Action{Label: "Send invitation", Verb: "invited", Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
+			return c.Services.Invite(c.Actor, ids)
+		}})
+	}
+	if sv.SendReset != nil {
+		acts = append(acts, Action{Label: "Send password reset", Verb: "sent a reset link", Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
+			return c.Services.SendReset(c.Actor, ids)
+		}})
+	}
+	return append(acts, Action{Label: "Delete", Verb: "deleted", Danger: true, Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
+		return c.DB.DeleteUsers(c.Actor, ids)
+	}})
+}
+
+type actionStep int
+
+const (
+	stepMenu actionStep = iota
+	stepArg
+	stepConfirm
+	stepRunning
+	stepDone
+)
+
+// actionsScreen walks one action through: choose it, choose its group or
+// role, confirm, run in batches with progress, and show the summary.
+type actionsScreen struct {
+	c     *Common
+	keys  ListKeys
+	ids   []uint64
+	acts  []Action
+	menu  int
+	step  actionStep
+	act   Action
+	arg   string
+	pick  *picker
+	typed textinput.Model // the count typed to confirm a large delete
+
+	done      int
+	result    roster.BulkResult
+	err       error
+	cancelled bool
+}
+
+// batchMsg reports one finished batch.
+type batchMsg struct {
+	n   int
+	res roster.BulkResult
+	err error
+}
+
+func newActionsScreen(c *Common, ids []uint64) *actionsScreen {
+	s := &actionsScreen{c: c, keys: NewListKeys(), ids: ids}
+	for _, a := range c.Actions {
+		if a.Hidden == nil || !a.Hidden(c) {
+			s.acts = append(s.acts, a)
+		}
+	}
+	s.typed = textinput.New()
+	s.typed.Prompt = "> "
+	s.typed.CharLimit = 12
+	return s
+}
+
+// TakesText implements screen: while typing the count or running, the root
+// leaves letters alone.
+func (s *actionsScreen) TakesText() bool {
+	return s.step == stepRunning || (s.step == stepConfirm && s.needsTyping()) ||
+		(s.step == stepArg && s.pick != nil)
+}
+
+// Help implements screen.
+func (s *actionsScreen) Help() help.KeyMap {
+	switch s.step {
+	case stepConfirm:
+		return keyMap{short: []key.Binding{kb("y/enter", "yes", "y"), kb("n/esc", "no", "n")}}
+	case stepRunning:
+		return keyMap{short: []key.Binding{kb("esc", "cancel after this batch", "esc")}}
+	case stepDone:
+		return keyMap{short: []key.Binding{kb("enter/esc", "close", "enter")}}
+	}
+	return keyMap{short: []key.Binding{s.keys.Up, s.keys.Down, s.keys.Choose, s.keys.Back}}
+}
+
+func (s *actionsScreen) needsTyping() bool { return s.act.Danger && len(s.ids) > 1 }
+
+// Update implements screen.
+func (s *actionsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case batchMsg:
+		return s, s.batchDone(msg)
+	case dataMsg:
+		if s.pick != nil {
+			s.pick.setItems(groupItems(s.c))
+		}
+		return s, nil
+	case tea.KeyPressMsg:
+		return s.key(msg)
+	}
+	if s.step == stepConfirm && s.needsTyping() {
+		var cmd tea.Cmd
+		s.typed, cmd = s.typed.Update(msg)
+		return s, cmd
+	}
+	return s, nil
+}
+
+func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
+	k := msg.String()
+	switch s.step {
+	case stepMenu:
+		switch {
+		case key.Matches(msg, s.keys.Up):
+			s.menu = (s.menu + len(s.acts) - 1) % len(s.acts)
+		case key.Matches(msg, s.keys.Down):
+			s.menu = (s.menu + 1) % len(s.acts)
+		case key.Matches(msg, s.keys.Back):
+			return s, closeScreen
+		case key.Matches(msg, s.keys.Choose):
+			return s.choose(s.menu)
+		case len(k) == 1 && k[0] >= '1' && k[0] <= '9':
+			if i := int(k[0] - '1'); i < len(s.acts) {
+				return s.choose(i)
+			}
+		}
+	case stepArg:
+		if s.act.Arg == ArgRole {
+			switch {
+			case key.Matches(msg, s.keys.Up):
+				s.menu = (s.menu + len(roster.Roles) - 1) % len(roster.Roles)
+			case key.Matches(msg, s.keys.Down):
+				s.menu = (s.menu + 1) % len(roster.Roles)
+			case key.Matches(msg, s.keys.Back):
+				s.step = stepMenu
+			case key.Matches(msg, s.keys.Choose):
+				s.arg = roster.Roles[s.menu].String()
+				return s.confirm()
+			}
+			return s, nil
+		}
+		item, done, cmd := s.pick.update(msg)
+		if done {
+			if item == nil {
+				s.pick = nil
+				s.step = stepMenu
+				return s, nil
+			}
+			s.arg = item.label
+			s.pick = nil
+			return s.confirm()
+		}
+		return s, cmd
+	case stepConfirm:
+		if s.needsTyping() {
+			switch k {
+			case "esc":
+				return s, closeScreen
+			case "enter":
+				if strings.TrimSpace(s.typed.Value()) == itoa(len(s.ids)) {
+					return s.run()
+				}
+				s.typed.SetValue("")
+				return s, nil
+			}
+			var cmd tea.Cmd
+			s.typed, cmd = s.typed.Update(msg)
+			return s, cmd
+		}
+		switch k {
+		case "y", "Y", "enter":
+			return s.run()
+		case "n", "N", "esc", "q":
+			return s, closeScreen
+		}
+	case stepRunning:
+		if k == "esc" || k == "q" {
+			s.cancelled = true
+		}
+	case stepDone:
+		switch k {
+		case "enter", "esc", "q", "space":
+			summary, isErr := s.summary()
+			return s, tea.Batch(closeScreen, status(summary, isErr))
+		}
+	}
+	return s, nil
+}
+
+func (s *actionsScreen) choose(i int) (screen, tea.Cmd) {
+	s.act = s.acts[i]
+	switch s.act.Arg {
+	case ArgGroup:
+		if len(s.c.snap.groups) == 0 {
+			return s, tea.Batch(closeScreen, status("There are no groups yet: press G to add one", true))
+		}
+		s.pick = newPicker(s.c, "Choose a group", groupItems(s.c), 0)
+		s.step = stepArg
+		return s, s.pick.focus()
+	case ArgRole:
+		s.menu = 0
+		s.step = stepArg
+		return s, nil
+	}
+	return s.confirm()
+}
+
+// confirm asks when the action changes more than one user or deletes;
+// otherwise it runs at once.
+func (s *actionsScreen) confirm() (screen, tea.Cmd) {
+	if len(s.ids) == 1 && !s.act.Danger {
+		return s.run()
+	}
+	s.step = stepConfirm
+	if s.needsTyping() {
+		s.typed.SetValue("")
+		return s, s.typed.Focus()
+	}
+	return s, nil
+}
+
+func (s *actionsScreen) run() (screen, tea.Cmd) {
+	s.step = stepRunning
+	return s, s.batchCmd(0)
+}
+
+// batchCmd runs the batch starting at from, off the Update loop.
+func (s *actionsScreen) batchCmd(from int) tea.Cmd {
+	c, act, arg := s.c, s.act, s.arg
+	ids := s.ids[from:min(len(s.ids), from+BatchSize)]
+	return func() tea.Msg {
+		res, err := act.Run(c, ids, arg)
+		return batchMsg{n: len(ids), res: res, err: err}
+	}
+}
+
+func (s *actionsScreen) batchDone(msg batchMsg) tea.Cmd {
+	s.done += msg.n
+	s.result.Changed = append(s.result.Changed, msg.res.Changed...)
+	s.result.Skipped = append(s.result.Skipped, msg.res.Skipped...)
+	if msg.err != nil {
+		s.err = msg.err
+	}
+	if s.err == nil && !s.cancelled && s.done < len(s.ids) {
+		return s.batchCmd(s.done)
+	}
+	s.step = stepDone
+	return func() tea.Msg { return reloadMsg{} }
+}
+
+// summary says what the action did, as one line.
+func (s *actionsScreen) summary() (string, bool) {
+	verb := s.act.Verb
+	if s.act.Arg == ArgGroup {
+		if strings.HasPrefix(s.act.Label, "Add") {
+			verb = "added to " + s.arg
+		} else {
+			verb = "removed from " + s.arg
+		}
+	} else if s.act.Arg == ArgRole {
+		verb = "made " + s.arg
+	}
+	text := s.result.Summary(verb)
+	if s.cancelled && s.done < len(s.ids) {
+		text += "; cancelled with " + itoa(len(s.ids)-s.done) + " not done"
+	}
+	if s.err != nil {
+		return text + "; stopped: " + roster.ErrorMessage(s.err), true
+	}
+	return text, false
+}
+
+func (s *actionsScreen) who() string {
+	if len(s.ids) == 1 {
+		if i, ok := s.c.snap.index[s.ids[0]]; ok {
+			u := s.c.snap.rows[i].u
+			return u.Username + " (" + s.c.snap.rows[i].name + ")"
+		}
+	}
+	return plural(len(s.ids), "user")
+}
+
+// View implements screen.
+func (s *actionsScreen) View() string {
+	st := s.c.Styles.App
+	var b strings.Builder
+	switch s.step {
+	case stepMenu:
+		b.WriteString(st.DialogTitle.Render("Actions for " + s.who()))
+		b.WriteString("\n\n")
+		for i, a := range s.acts {
+			line := itoa(i+1) + "  " + a.Label
+			if i == s.menu {
+				b.WriteString(s.c.Styles.List.Cursor.Render("› " + line))
+			} else if a.Danger {
+				b.WriteString("  " + st.Error.Render(line))
+			} else {
+				b.WriteString("  " + line)
+			}
+			b.WriteByte('\n')
+		}
+	case stepArg:
+		if s.act.Arg == ArgRole {
+			b.WriteString(st.DialogTitle.Render("Give " + s.who() + " the role"))
+			b.WriteString("\n\n")
+			for i, r := range roster.Roles {
+				if i == s.menu {
+					b.WriteString(s.c.Styles.List.Cursor.Render("› " + r.String()))
+				} else {
+					b.WriteString("  " + r.String())
+				}
+				b.WriteByte('\n')
+			}
+		} else {
+			b.WriteString(s.pick.view(min(12, s.c.bodyHeight()-6)))
+		}
+	case stepConfirm:
+		q := strings.TrimSuffix(strings.TrimSuffix(s.act.Label, "…"), " to group")
+		switch s.act.Arg {
+		case ArgGroup:
+			q = s.act.Label[:strings.Index(s.act.Label, " ")] + " " + s.who() + " " + map[bool]string{true: "to", false: "from"}[strings.HasPrefix(s.act.Label, "Add")] + " " + s.arg + "?"
+		case ArgRole:
+			q = "Make " + s.who() + " " + s.arg + "?"
+		default:
+			q += " " + s.who() + "?"
+		}
+		b.WriteString(st.DialogTitle.Render(q))
+		b.WriteString("\n\n")
+		if s.act.Danger {
+			b.WriteString(st.Error.Render("This cannot be undone.") + "\n\n")
+		}
+		if s.needsTyping() {
+			b.WriteString("Type " + st.Key.Render(itoa(len(s.ids))) + " and press enter to confirm, esc to cancel.\n\n")
+			b.WriteString(s.typed.View())
+		} else {
+			b.WriteString(st.Key.Render("y") + " yes    " + st.Key.Render("n") + " no")
+		}
+	case stepRunning:
+		b.WriteString(st.DialogTitle.Render(strings.TrimSuffix(s.act.Label, "…") + " " + s.who()))
+		b.WriteString("\n\n")
+		b.WriteString(s.c.bar(float64(s.done)/float64(len(s.ids)), 40))
+		b.WriteString("\n" + st.Muted.Render(itoa(s.done)+" of "+itoa(len(s.ids))+" done"))
+		if s.cancelled {
+			b.WriteString("\n" + st.Warn.Render("Cancelling after this batch…"))
+		} else {
+			b.WriteString("\n" + st.Muted.Render("esc cancels after the current batch"))
+		}
+	case stepDone:
+		text, isErr := s.summary()
+		if isErr {
+			b.WriteString(st.Error.Render("✗ " + text))
+		} else {
+			b.WriteString(st.Success.Render("✓ Done: " + text))
+		}
+		b.WriteString("\n\n" + st.Muted.Render("enter to close"))
+	}
+	return s.c.dialog(strings.TrimRight(b.String(), "\n"))
+}

@@ -1,0 +1,178 @@
+package tui
+
+import (
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
+)
+
+// detailsScreen shows one user: every field, the groups, and the history
+// from the audit log.
+type detailsScreen struct {
+	c       *Common
+	id      uint64
+	events  []roster.AuditEvent
+	err     error
+	scroll  int
+	keys    detailsKeys
+	loading bool
+}
+
+type detailsKeys struct {
+	Edit, Actions, Up, Down, Back key.Binding
+}
+
+// detailsMsg carries a user's history.
+type detailsMsg struct {
+	id     uint64
+	events []roster.AuditEvent
+	err    error
+}
+
+func newDetailsScreen(c *Common, id uint64) *detailsScreen {
+	return &detailsScreen{c: c, id: id, loading: true, keys: detailsKeys{
+		Edit:    kb("e", "edit", "e"),
+		Actions: kb("a", "actions", "a"),
+		Up:      kb("↑/k", "scroll up", "up", "k"),
+		Down:    kb("↓/j", "scroll down", "down", "j"),
+		Back:    kb("esc", "back", "esc"),
+	}}
+}
+
+func (s *detailsScreen) loadCmd() tea.Cmd {
+	db, id := s.c.DB, s.id
+	return func() tea.Msg {
+		evs, err := db.AuditEvents(store.AuditFilter{UserID: id, Limit: 200})
+		return detailsMsg{id: id, events: evs, err: err}
+	}
+}
+
+// TakesText implements screen.
+func (s *detailsScreen) TakesText() bool { return false }
+
+// Help implements screen.
+func (s *detailsScreen) Help() help.KeyMap {
+	k := s.keys
+	return keyMap{short: []key.Binding{k.Edit, k.Actions, k.Up, k.Down, k.Back}}
+}
+
+func (s *detailsScreen) user() *roster.User {
+	if i, ok := s.c.snap.index[s.id]; ok {
+		return s.c.snap.rows[i].u
+	}
+	return nil
+}
+
+// Update implements screen.
+func (s *detailsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case detailsMsg:
+		if msg.id == s.id {
+			s.events, s.err, s.loading = msg.events, msg.err, false
+		}
+	case dataMsg:
+		if s.user() == nil {
+			return s, closeScreen
+		}
+		return s, s.loadCmd()
+	case tea.KeyPressMsg:
+		k := s.keys
+		u := s.user()
+		switch {
+		case key.Matches(msg, k.Back):
+			return s, closeScreen
+		case key.Matches(msg, k.Up):
+			s.scroll = max(0, s.scroll-1)
+		case key.Matches(msg, k.Down):
+			s.scroll++
+		case u == nil:
+		case key.Matches(msg, k.Edit):
+			f := newFormScreen(s.c, u)
+			return s, tea.Batch(openScreen(f), f.Init())
+		case key.Matches(msg, k.Actions):
+			return s, openScreen(newActionsScreen(s.c, []uint64{u.ID}))
+		}
+	}
+	return s, nil
+}
+
+// View implements screen.
+func (s *detailsScreen) View() string {
+	st := s.c.Styles
+	u := s.user()
+	if u == nil {
+		return st.App.Muted.Render("This user no longer exists.")
+	}
+	name, _ := displaySafe(u.Name)
+	email, _ := displaySafe(u.Email)
+	var lines []string
+	lines = append(lines, st.App.DialogTitle.Render(name)+"  "+st.List.Badge[u.Status.String()].Render(u.Status.String()), "")
+	field := func(label, value string) {
+		lines = append(lines, st.App.Muted.Render(fit(label, len(label), 14))+value)
+	}
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.Local().Format("2006-01-02 15:04") + st.App.Muted.Render("  ("+ago(s.c.Now(), t)+" ago)")
+	}
+	field("Username", u.Username)
+	field("E-mail", email)
+	field("Role", u.Role.String())
+	groups := s.c.snap.groupNames(u)
+	if groups == "" {
+		groups = "—"
+	}
+	field("Groups", groups)
+	field("Created", when(u.CreatedAt))
+	field("Invited", when(u.InvitedAt))
+	field("Activated", when(u.ActivatedAt))
+	field("Last login", when(u.LastLoginAt))
+	if u.Delivery != roster.DeliveryNone {
+		d := u.Delivery.String()
+		if u.DeliveryDetail != "" {
+			d += " (" + u.DeliveryDetail + ")"
+		}
+		field("Last mail", d)
+	}
+	if u.Suppressed {
+		field("Mail", st.App.Warn.Render("suppressed: "+u.SuppressReason))
+	}
+	lines = append(lines, "", st.App.DialogTitle.Render("History"))
+	switch {
+	case s.loading:
+		lines = append(lines, st.App.Muted.Render("loading…"))
+	case s.err != nil:
+		lines = append(lines, st.App.Error.Render(roster.ErrorMessage(s.err)))
+	case len(s.events) == 0:
+		lines = append(lines, st.App.Muted.Render("nothing recorded"))
+	}
+	for _, ev := range s.events {
+		lines = append(lines, eventLine(s.c, ev, s.c.Width-4))
+	}
+	s.scroll = max(0, min(s.scroll, len(lines)-s.c.bodyHeight()))
+	lines = lines[s.scroll:]
+	return "  " + strings.Join(lines, "\n  ")
+}
+
+// eventLine draws one audit event on one line of at most width cells.
+func eventLine(c *Common, ev roster.AuditEvent, width int) string {
+	st := c.Styles.App
+	t := ev.Time.Local().Format("2006-01-02 15:04:05")
+	targets := strings.Join(ev.Targets, ", ")
+	if len(ev.Targets) > 3 {
+		targets = strings.Join(ev.Targets[:3], ", ") + " and " + itoa(len(ev.Targets)-3) + " more"
+	}
+	rest := ev.Action + "  " + targets
+	if ev.Details != "" {
+		rest += "  " + ev.Details
+	}
+	rest += "  by " + ev.Actor
+	rest, w := displaySafe(rest)
+	return st.Muted.Render(t) + "  " + fit(rest, w, max(10, width-len(t)-2))
+}

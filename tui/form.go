@@ -1,0 +1,404 @@
+package tui
+
+import (
+	"image/color"
+	"slices"
+	"strings"
+	"sync"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
+)
+
+// Submit choices at the foot of the form.
+const (
+	choiceSave    = "Save"
+	choiceAnother = "Save and add another"
+	choiceCancel  = "Cancel"
+)
+
+// formValues is what the form edits; it lives on the heap so the huh
+// fields' pointers stay valid however the screen is copied.
+type formValues struct {
+	username, name, email string
+	role                  roster.Role
+	groups                []string
+	choice                string
+}
+
+// liveCheck holds the values the uniqueness checks read. huh runs a
+// field's DescriptionFunc in a command, off the Update loop, so it must not
+// read formValues directly: the screen copies the values in under the lock.
+type liveCheck struct {
+	mu              sync.Mutex
+	username, email string
+	taken           map[string]bool // "u:name" / "e:addr" → taken, as last checked
+}
+
+func (l *liveCheck) set(username, email string) {
+	l.mu.Lock()
+	l.username, l.email = username, email
+	l.mu.Unlock()
+}
+
+func (l *liveCheck) get() (string, string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.username, l.email
+}
+
+func (l *liveCheck) remember(k string, taken bool) {
+	l.mu.Lock()
+	l.taken[k] = taken
+	l.mu.Unlock()
+}
+
+func (l *liveCheck) known(k string) (taken, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	taken, ok = l.taken[k]
+	return taken, ok
+}
+
+// formScreen adds a user, or edits one, with a huh form.
+type formScreen struct {
+	c       *Common
+	edit    *roster.User // nil when adding
+	v       *formValues
+	orig    formValues
+	live    *liveCheck
+	form    *huh.Form
+	err     string // from the store, shown above the form
+	discard bool   // asking whether to drop typed data
+	saving  bool
+}
+
+// formSavedMsg reports the result of saving the form.
+type formSavedMsg struct {
+	user *roster.User
+	err  error
+}
+
+func newFormScreen(c *Common, u *roster.User) *formScreen {
+	s := &formScreen{c: c, edit: u, v: &formValues{role: roster.RoleMember}, live: &liveCheck{taken: map[string]bool{}}}
+	if u != nil {
+		s.v.username, s.v.name, s.v.email, s.v.role = u.Username, u.Name, u.Email, u.Role
+		for _, id := range u.GroupIDs {
+			if g := c.snap.groupByID[id]; g != nil {
+				s.v.groups = append(s.v.groups, g.Name)
+			}
+		}
+	} else if c.snap != nil && len(c.snap.groups) == 1 {
+		s.v.groups = []string{c.snap.groups[0].Name}
+	}
+	s.orig = *s.v
+	s.orig.groups = slices.Clone(s.v.groups)
+	s.build()
+	return s
+}
+
+// Init starts the form and tells it the background.
+func (s *formScreen) Init() tea.Cmd {
+	bg := color.Color(lipgloss.Color("#ffffff"))
+	if s.c.Styles.Dark {
+		bg = lipgloss.Color("#000000")
+	}
+	return tea.Batch(s.form.Init(), func() tea.Msg { return tea.BackgroundColorMsg{Color: bg} })
+}
+
+// build makes the huh form over s.v.
+func (s *formScreen) build() {
+	c, v, live := s.c, s.v, s.live
+	var except uint64
+	if s.edit != nil {
+		except = s.edit.ID
+	}
+	db := c.DB
+	st := c.Styles.Form
+	live.set(v.username, v.email)
+
+	username := huh.NewInput().Key("username").Title("Username").Value(&v.username).CharLimit(roster.MaxUsernameLen).
+		Validate(func(x string) error { return checkUsername(live, x) }).
+		DescriptionFunc(func() string {
+			x, _ := live.get()
+			return mark(st, usernameStatus(db, live, x, except))
+		}, &v.username)
+	name := huh.NewInput().Key("name").Title("Name").Value(&v.name).CharLimit(roster.MaxNameLen).
+		Validate(func(x string) error { return roster.ValidateName(strings.TrimSpace(x)) })
+	email := huh.NewInput().Key("email").Title("E-mail").Value(&v.email).CharLimit(roster.MaxEmailLen).
+		Validate(func(x string) error { return checkEmail(live, x) }).
+		DescriptionFunc(func() string {
+			_, x := live.get()
+			return mark(st, emailStatus(db, live, x, except))
+		}, &v.email)
+	var roleOpts []huh.Option[roster.Role]
+	for _, r := range roster.Roles {
+		roleOpts = append(roleOpts, huh.NewOption(r.String(), r))
+	}
+	role := huh.NewSelect[roster.Role]().Key("role").Title("Role").Options(roleOpts...).Value(&v.role).Inline(true)
+	fields := []huh.Field{username, name, email, role}
+	if c.snap != nil && len(c.snap.groups) > 0 {
+		var opts []huh.Option[string]
+		for _, g := range c.snap.groups {
+			opts = append(opts, huh.NewOption(g.Name, g.Name).Selected(slices.Contains(v.groups, g.Name)))
+		}
+		fields = append(fields, huh.NewMultiSelect[string]().Key("groups").Title("Groups").
+			Description("space toggles, / filters").Options(opts...).Value(&v.groups).Height(min(8, len(opts)+2)))
+	}
+	choices := []string{choiceSave, choiceAnother, choiceCancel}
+	if s.edit != nil {
+		choices = []string{choiceSave, choiceCancel}
+	}
+	v.choice = choiceSave
+	fields = append(fields, huh.NewSelect[string]().Key("choice").Title("Submit").
+		Options(huh.NewOptions(choices...)...).Value(&v.choice).Inline(true))
+
+	km := huh.NewDefaultKeyMap()
+	km.Quit = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+	s.form = huh.NewForm(huh.NewGroup(fields...)).
+		WithTheme(huh.ThemeFunc(huh.ThemeBase16)).
+		WithKeyMap(km).
+		WithShowHelp(false).
+		WithWidth(min(72, max(30, c.Width-4))).
+		WithHeight(max(8, c.bodyHeight()-2))
+}
+
+// checkUsername is the form's rule for the username field: the domain
+// rule, then uniqueness as last seen by the live check.
+func checkUsername(live *liveCheck, x string) error {
+	n := roster.NormalizeUsername(x)
+	if err := roster.ValidateUsername(n); err != nil {
+		return plainErr(err)
+	}
+	if taken, ok := live.known("u:" + n); ok && taken {
+		return errorf("username %s is taken", n)
+	}
+	return nil
+}
+
+func checkEmail(live *liveCheck, x string) error {
+	x = strings.TrimSpace(x)
+	if err := roster.ValidateEmail(x); err != nil {
+		return plainErr(err)
+	}
+	if taken, ok := live.known("e:" + roster.NormalizeEmail(x)); ok && taken {
+		return errorf("%s belongs to another user", x)
+	}
+	return nil
+}
+
+// usernameStatus runs in a command: the rule, then the store's index.
+func usernameStatus(db *store.DB, live *liveCheck, x string, except uint64) error {
+	if strings.TrimSpace(x) == "" {
+		return nil
+	}
+	if err := checkUsername(live, x); err != nil {
+		return err
+	}
+	n := roster.NormalizeUsername(x)
+	taken, err := db.UsernameTaken(n, except)
+	if err != nil {
+		return errorf("cannot check: %s", roster.ErrorMessage(err))
+	}
+	live.remember("u:"+n, taken)
+	if taken {
+		return errorf("username %s is taken", n)
+	}
+	return errOK
+}
+
+func emailStatus(db *store.DB, live *liveCheck, x string, except uint64) error {
+	if strings.TrimSpace(x) == "" {
+		return nil
+	}
+	if err := checkEmail(live, x); err != nil {
+		return err
+	}
+	n := roster.NormalizeEmail(x)
+	taken, err := db.EmailTaken(n, except)
+	if err != nil {
+		return errorf("cannot check: %s", roster.ErrorMessage(err))
+	}
+	live.remember("e:"+n, taken)
+	if taken {
+		return errorf("%s belongs to another user", strings.TrimSpace(x))
+	}
+	return errOK
+}
+
+type textErr string
+
+func (e textErr) Error() string { return string(e) }
+
+func errorf(format string, args ...any) error {
+	return textErr(strings.TrimSpace(sprintf(format, args...)))
+}
+
+// errOK marks a value checked and fine.
+var errOK = textErr("")
+
+// plainErr drops the field prefix of a roster error for display under the field.
+func plainErr(err error) error {
+	var e *roster.Error
+	if asErr(err, &e) {
+		return textErr(e.Message)
+	}
+	return err
+}
+
+// mark renders a live check: nothing for an empty field, a green tick when
+// valid and free, a red cross with the reason otherwise.
+func mark(st struct{ Valid, Invalid lipgloss.Style }, err error) string {
+	switch {
+	case err == nil:
+		return " "
+	case err == errOK:
+		return st.Valid.Render("✓ valid and free")
+	}
+	return st.Invalid.Render("✗ " + err.Error())
+}
+
+// TakesText implements screen: a form takes every key.
+func (s *formScreen) TakesText() bool { return true }
+
+// Help implements screen.
+func (s *formScreen) Help() help.KeyMap {
+	if s.discard {
+		return keyMap{short: []key.Binding{kb("y", "discard", "y"), kb("n/esc", "keep editing", "n")}}
+	}
+	return keyMap{short: []key.Binding{
+		kb("tab/enter", "next", "tab"), kb("shift+tab", "back", "shift+tab"),
+		kb("←/→", "choose", "left"), kb("esc", "cancel", "esc"),
+	}}
+}
+
+func (s *formScreen) dirty() bool {
+	v, o := s.v, s.orig
+	return strings.TrimSpace(v.username) != strings.TrimSpace(o.username) ||
+		strings.TrimSpace(v.name) != strings.TrimSpace(o.name) ||
+		strings.TrimSpace(v.email) != strings.TrimSpace(o.email) ||
+		v.role != o.role || !slices.Equal(v.groups, o.groups)
+}
+
+// Update implements screen.
+func (s *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case formSavedMsg:
+		s.saving = false
+		return s.saved(msg)
+	case tea.WindowSizeMsg:
+		s.form = s.form.WithWidth(min(72, max(30, msg.Width-4))).WithHeight(max(8, s.c.bodyHeight()-2))
+	case dataMsg:
+		return s, nil
+	case tea.KeyPressMsg:
+		if s.discard {
+			switch msg.String() {
+			case "y", "Y":
+				return s, closeScreen
+			case "n", "N", "esc":
+				s.discard = false
+				s.build()
+				return s, s.Init()
+			}
+			return s, nil
+		}
+		if s.saving {
+			return s, nil
+		}
+	}
+	m, cmd := s.form.Update(msg)
+	if f, ok := m.(*huh.Form); ok {
+		s.form = f
+	}
+	s.live.set(s.v.username, s.v.email)
+	switch s.form.State {
+	case huh.StateAborted:
+		if s.dirty() {
+			s.discard = true
+			return s, nil
+		}
+		return s, closeScreen
+	case huh.StateCompleted:
+		if s.v.choice == choiceCancel {
+			if s.dirty() {
+				s.discard = true
+				return s, nil
+			}
+			return s, closeScreen
+		}
+		s.saving = true
+		return s, s.saveCmd()
+	}
+	return s, cmd
+}
+
+// saveCmd writes the user, off the Update loop.
+func (s *formScreen) saveCmd() tea.Cmd {
+	c, v, edit := s.c, *s.v, s.edit
+	v.groups = slices.Clone(s.v.groups)
+	return func() tea.Msg {
+		if edit == nil {
+			u, err := c.DB.CreateUser(c.Actor, roster.NewUser{
+				Username: v.username, Name: v.name, Email: v.email, Role: v.role, Groups: v.groups,
+			})
+			return formSavedMsg{user: u, err: err}
+		}
+		username, name, email := roster.NormalizeUsername(v.username), strings.TrimSpace(v.name), strings.TrimSpace(v.email)
+		upd := roster.UserUpdate{Username: &username, Name: &name, Email: &email, Role: &v.role, Groups: &v.groups}
+		u, err := c.DB.UpdateUser(c.Actor, edit.ID, upd)
+		return formSavedMsg{user: u, err: err}
+	}
+}
+
+func (s *formScreen) saved(msg formSavedMsg) (screen, tea.Cmd) {
+	reload := func() tea.Msg { return reloadMsg{} }
+	if msg.err != nil {
+		s.err = roster.ErrorMessage(msg.err)
+		s.build()
+		return s, s.Init()
+	}
+	verb := " added"
+	if s.edit != nil {
+		verb = " saved"
+	}
+	text := "User " + msg.user.Username + verb
+	if s.v.choice == choiceAnother {
+		role, groups := s.v.role, s.v.groups
+		*s.v = formValues{role: role, groups: groups}
+		s.orig = *s.v
+		s.err = ""
+		s.build()
+		return s, tea.Batch(s.Init(), status(text+"; add another", false), reload)
+	}
+	return s, tea.Batch(closeScreen, status(text, false), reload)
+}
+
+// View implements screen.
+func (s *formScreen) View() string {
+	st := s.c.Styles.App
+	title := "Add new user"
+	if s.edit != nil {
+		title = "Edit " + s.edit.Username
+	}
+	if s.discard {
+		return s.c.dialog(st.DialogTitle.Render("Discard what you typed?") + "\n\n" +
+			st.Key.Render("y") + " discard    " + st.Key.Render("n") + " keep editing")
+	}
+	var b strings.Builder
+	b.WriteString(st.DialogTitle.Render(title))
+	if s.saving {
+		b.WriteString(st.Muted.Render("  saving…"))
+	}
+	b.WriteString("\n")
+	if s.err != "" {
+		b.WriteString(st.Error.Render("✗ "+s.err) + "\n")
+	}
+	b.WriteString("\n")
+	b.WriteString(s.form.View())
+	return lipgloss.NewStyle().PaddingLeft(2).Render(b.String())
+}

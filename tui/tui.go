@@ -1,0 +1,419 @@
+// Package tui is Roster's terminal app: a Bubble Tea v2 program whose root
+// model routes between screens (the user list, the user form, the actions
+// flow, groups, details, the audit log, help). It is built by New and holds
+// no global state, so the SSH server can host one model per session.
+package tui
+
+import (
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
+)
+
+// Minimum terminal size; below it the app asks for a bigger window.
+const (
+	MinWidth  = 60
+	MinHeight = 16
+)
+
+// PollInterval is how often the app looks at the store's change counter to
+// notice changes made by other processes.
+const PollInterval = 500 * time.Millisecond
+
+// Options configures a TUI model.
+type Options struct {
+	DB    *store.DB    // required
+	Actor roster.Actor // who the session acts as (audited, powers checked by the store)
+
+	// Services are optional features; a nil hook hides what needs it.
+	Services Services
+
+	// Actions are appended to the actions menu after the built-in ones.
+	Actions []Action
+
+	// DarkBackground is the initial guess until the terminal answers the
+	// background colour query; true suits most terminals.
+	DarkBackground bool
+
+	// Now is the clock for relative times; nil means time.Now.
+	Now func() time.Time
+}
+
+// Services are optional hooks other parts of Roster plug in. A nil field
+// means the feature is absent: its actions and keys are hidden.
+type Services struct {
+	// Invite queues invitation mail for the users (Send invitation,
+	// Re-send invitation).
+	Invite func(actor roster.Actor, ids []uint64) (roster.BulkResult, error)
+	// SendReset queues password-reset mail for the users.
+	SendReset func(actor roster.Actor, ids []uint64) (roster.BulkResult, error)
+}
+
+// Common is what every screen shares: the size, styles, keys and services.
+// Screens keep a pointer to the root's one Common.
+type Common struct {
+	Width, Height int
+	Styles        *Styles
+	Global        GlobalKeys
+	DB            *store.DB
+	Actor         roster.Actor
+	Services      Services
+	Actions       []Action
+	Now           func() time.Time
+
+	snap *snapshot // the latest data; replaced, never changed
+}
+
+// screen is a page the root shows on top of the user list. Update returns
+// the screen itself (or its replacement) and reports wishes by messages
+// (closeScreenMsg, openScreenMsg, statusMsg).
+type screen interface {
+	Update(msg tea.Msg) (screen, tea.Cmd)
+	View() string
+	Help() help.KeyMap
+	// TakesText reports that keys currently go to a text input, so the root
+	// leaves q, ? and other letters alone.
+	TakesText() bool
+}
+
+// Messages screens send the root.
+type (
+	closeScreenMsg struct{}
+	openScreenMsg  struct{ s screen }
+	statusMsg      struct {
+		text string
+		err  bool
+	}
+	// reloadMsg asks for an immediate reload after a change this session made.
+	reloadMsg struct{}
+	// groupFilterMsg sets the user list's group filter (0: any group).
+	groupFilterMsg struct{ gid uint64 }
+	// dataMsg tells screens that a new snapshot is loaded.
+	dataMsg struct{}
+)
+
+func closeScreen() tea.Msg { return closeScreenMsg{} }
+
+func openScreen(s screen) tea.Cmd { return func() tea.Msg { return openScreenMsg{s} } }
+
+func status(text string, err bool) tea.Cmd {
+	return func() tea.Msg { return statusMsg{text: text, err: err} }
+}
+
+// Model is the root model: it owns global keys, the header, the footer and
+// the loading and error state, and forwards other messages to the active
+// screen only.
+type Model struct {
+	c       *Common
+	users   *usersScreen
+	stack   []screen
+	help    help.Model
+	status  statusMsg
+	loading bool
+	loadErr error
+	ready   bool // first snapshot arrived
+	quiting bool
+}
+
+// New returns the root model for one session.
+func New(o Options) *Model {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	c := &Common{
+		Styles:   NewStyles(o.DarkBackground),
+		Global:   NewGlobalKeys(),
+		DB:       o.DB,
+		Actor:    o.Actor,
+		Services: o.Services,
+		Now:      now,
+	}
+	c.Actions = append(builtinActions(o.Services), o.Actions...)
+	m := &Model{c: c, help: help.New()}
+	m.help.Styles = c.Styles.Help
+	m.users = newUsersScreen(c)
+	return m
+}
+
+// Init implements tea.Model: it asks for the background colour and loads
+// the data.
+func (m *Model) Init() tea.Cmd {
+	m.loading = true
+	return tea.Batch(tea.RequestBackgroundColor, loadCmd(m.c.DB), tickCmd())
+}
+
+type tickMsg struct{}
+
+func tickCmd() tea.Cmd {
+	return tea.Tick(PollInterval, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// loadedMsg carries a fresh snapshot, or the error that prevented it.
+type loadedMsg struct {
+	snap *snapshot
+	err  error
+}
+
+// changesMsg carries the store's change counter.
+type changesMsg struct {
+	n   uint64
+	err error
+}
+
+// loadCmd reads everything the screens show, off the Update loop.
+func loadCmd(db *store.DB) tea.Cmd {
+	return func() tea.Msg {
+		snap, err := loadSnapshot(db)
+		return loadedMsg{snap: snap, err: err}
+	}
+}
+
+func loadSnapshot(db *store.DB) (*snapshot, error) {
+	// Read the counter first: a change landing during the load then makes
+	// the next poll load again rather than be missed.
+	n, err := db.Changes()
+	if err != nil {
+		return nil, err
+	}
+	users, err := db.AllUsers()
+	if err != nil {
+		return nil, err
+	}
+	groups, err := db.Groups()
+	if err != nil {
+		return nil, err
+	}
+	return newSnapshot(users, groups, n), nil
+}
+
+func changesCmd(db *store.DB) tea.Cmd {
+	return func() tea.Msg {
+		n, err := db.Changes()
+		return changesMsg{n: n, err: err}
+	}
+}
+
+// top returns the active screen, or nil for the user list.
+func (m *Model) top() screen {
+	if len(m.stack) == 0 {
+		return nil
+	}
+	return m.stack[len(m.stack)-1]
+}
+
+func (m *Model) takesText() bool {
+	if t := m.top(); t != nil {
+		return t.TakesText()
+	}
+	return m.users.TakesText()
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.Width, m.c.Height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		return m, m.forwardAll(msg)
+	case tea.BackgroundColorMsg:
+		m.c.Styles = NewStyles(msg.IsDark())
+		m.help.Styles = m.c.Styles.Help
+		return m, m.forwardAll(msg)
+	case tickMsg:
+		if m.loading {
+			return m, tickCmd()
+		}
+		return m, tea.Batch(changesCmd(m.c.DB), tickCmd())
+	case changesMsg:
+		if msg.err == nil && m.c.snap != nil && msg.n != m.c.snap.changes && !m.loading {
+			m.loading = true
+			return m, loadCmd(m.c.DB)
+		}
+		return m, nil
+	case reloadMsg:
+		if m.loading {
+			return m, nil // the poll will notice whatever this load misses
+		}
+		m.loading = true
+		return m, loadCmd(m.c.DB)
+	case loadedMsg:
+		m.loading = false
+		m.loadErr = msg.err
+		if msg.err != nil {
+			return m, nil
+		}
+		m.c.snap = msg.snap
+		m.ready = true
+		return m, m.forwardAll(dataMsg{})
+	case groupFilterMsg:
+		m.users.setGroup(msg.gid)
+		return m, nil
+	case closeScreenMsg:
+		if len(m.stack) > 0 {
+			m.stack = m.stack[:len(m.stack)-1]
+		}
+		return m, nil
+	case openScreenMsg:
+		m.stack = append(m.stack, msg.s)
+		return m, nil
+	case statusMsg:
+		m.status = msg
+		return m, nil
+	case tea.KeyPressMsg:
+		if cmd, ok := m.globalKey(msg); ok {
+			return m, cmd
+		}
+		if m.status.text != "" {
+			m.status = statusMsg{}
+		}
+	}
+	return m, m.forward(msg)
+}
+
+// globalKey answers the keys the root owns.
+func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	if msg.String() == "ctrl+c" {
+		m.quiting = true
+		return tea.Quit, true
+	}
+	if m.tooSmall() {
+		if msg.String() == "q" || msg.String() == "esc" {
+			m.quiting = true
+			return tea.Quit, true
+		}
+		return nil, true
+	}
+	if m.takesText() || !m.ready {
+		if !m.ready && key.Matches(msg, m.c.Global.Quit) {
+			return tea.Quit, true
+		}
+		return nil, false
+	}
+	g := m.c.Global
+	switch {
+	case key.Matches(msg, g.Quit) && len(m.stack) == 0:
+		m.quiting = true
+		return tea.Quit, true
+	case key.Matches(msg, g.Help):
+		var km help.KeyMap = m.users.Help()
+		if t := m.top(); t != nil {
+			km = t.Help()
+		}
+		m.stack = append(m.stack, newHelpScreen(m.c, km))
+		return nil, true
+	case key.Matches(msg, g.Groups):
+		if _, ok := m.top().(*groupsScreen); !ok {
+			m.stack = append(m.stack, newGroupsScreen(m.c))
+		}
+		return nil, true
+	case key.Matches(msg, g.Audit):
+		if _, ok := m.top().(*auditScreen); !ok {
+			s := newAuditScreen(m.c)
+			m.stack = append(m.stack, s)
+			return s.loadCmd(), true
+		}
+		return nil, true
+	}
+	return nil, false
+}
+
+// forward gives msg to the active screen.
+func (m *Model) forward(msg tea.Msg) tea.Cmd {
+	if t := m.top(); t != nil {
+		s, cmd := t.Update(msg)
+		m.stack[len(m.stack)-1] = s
+		return cmd
+	}
+	var cmd tea.Cmd
+	m.users, cmd = m.users.Update(msg)
+	return cmd
+}
+
+// forwardAll gives msg (a size, colour or data change) to every screen.
+func (m *Model) forwardAll(msg tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	var cmd tea.Cmd
+	m.users, cmd = m.users.Update(msg)
+	cmds = append(cmds, cmd)
+	for i, s := range m.stack {
+		m.stack[i], cmd = s.Update(msg)
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) tooSmall() bool {
+	return m.c.Width < MinWidth || m.c.Height < MinHeight
+}
+
+// View implements tea.Model.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "Roster"
+	return v
+}
+
+// render draws the whole frame as a string.
+func (m *Model) render() string {
+	c := m.c
+	if m.quiting {
+		return ""
+	}
+	if c.Width == 0 {
+		return "" // no size yet
+	}
+	if m.tooSmall() {
+		return tooSmallView(c)
+	}
+	header := m.header()
+	var km help.KeyMap = m.users.Help()
+	body := ""
+	bodyH := c.Height - lipgloss.Height(header) - 2 // footer: status + help
+	switch t := m.top(); {
+	case m.loadErr != nil && !m.ready:
+		body = c.Styles.App.Error.Render("Cannot read the database: " + roster.ErrorMessage(m.loadErr))
+	case !m.ready:
+		body = c.Styles.App.Muted.Render("Loading…")
+	case t != nil:
+		body = t.View()
+		km = t.Help()
+	default:
+		body = m.users.View()
+	}
+	body = lipgloss.NewStyle().Height(bodyH).MaxHeight(bodyH).Width(c.Width).MaxWidth(c.Width).Render(body)
+	return header + "\n" + body + "\n" + m.statusLine() + "\n" + m.help.View(km)
+}
+
+func (m *Model) statusLine() string {
+	c := m.c
+	st := c.Styles.App
+	left := ""
+	switch {
+	case m.status.text != "" && m.status.err:
+		left = st.Error.Render("✗ " + m.status.text)
+	case m.status.text != "":
+		left = st.Success.Render("✓ " + m.status.text)
+	case m.loadErr != nil:
+		left = st.Error.Render("✗ " + roster.ErrorMessage(m.loadErr))
+	default:
+		left = m.users.footerText()
+	}
+	return lipgloss.NewStyle().MaxWidth(c.Width).Render(left)
+}
+
+func tooSmallView(c *Common) string {
+	msg := "Terminal too small"
+	detail := ""
+	if c.Width >= 20 {
+		detail = "\nneed at least " + itoa(MinWidth) + "×" + itoa(MinHeight) + ", have " + itoa(c.Width) + "×" + itoa(c.Height)
+	}
+	s := lipgloss.NewStyle().MaxWidth(c.Width).MaxHeight(c.Height).Render(msg + detail)
+	return s
+}

@@ -1,0 +1,352 @@
+package tui
+
+import (
+	"strings"
+
+	"slices"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/roster-dev/roster"
+)
+
+// statusTabs are the list's filter tabs; 0 (all) shows every status.
+var statusTabs = []roster.Status{0, roster.StatusPending, roster.StatusActive, roster.StatusDisabled}
+
+// usersScreen is the home screen: the user list with its filters,
+// selection and cursor. It keeps only its view of the shared snapshot: the
+// visible order as row indexes and the selected ids.
+type usersScreen struct {
+	c    *Common
+	keys UserKeys
+
+	tab    int
+	sortBy roster.UserSort
+	desc   bool
+	gid    uint64 // group filter, 0 for any
+
+	input     textinput.Model
+	filtering bool   // keys go to the filter input
+	query     string // lower-cased filter text
+
+	view     []int32 // rows shown, in order
+	viewSnap *snapshot
+	viewQ    string // the query view was built for (to narrow it)
+	viewKey  viewKey
+
+	cursor, offset int
+	cursorID       uint64
+	selected       map[uint64]struct{}
+}
+
+// viewKey is everything but the query that a view depends on.
+type viewKey struct {
+	tab    int
+	sortBy roster.UserSort
+	desc   bool
+	gid    uint64
+}
+
+func newUsersScreen(c *Common) *usersScreen {
+	in := textinput.New()
+	in.Prompt = "/ "
+	in.Placeholder = "filter by name, username or e-mail"
+	in.CharLimit = 100
+	return &usersScreen{c: c, keys: NewUserKeys(), input: in, selected: map[uint64]struct{}{}}
+}
+
+// TakesText reports whether the filter input has the keys.
+func (s *usersScreen) TakesText() bool { return s.filtering }
+
+// Help returns the list's keys with the global ones.
+func (s *usersScreen) Help() help.KeyMap { return s.keys.help(s.c.Global) }
+
+// Update handles the list's keys and data changes.
+func (s *usersScreen) Update(msg tea.Msg) (*usersScreen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case dataMsg:
+		s.refresh()
+		return s, nil
+	case tea.WindowSizeMsg:
+		s.input.SetWidth(max(10, msg.Width-4))
+		s.clamp()
+		return s, nil
+	case tea.KeyPressMsg:
+		if s.c.snap == nil {
+			return s, nil
+		}
+		if s.filtering {
+			return s.filterKey(msg)
+		}
+		return s.key(msg)
+	case tea.PasteMsg:
+		if s.filtering {
+			return s.filterKey(msg)
+		}
+	}
+	return s, nil
+}
+
+func (s *usersScreen) filterKey(msg tea.Msg) (*usersScreen, tea.Cmd) {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch k.String() {
+		case "esc":
+			s.filtering = false
+			s.input.Blur()
+			s.input.SetValue("")
+			s.setQuery("")
+			return s, nil
+		case "enter", "up", "down", "tab", "shift+tab":
+			s.filtering = false
+			s.input.Blur()
+			if k.String() == "enter" {
+				return s, nil
+			}
+			return s.key(k)
+		}
+	}
+	var cmd tea.Cmd
+	s.input, cmd = s.input.Update(msg)
+	s.setQuery(s.input.Value())
+	return s, cmd
+}
+
+func (s *usersScreen) key(msg tea.KeyPressMsg) (*usersScreen, tea.Cmd) {
+	k := s.keys
+	page := max(1, s.listHeight()-1)
+	switch {
+	case key.Matches(msg, k.Up):
+		s.move(-1)
+	case key.Matches(msg, k.Down):
+		s.move(1)
+	case key.Matches(msg, k.PageUp):
+		s.move(-page)
+	case key.Matches(msg, k.PageDown):
+		s.move(page)
+	case key.Matches(msg, k.Home):
+		s.move(-len(s.view))
+	case key.Matches(msg, k.End):
+		s.move(len(s.view))
+	case key.Matches(msg, k.NextTab):
+		s.setTab((s.tab + 1) % len(statusTabs))
+	case key.Matches(msg, k.PrevTab):
+		s.setTab((s.tab + len(statusTabs) - 1) % len(statusTabs))
+	case key.Matches(msg, k.Tab1):
+		s.setTab(0)
+	case key.Matches(msg, k.Tab2):
+		s.setTab(1)
+	case key.Matches(msg, k.Tab3):
+		s.setTab(2)
+	case key.Matches(msg, k.Tab4):
+		s.setTab(3)
+	case key.Matches(msg, k.Sort):
+		s.sortBy = roster.UserSorts[(int(s.sortBy)+1)%len(roster.UserSorts)]
+		s.desc = false
+		s.refresh()
+	case key.Matches(msg, k.Reverse):
+		s.desc = !s.desc
+		s.refresh()
+	case key.Matches(msg, k.Filter):
+		s.filtering = true
+		s.input.SetValue(s.query)
+		s.input.CursorEnd()
+		return s, s.input.Focus()
+	case key.Matches(msg, k.ClearFilter):
+		switch {
+		case s.query != "":
+			s.input.SetValue("")
+			s.setQuery("")
+		case s.gid != 0:
+			s.setGroup(0)
+		case len(s.selected) > 0:
+			clear(s.selected)
+		}
+	case key.Matches(msg, k.Group):
+		return s, openScreen(newGroupPicker(s.c, pickFilter, s.gid))
+	case key.Matches(msg, k.Toggle):
+		if u := s.current(); u != nil {
+			if _, ok := s.selected[u.ID]; ok {
+				delete(s.selected, u.ID)
+			} else {
+				s.selected[u.ID] = struct{}{}
+			}
+			s.move(1)
+		}
+	case key.Matches(msg, k.SelectAll):
+		s.toggleAll()
+	case key.Matches(msg, k.Open):
+		if u := s.current(); u != nil {
+			d := newDetailsScreen(s.c, u.ID)
+			return s, tea.Batch(openScreen(d), d.loadCmd())
+		}
+	case key.Matches(msg, k.Add):
+		f := newFormScreen(s.c, nil)
+		return s, tea.Batch(openScreen(f), f.Init())
+	case key.Matches(msg, k.Edit):
+		if u := s.current(); u != nil {
+			f := newFormScreen(s.c, u)
+			return s, tea.Batch(openScreen(f), f.Init())
+		}
+	case key.Matches(msg, k.Actions):
+		ids := s.targets()
+		if len(ids) > 0 {
+			return s, openScreen(newActionsScreen(s.c, ids))
+		}
+	}
+	return s, nil
+}
+
+// targets returns the selection, or the user under the cursor when
+// nothing is selected, in the list's order for the selected ones.
+func (s *usersScreen) targets() []uint64 {
+	if len(s.selected) == 0 {
+		if u := s.current(); u != nil {
+			return []uint64{u.ID}
+		}
+		return nil
+	}
+	ids := make([]uint64, 0, len(s.selected))
+	for id := range s.selected {
+		ids = append(ids, id)
+	}
+	sortIDs(ids)
+	return ids
+}
+
+// toggleAll selects every user shown, or clears the selection when every
+// shown user is already selected.
+func (s *usersScreen) toggleAll() {
+	snap := s.c.snap
+	all := len(s.view) > 0
+	for _, i := range s.view {
+		if _, ok := s.selected[snap.rows[i].u.ID]; !ok {
+			all = false
+			break
+		}
+	}
+	if all || len(s.view) == 0 {
+		clear(s.selected)
+		return
+	}
+	for _, i := range s.view {
+		s.selected[snap.rows[i].u.ID] = struct{}{}
+	}
+}
+
+func (s *usersScreen) setTab(t int) {
+	s.tab = t
+	s.refresh()
+}
+
+func (s *usersScreen) setGroup(gid uint64) {
+	s.gid = gid
+	s.refresh()
+}
+
+func (s *usersScreen) setQuery(q string) {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == s.query {
+		return
+	}
+	s.query = q
+	s.refresh()
+}
+
+// current returns the user under the cursor.
+func (s *usersScreen) current() *roster.User {
+	if s.c.snap == nil || s.cursor < 0 || s.cursor >= len(s.view) {
+		return nil
+	}
+	return s.c.snap.rows[s.view[s.cursor]].u
+}
+
+func (s *usersScreen) move(d int) {
+	s.cursor += d
+	s.clamp()
+	if u := s.current(); u != nil {
+		s.cursorID = u.ID
+	}
+}
+
+// clamp keeps the cursor inside the view and the view window around it.
+func (s *usersScreen) clamp() {
+	s.cursor = max(0, min(s.cursor, len(s.view)-1))
+	h := s.listHeight()
+	if s.cursor < s.offset {
+		s.offset = s.cursor
+	}
+	if h > 0 && s.cursor >= s.offset+h {
+		s.offset = s.cursor - h + 1
+	}
+	s.offset = max(0, min(s.offset, len(s.view)-h))
+}
+
+// refresh rebuilds the view after a filter, sort or data change, keeping
+// the cursor on the same user when it is still shown. Selected users that
+// no longer exist leave the selection.
+func (s *usersScreen) refresh() {
+	snap := s.c.snap
+	if snap == nil {
+		return
+	}
+	if snap != s.viewSnap {
+		for id := range s.selected {
+			if _, ok := snap.index[id]; !ok {
+				delete(s.selected, id)
+			}
+		}
+		if s.gid != 0 && snap.groupByID[s.gid] == nil {
+			s.gid = 0
+		}
+	}
+	vk := viewKey{tab: s.tab, sortBy: s.sortBy, desc: s.desc, gid: s.gid}
+	base := snap.order(s.sortBy, s.desc)
+	narrow := snap == s.viewSnap && vk == s.viewKey && s.viewQ != "" && strings.Contains(s.query, s.viewQ)
+	if narrow {
+		base = s.view
+	}
+	s.view = filterRows(snap, base, statusTabs[s.tab], s.gid, s.query, narrow || vk.tab != 0 || vk.gid != 0 || s.query != "")
+	s.viewSnap, s.viewKey, s.viewQ = snap, vk, s.query
+
+	s.cursor = 0
+	if s.cursorID != 0 {
+		for i, r := range s.view {
+			if snap.rows[r].u.ID == s.cursorID {
+				s.cursor = i
+				break
+			}
+		}
+	}
+	s.clamp()
+	if u := s.current(); u != nil {
+		s.cursorID = u.ID
+	}
+}
+
+// filterRows returns the rows of base that match. When nothing filters,
+// base itself is returned; it is never changed.
+func filterRows(snap *snapshot, base []int32, st roster.Status, gid uint64, q string, filters bool) []int32 {
+	if !filters {
+		return base
+	}
+	out := make([]int32, 0, len(base)/4+16)
+	rows := snap.rows
+	for _, i := range base {
+		r := &rows[i]
+		if st != 0 && r.u.Status != st {
+			continue
+		}
+		if gid != 0 && !r.u.InGroup(gid) {
+			continue
+		}
+		if q != "" && !strings.Contains(r.key, q) {
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+func sortIDs(ids []uint64) { slices.Sort(ids) }

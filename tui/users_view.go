@@ -1,0 +1,293 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"github.com/roster-dev/roster"
+)
+
+// columns is the list's layout for one width.
+type columns struct {
+	name, user, email, groups, role, status, seen int
+}
+
+func layout(width int) columns {
+	c := columns{role: 6, status: 8}
+	fixed := 2 + c.role + c.status + 5 // mark, role, status, separators
+	if width >= 96 {
+		c.seen = 14
+		fixed += c.seen + 1
+	}
+	rest := width - fixed
+	if width >= 110 {
+		c.groups = rest * 18 / 100
+		rest -= c.groups + 1
+	}
+	c.name = rest * 36 / 100
+	c.user = rest * 24 / 100
+	c.email = rest - c.name - c.user
+	return c
+}
+
+// listHeight is how many user rows fit.
+func (s *usersScreen) listHeight() int {
+	h := s.c.Height - 1 - 2 - 1 - 1 // header, footer (2), tabs, column titles
+	if s.filtering || s.query != "" || s.gid != 0 {
+		h--
+	}
+	return max(0, h)
+}
+
+// header is the app's top line: product, database and counts.
+func (m *Model) header() string {
+	c := m.c
+	st := c.Styles.App
+	left := st.Title.Render("Roster") + " " + st.Path.Render(c.DB.Path())
+	right := ""
+	if snap := c.snap; snap != nil {
+		n := len(snap.rows)
+		right = st.Muted.Render(plural(n, "user") + ": " +
+			itoa(snap.counts[roster.StatusPending]) + " pending · " +
+			itoa(snap.counts[roster.StatusActive]) + " active · " +
+			itoa(snap.counts[roster.StatusDisabled]) + " disabled")
+	}
+	if m.loading && m.ready {
+		right = "↻ " + right
+	}
+	gap := c.Width - lipgloss.Width(left) - lipgloss.Width(right)
+	if gap < 2 {
+		return lipgloss.NewStyle().MaxWidth(c.Width).Render(left)
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+// View draws the tabs, the filter line, the column titles and the visible rows.
+func (s *usersScreen) View() string {
+	c := s.c
+	snap := c.snap
+	st := c.Styles
+	var b strings.Builder
+
+	// Tabs with counts.
+	for i, status := range statusTabs {
+		label := "All"
+		n := len(snap.rows)
+		if status != 0 {
+			label = status.Title()
+			n = snap.counts[status]
+		}
+		label = itoa(i+1) + " " + label + " " + itoa(n)
+		if i == s.tab {
+			b.WriteString(st.Tabs.Active.Render(label))
+		} else {
+			b.WriteString(st.Tabs.Inactive.Render(label))
+		}
+	}
+	b.WriteByte('\n')
+
+	if s.filtering || s.query != "" || s.gid != 0 {
+		line := ""
+		if s.filtering {
+			line = s.input.View()
+		} else if s.query != "" {
+			line = st.App.Muted.Render("/ ") + s.input.Value()
+		}
+		if g := snap.groupByID[s.gid]; g != nil {
+			if line != "" {
+				line += "   "
+			}
+			line += st.App.Muted.Render("group: ") + st.App.Key.Render(g.Name) + st.App.Muted.Render(" (g to change, esc to clear)")
+		}
+		b.WriteString(lipgloss.NewStyle().MaxWidth(c.Width).Render(line))
+		b.WriteByte('\n')
+	}
+
+	if len(snap.rows) == 0 {
+		b.WriteString(s.emptyState())
+		return b.String()
+	}
+	cols := layout(c.Width)
+	b.WriteString(st.List.Header.Render(s.titles(cols)))
+	b.WriteByte('\n')
+	if len(s.view) == 0 {
+		b.WriteString(st.List.Empty.Render("\n  No users match. Press esc to clear the filter, or 1 to show every status."))
+		return b.String()
+	}
+	h := s.listHeight()
+	end := min(len(s.view), s.offset+h)
+	badges := make(map[roster.Status]string, 3)
+	for _, status := range roster.Statuses {
+		badges[status] = st.List.Badge[status.String()].Render(fit(status.String(), len(status.String()), cols.status))
+	}
+	now := c.Now()
+	for i := s.offset; i < end; i++ {
+		r := &snap.rows[s.view[i]]
+		_, sel := s.selected[r.u.ID]
+		b.WriteString(s.row(r, cols, sel, i == s.cursor, badges, now))
+		if i < end-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+func (s *usersScreen) titles(cols columns) string {
+	arrow := " ↑"
+	if s.desc {
+		arrow = " ↓"
+	}
+	t := func(name string, by roster.UserSort, n int) string {
+		if s.sortBy == by {
+			name += arrow
+		}
+		return fit(name, cellWidth(name), n)
+	}
+	var b strings.Builder
+	b.WriteString("  ")
+	b.WriteString(t("Name", roster.SortName, cols.name))
+	b.WriteByte(' ')
+	b.WriteString(t("Username", roster.SortUsername, cols.user))
+	b.WriteByte(' ')
+	b.WriteString(t("E-mail", roster.SortEmail, cols.email))
+	if cols.groups > 0 {
+		b.WriteByte(' ')
+		b.WriteString(fit("Groups", 6, cols.groups))
+	}
+	b.WriteByte(' ')
+	b.WriteString(fit("Role", 4, cols.role))
+	b.WriteByte(' ')
+	b.WriteString(t("Status", roster.SortStatus, cols.status))
+	if cols.seen > 0 {
+		b.WriteByte(' ')
+		b.WriteString(t("Latest", roster.SortCreated, cols.seen))
+	}
+	return b.String()
+}
+
+// row draws one user. Cells are cut and padded by widths measured at load.
+func (s *usersScreen) row(r *row, cols columns, sel, cursor bool, badges map[roster.Status]string, now time.Time) string {
+	st := s.c.Styles
+	var b strings.Builder
+	b.Grow(200)
+	if sel {
+		b.WriteString("● ")
+	} else {
+		b.WriteString("  ")
+	}
+	b.WriteString(fit(r.name, r.nameW, cols.name))
+	b.WriteByte(' ')
+	b.WriteString(fit(r.u.Username, r.user, cols.user))
+	b.WriteByte(' ')
+	b.WriteString(fit(r.email, r.emailW, cols.email))
+	if cols.groups > 0 {
+		g, w := displaySafe(s.c.snap.groupNames(r.u))
+		b.WriteByte(' ')
+		b.WriteString(fit(g, w, cols.groups))
+	}
+	b.WriteByte(' ')
+	role := r.u.Role.String()
+	b.WriteString(fit(role, len(role), cols.role))
+	b.WriteByte(' ')
+	plain := b.String()
+	seen := ""
+	if cols.seen > 0 {
+		label, t := r.u.LastSeen()
+		if label == "last login" {
+			label = "login"
+		}
+		text := label + " " + ago(now, t)
+		seen = " " + fit(text, len(text), cols.seen)
+	}
+	switch {
+	case cursor:
+		status := r.u.Status.String()
+		return st.List.Cursor.Render(plain + fit(status, len(status), cols.status) + seen)
+	case sel:
+		return st.List.Mark.Render("●") + " " + st.List.Selected.Render(plain[len("● "):]) + badges[r.u.Status] + st.App.Muted.Render(seen)
+	}
+	return plain + badges[r.u.Status] + st.App.Muted.Render(seen)
+}
+
+func (s *usersScreen) emptyState() string {
+	st := s.c.Styles
+	lines := []string{
+		"",
+		st.App.Title.Render("No users yet."),
+		"",
+		"Press " + st.App.Key.Render("n") + " to add the first user,",
+		"or load demo data from a shell:",
+		"",
+		st.App.Key.Render("    roster demo --users 200"),
+		"",
+		"Press " + st.App.Key.Render("G") + " to set up groups, " + st.App.Key.Render("?") + " for every key.",
+	}
+	box := st.App.Box.Render(strings.Join(lines, "\n"))
+	return lipgloss.PlaceHorizontal(s.c.Width, lipgloss.Center, box)
+}
+
+// footerText is the status line when nothing else is said: the count
+// shown, the selection (and how much of it the filter hides) and the sort.
+func (s *usersScreen) footerText() string {
+	st := s.c.Styles.App
+	snap := s.c.snap
+	if snap == nil {
+		return ""
+	}
+	parts := []string{itoa(len(s.view)) + " shown"}
+	if n := len(s.selected); n > 0 {
+		hidden := 0
+		if len(s.view) < len(snap.rows) {
+			shown := 0
+			for _, i := range s.view {
+				if _, ok := s.selected[snap.rows[i].u.ID]; ok {
+					shown++
+				}
+			}
+			hidden = n - shown
+		}
+		sel := itoa(n) + " selected"
+		if hidden > 0 {
+			sel += " (" + itoa(hidden) + " hidden by the filter)"
+		}
+		parts = append(parts, st.Key.Render(sel))
+	}
+	dir := "↑"
+	if s.desc {
+		dir = "↓"
+	}
+	parts = append(parts, "sort: "+s.sortBy.String()+" "+dir)
+	return st.Muted.Render(strings.Join(parts, " · "))
+}
+
+// ago says how long ago t was, briefly ("5m", "3d", "now").
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "now"
+	case d < time.Hour:
+		return itoa(int(d/time.Minute)) + "m"
+	case d < 48*time.Hour:
+		return itoa(int(d/time.Hour)) + "h"
+	case d < 60*24*time.Hour:
+		return itoa(int(d/(24*time.Hour))) + "d"
+	case d < 730*24*time.Hour:
+		return itoa(int(d/(30*24*time.Hour))) + "mo"
+	}
+	return itoa(int(d/(365*24*time.Hour))) + "y"
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return itoa(n) + " " + word + "s"
+}
