@@ -24,7 +24,7 @@ func NewGlobalKeys() GlobalKeys {
 
 // UserKeys drive the user list.
 type UserKeys struct {
-	Up, Down, PageUp, PageDown, Home, End key.Binding
+	Up, Down, PageUp, PageDown, Home, End     key.Binding
 	NextTab, PrevTab, Tab1, Tab2, Tab3, Tab4  key.Binding
 	Sort, Reverse, Filter, ClearFilter, Group key.Binding
 	Toggle, SelectAll                         key.Binding

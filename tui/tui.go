@@ -7,9 +7,9 @@ package tui
 import (
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
