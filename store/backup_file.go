@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -155,6 +156,18 @@ func readBackup(path string) (*BackupInfo, error) {
 		Path: path, Size: size, Made: d.Made, Source: d.Source, Host: d.Host, Schema: d.Schema,
 		Changes: d.Changes, Users: d.Users, Groups: d.Groups, imageLen: imageLen,
 	}, nil
+}
+
+// InspectBackup reads a backup file's description after checking its
+// trailer and its checksum over the whole file; it does not open the copy
+// as a database (Restore does that, and runs Check). It fails with
+// ENOTFOUND or EINVALID saying what is wrong.
+func InspectBackup(path string) (*BackupInfo, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, roster.FieldErrorf(roster.EINVALID, "backup", "backup path %q: %v", path, err)
+	}
+	return readBackup(abs)
 }
 
 // looksLikeBolt reports whether b starts with a bbolt meta page.

@@ -47,10 +47,11 @@ type RestoreResult struct {
 // newer roster), ECONFLICT (another roster process is running),
 // EUNAVAILABLE (the database stays locked).
 func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
-	info, err := readBackup(path)
+	info, err := InspectBackup(path)
 	if err != nil {
 		return nil, err
 	}
+	path = info.Path
 	if info.Schema > SchemaVersion {
 		return nil, roster.FieldErrorf(roster.EINVALID, "backup", "%s has schema version %d, newer than this roster understands (%d); upgrade roster", path, info.Schema, SchemaVersion)
 	}

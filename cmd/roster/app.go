@@ -99,6 +99,8 @@ Run 'roster' with no command to open the terminal app.`,
 		a.serveCmd(),
 		a.importCmd(),
 		a.exportCmd(),
+		a.backupCmd(),
+		a.restoreCmd(),
 	)
 	return root
 }

@@ -27,7 +27,9 @@ type serveComponent interface {
 
 // serveComponents lists the parts of `roster serve`, in start order.
 func (a *app) serveComponents() []serveComponent {
-	return []serveComponent{}
+	return []serveComponent{
+		&backupSchedule{},
+	}
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -45,6 +47,7 @@ then stops each part cleanly.`,
 				return err
 			}
 			log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			defer announce(db, "roster serve", log)()
 			g, ctx := errgroup.WithContext(cmd.Context())
 			var running []string
 			for _, c := range components {
