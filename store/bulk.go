@@ -205,6 +205,9 @@ func deleteUserTx(tx *bolt.Tx, u *roster.User) error {
 	if err := deleteUserKeysTx(tx, u.ID); err != nil {
 		return err
 	}
+	if err := deleteUserOutboxTx(tx, u.ID); err != nil {
+		return err
+	}
 	return deleteUserTokensTx(tx, u.ID)
 }
 

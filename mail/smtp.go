@@ -1,0 +1,269 @@
+package mail
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// Stages of a delivery, for errors and their classification.
+const (
+	stageConnect = "connect"
+	stageMail    = "MAIL FROM"
+	stageRcpt    = "RCPT TO"
+	stageData    = "DATA"
+)
+
+// deliveryError says at which stage a delivery failed. Config marks
+// failures that no retry can cure: TLS that cannot be verified, a server
+// that offers no STARTTLS while credentials are set, refused credentials.
+type deliveryError struct {
+	Stage  string
+	Config bool
+	Err    error
+}
+
+func (e *deliveryError) Error() string { return e.Stage + ": " + detailOf(e.Err) }
+func (e *deliveryError) Unwrap() error { return e.Err }
+
+// errNoStartTLS is the refusal to send over plaintext.
+var errNoStartTLS = errors.New("the server does not offer STARTTLS; refusing to send in plaintext (use smtps://, or --smtp-plaintext-loopback for a relay on this machine without credentials)")
+
+// dialer opens authenticated SMTP sessions to one server.
+type dialer struct {
+	server   Server
+	password string
+	tls      *tls.Config
+	helo     string
+	from     string // envelope sender
+	// plaintext is allowed: a loopback relay without credentials, by option.
+	plaintext bool
+
+	connectTimeout time.Duration
+	commandTimeout time.Duration
+}
+
+func newDialer(cfg Config, server Server) (*dialer, error) {
+	from, err := parseAddress(cfg.From)
+	if err != nil {
+		return nil, fmt.Errorf("from address: %w", err)
+	}
+	d := &dialer{
+		server: server, password: cfg.Password, helo: cfg.HelloName, from: from.Address,
+		connectTimeout: cfg.ConnectTimeout, commandTimeout: cfg.CommandTimeout,
+		plaintext: cfg.PlaintextLoopback && server.Loopback() && server.User == "",
+		tls:       &tls.Config{ServerName: server.Host, MinVersion: tls.VersionTLS12},
+	}
+	if d.helo == "" {
+		d.helo = "localhost"
+	}
+	if server.User != "" && cfg.Password == "" {
+		return nil, errors.New("the SMTP URL names a user but no password is set (ROSTER_SMTP_PASSWORD or --smtp-password-file)")
+	}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("SMTP CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("SMTP CA file %s holds no PEM certificate", cfg.CAFile)
+		}
+		d.tls.RootCAs = pool
+	}
+	return d, nil
+}
+
+// session is one SMTP connection, reused for many messages.
+type session struct {
+	c    *smtp.Client
+	d    *dialer
+	sent int
+}
+
+// dial connects, secures and authenticates a session.
+func (d *dialer) dial() (*session, error) {
+	fail := func(config bool, err error) (*session, error) {
+		return nil, &deliveryError{Stage: stageConnect, Config: config, Err: err}
+	}
+	nd := net.Dialer{Timeout: d.connectTimeout}
+	raw, err := nd.Dial("tcp", d.server.Addr())
+	if err != nil {
+		return fail(false, err)
+	}
+	var conn net.Conn = &deadlineConn{Conn: raw, timeout: d.commandTimeout}
+	if d.server.ImplicitTLS {
+		tc := tls.Client(conn, d.tls)
+		_ = raw.SetDeadline(time.Now().Add(d.connectTimeout))
+		if err := tc.Handshake(); err != nil {
+			raw.Close()
+			return fail(isTLSConfigError(err), err)
+		}
+		conn = tc
+	}
+	var c *smtp.Client
+	if d.server.ImplicitTLS || d.plaintext {
+		c = smtp.NewClient(conn)
+	} else {
+		// STARTTLS is required: go-smtp greets, checks the extension and
+		// upgrades; the certificate is verified on the next command.
+		c, err = smtp.NewClientStartTLS(conn, d.tls)
+		if err != nil {
+			raw.Close()
+			if strings.Contains(err.Error(), "support STARTTLS") {
+				return fail(true, errNoStartTLS)
+			}
+			return fail(isTLSConfigError(err), err)
+		}
+	}
+	c.CommandTimeout = d.commandTimeout
+	c.SubmissionTimeout = d.commandTimeout
+	if err := c.Hello(d.helo); err != nil {
+		c.Close()
+		return fail(isTLSConfigError(err), err)
+	}
+	if d.server.User != "" {
+		if err := d.auth(c); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return &session{c: c, d: d}, nil
+}
+
+func (d *dialer) auth(c *smtp.Client) error {
+	fail := func(config bool, err error) error {
+		return &deliveryError{Stage: "AUTH", Config: config, Err: err}
+	}
+	if _, isTLS := c.TLSConnectionState(); !isTLS {
+		// Never reached with the checks in dial; kept as the last guard.
+		return fail(true, errors.New("refusing to send credentials over plaintext"))
+	}
+	var mech sasl.Client
+	switch {
+	case c.SupportsAuth(sasl.Plain):
+		mech = sasl.NewPlainClient("", d.server.User, d.password)
+	case c.SupportsAuth(sasl.Login):
+		mech = sasl.NewLoginClient(d.server.User, d.password)
+	default:
+		return fail(true, errors.New("the server offers neither AUTH PLAIN nor AUTH LOGIN"))
+	}
+	if err := c.Auth(mech); err != nil {
+		var se *smtp.SMTPError
+		return fail(errors.As(err, &se) && se.Code >= 500, err)
+	}
+	return nil
+}
+
+// send delivers one message. beforeDot runs after the whole message has
+// been written and before the final dot that makes the server deliver it:
+// the worker waits there for the previous message's result to be recorded,
+// so at most one message per connection is delivered but not recorded.
+func (s *session) send(to string, body []byte, beforeDot func() error) error {
+	c := s.c
+	if err := c.Mail(s.d.from, nil); err != nil {
+		return &deliveryError{Stage: stageMail, Err: err}
+	}
+	if err := c.Rcpt(to, nil); err != nil {
+		return &deliveryError{Stage: stageRcpt, Err: err}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return &deliveryError{Stage: stageData, Err: err}
+	}
+	if _, err := w.Write(body); err != nil {
+		return &deliveryError{Stage: stageData, Err: err}
+	}
+	if beforeDot != nil {
+		if err := beforeDot(); err != nil {
+			return err // the caller drops the connection: the message is not sent
+		}
+	}
+	if err := w.Close(); err != nil {
+		return &deliveryError{Stage: stageData, Err: err}
+	}
+	s.sent++
+	return nil
+}
+
+// reset makes the session usable after a failed transaction: RSET, then
+// EHLO again at once (go-smtp v0.25.1 repeats the greeting after RSET, and
+// some servers refuse a second one). It reports whether the session can be
+// kept; if not, the caller closes it.
+func (s *session) reset() bool {
+	if err := s.c.Reset(); err != nil {
+		return false
+	}
+	return s.c.Hello(s.d.helo) == nil
+}
+
+// close says goodbye, or just drops the connection when that fails.
+func (s *session) close() {
+	if err := s.c.Quit(); err != nil {
+		s.c.Close()
+	}
+}
+
+// abort drops the connection without a word (mid-DATA, after errors).
+func (s *session) abort() { s.c.Close() }
+
+// deadlineConn gives every read and write its own deadline, so a server
+// that stalls at any point (even mid-DATA, where go-smtp sets none) fails
+// the attempt instead of hanging the worker.
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *deadlineConn) Read(b []byte) (int, error) {
+	_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	return c.Conn.Read(b)
+}
+
+func (c *deadlineConn) Write(b []byte) (int, error) {
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	return c.Conn.Write(b)
+}
+
+// SetDeadline ignores go-smtp's own deadlines (it clears them between
+// commands); ours are set on every read and write.
+func (c *deadlineConn) SetDeadline(time.Time) error      { return nil }
+func (c *deadlineConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *deadlineConn) SetWriteDeadline(time.Time) error { return nil }
+
+func isTLSConfigError(err error) bool {
+	var cve *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cve) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
+}
+
+// detailOf renders an error as one line for the user's record: the
+// server's code and words for SMTP replies.
+func detailOf(err error) string {
+	var se *smtp.SMTPError
+	var s string
+	if errors.As(err, &se) {
+		s = fmt.Sprintf("%d", se.Code)
+		if se.EnhancedCode != (smtp.EnhancedCode{}) && se.EnhancedCode != smtp.NoEnhancedCode {
+			s += fmt.Sprintf(" %d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
+		}
+		s += " " + se.Message
+	} else {
+		s = err.Error()
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}

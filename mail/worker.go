@@ -1,0 +1,503 @@
+package mail
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/roster-dev/roster/store"
+)
+
+// Tuning of the worker.
+const (
+	pollInterval    = time.Second      // how often an idle worker looks for jobs queued by other processes
+	reclaimInterval = 30 * time.Second // how often an idle worker frees dead processes' leases
+	pruneInterval   = time.Hour
+	pruneAge        = 7 * 24 * time.Hour // final jobs are kept this long for `roster mail queue`
+	idleClose       = 15 * time.Second   // an idle connection is closed after this
+	claimPerConn    = 16                 // jobs claimed ahead per connection
+)
+
+// Worker sends the outbox: it claims due jobs in batches under a lease,
+// hands them to Connections senders that each keep one SMTP connection
+// open, and records results with a group commit that every sender waits on
+// before it lets the server deliver its next message, so a crash sends at
+// most Connections messages twice. With no SMTP URL it runs the built-in
+// dev mailbox and delivers there through the same code.
+type Worker struct {
+	db    *store.DB
+	cfg   Config
+	log   *slog.Logger
+	owner string
+	host  string
+	wake  chan struct{}
+	pace  *pacer
+
+	dialer *dialer // nil until Run for the dev mailbox
+
+	mu      sync.Mutex
+	mailbox *Mailbox
+}
+
+// NewWorker checks the configuration (without touching the network) and
+// returns a worker ready to Run. log may be nil.
+func NewWorker(db *store.DB, cfg Config, log *slog.Logger) (*Worker, error) {
+	if err := cfg.Normalize(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	host, _ := os.Hostname()
+	nonce := make([]byte, 4)
+	_, _ = rand.Read(nonce)
+	w := &Worker{
+		db: db, cfg: cfg, log: log, host: host,
+		owner: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(nonce)),
+		wake:  make(chan struct{}, 1),
+	}
+	if cfg.Rate > 0 {
+		w.pace = &pacer{interval: time.Duration(float64(time.Second) / cfg.Rate)}
+	}
+	if cfg.URL != "" {
+		server, err := ParseServerURL(cfg.URL)
+		if err != nil {
+			return nil, err
+		}
+		if w.dialer, err = newDialer(cfg, server); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// Mode says where mail goes, without secrets: "smtps://user@host:465", or
+// "dev mailbox" when no SMTP server is configured. A TUI shows it in its header.
+func (w *Worker) Mode() string {
+	if w.cfg.URL == "" {
+		return "dev mailbox"
+	}
+	s, _ := ParseServerURL(w.cfg.URL)
+	return s.String()
+}
+
+// DevMailbox reports whether mail goes to the built-in dev mailbox.
+func (w *Worker) DevMailbox() bool { return w.cfg.URL == "" }
+
+// Wake tells a running worker that jobs were queued, so it need not wait
+// for its next poll. It never blocks.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends until ctx is cancelled, then finishes the messages in flight,
+// gives back the jobs it had claimed but not started, and returns nil.
+func (w *Worker) Run(ctx context.Context) error {
+	d := w.dialer
+	if d == nil {
+		mb, err := StartMailbox(w.db, "127.0.0.1:0", w.log)
+		if err != nil {
+			return err
+		}
+		defer mb.Close()
+		w.mu.Lock()
+		w.mailbox = mb
+		w.mu.Unlock()
+		host, port, _ := net.SplitHostPort(mb.Addr())
+		cfg := w.cfg
+		cfg.PlaintextLoopback, cfg.Password = true, ""
+		if d, err = newDialer(cfg, Server{Host: host, Port: port}); err != nil {
+			return err
+		}
+	}
+	if n, err := w.db.ReclaimLeases(w.deadOwner); err != nil {
+		w.log.Warn("reclaim leases", "err", err)
+	} else if n > 0 {
+		w.log.Info("resumed jobs of a stopped process", "jobs", n)
+	}
+	ahead := claimPerConn * w.cfg.Connections
+	if w.cfg.Rate > 0 {
+		// Claim no more than can be sent well within a lease.
+		if n := int(w.cfg.Rate * w.cfg.Lease.Seconds() / 4); n < ahead {
+			ahead = max(n, 1)
+		}
+	}
+	jobs := make(chan *store.Job, ahead)
+	results := make(chan *pending, 2*w.cfg.Connections)
+	var wg sync.WaitGroup
+	for range w.cfg.Connections {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.sender(ctx, d, jobs, results)
+		}()
+	}
+	err := w.commitLoop(ctx, jobs, results)
+	wg.Wait()
+	return err
+}
+
+// pending is a sender's result waiting for the group commit.
+type pending struct {
+	res  store.JobResult
+	done chan error // receives the commit's outcome, once
+}
+
+// commitLoop owns the database side: it records results and claims jobs,
+// both in one transaction per round.
+func (w *Worker) commitLoop(ctx context.Context, jobs chan<- *store.Job, results <-chan *pending) error {
+	ahead := cap(jobs)
+	inflight, stopping := 0, false
+	var batch []*pending
+	done := ctx.Done()
+	poll := time.NewTimer(0)
+	defer poll.Stop()
+	lastReclaim, lastPrune := time.Now(), time.Time{}
+	failures := 0
+	for {
+		if stopping && inflight == 0 && len(batch) == 0 {
+			return nil
+		}
+		claim := false
+		if len(batch) == 0 {
+			select {
+			case p := <-results:
+				batch = append(batch, p)
+			case <-w.wake:
+				claim = true
+			case <-poll.C:
+				claim = w.dueNow(&lastReclaim, &lastPrune)
+				if !claim && inflight == 0 {
+					poll.Reset(w.idleWait())
+				}
+			case <-done:
+				stopping, done = true, nil
+				close(jobs)
+				continue
+			}
+		}
+	drain:
+		for {
+			select {
+			case p := <-results:
+				batch = append(batch, p)
+			default:
+				break drain
+			}
+		}
+		want := 0
+		if !stopping {
+			want = ahead - inflight
+		}
+		if len(batch) == 0 && (!claim || want == 0) {
+			continue
+		}
+		res := make([]store.JobResult, len(batch))
+		for i, p := range batch {
+			res[i] = p.res
+		}
+		claimed, next, err := w.db.RecordAndClaim(res, store.ClaimRequest{Owner: w.owner, Max: want, Lease: w.cfg.Lease})
+		if err != nil {
+			failures++
+			w.log.Error("outbox commit", "err", err, "results", len(batch))
+			if len(batch) > 0 && failures < 50 {
+				time.Sleep(100 * time.Millisecond) // the file is busy: keep the results and try again
+				continue
+			}
+			for _, p := range batch {
+				p.done <- err
+			}
+			inflight -= len(batch)
+			batch = batch[:0]
+			poll.Reset(pollInterval)
+			continue
+		}
+		failures = 0
+		for _, p := range batch {
+			p.done <- nil
+		}
+		inflight -= len(batch)
+		batch = batch[:0]
+		inflight += len(claimed)
+		for _, j := range claimed {
+			jobs <- j // never blocks: at most ahead jobs are out
+		}
+		if inflight == 0 && !stopping {
+			wait := pollInterval
+			if !next.IsZero() {
+				wait = min(max(time.Until(next), 0), pollInterval)
+			}
+			poll.Reset(wait)
+		}
+	}
+}
+
+// dueNow is the idle worker's cheap check (a read transaction), with its
+// occasional chores.
+func (w *Worker) dueNow(lastReclaim, lastPrune *time.Time) bool {
+	now := time.Now()
+	if now.Sub(*lastReclaim) > reclaimInterval {
+		*lastReclaim = now
+		if _, err := w.db.ReclaimLeases(w.deadOwner); err != nil {
+			w.log.Warn("reclaim leases", "err", err)
+		}
+	}
+	if now.Sub(*lastPrune) > pruneInterval {
+		*lastPrune = now
+		if _, err := w.db.PruneOutbox(now.Add(-pruneAge)); err != nil {
+			w.log.Warn("prune outbox", "err", err)
+		}
+	}
+	next, err := w.db.NextDue()
+	if err != nil {
+		w.log.Warn("outbox poll", "err", err)
+		return false
+	}
+	return !next.IsZero() && !next.After(now)
+}
+
+func (w *Worker) idleWait() time.Duration {
+	next, err := w.db.NextDue()
+	if err != nil || next.IsZero() {
+		return pollInterval
+	}
+	return min(max(time.Until(next), time.Millisecond), pollInterval)
+}
+
+// sender owns one SMTP connection and sends the jobs it is handed.
+func (w *Worker) sender(ctx context.Context, d *dialer, jobs <-chan *store.Job, results chan<- *pending) {
+	var s *session
+	defer func() {
+		if s != nil {
+			s.close()
+		}
+	}()
+	var prev *pending
+	var prevErr error
+	waitPrev := func() error {
+		if prev != nil {
+			prevErr = <-prev.done
+			prev = nil
+		}
+		return prevErr
+	}
+	idle := time.NewTimer(idleClose)
+	defer idle.Stop()
+	for {
+		var j *store.Job
+		select {
+		case job, ok := <-jobs:
+			if !ok {
+				return
+			}
+			j = job
+		case <-idle.C:
+			if s != nil {
+				s.close()
+				s = nil
+			}
+			continue
+		}
+		res := w.deliver(ctx, d, &s, j, waitPrev)
+		if s != nil && w.cfg.MaxPerConnection > 0 && s.sent >= w.cfg.MaxPerConnection {
+			s.close()
+			s = nil
+		}
+		p := &pending{res: res, done: make(chan error, 1)}
+		results <- p
+		// The previous result must be waited for before the next dot; if
+		// this job never reached its dot, it still is waited for below.
+		if prev != nil {
+			_ = waitPrev()
+		}
+		prev, prevErr = p, nil
+		idle.Reset(idleClose)
+	}
+}
+
+// errNotSent marks a delivery abandoned before the final dot.
+var errNotSent = errors.New("not sent")
+
+// deliver makes one attempt at one job and says what became of it.
+func (w *Worker) deliver(ctx context.Context, d *dialer, sp **session, j *store.Job, waitPrev func() error) store.JobResult {
+	release := store.JobResult{ID: j.ID, Outcome: store.OutcomeRelease}
+	if ctx.Err() != nil {
+		return release
+	}
+	// Never start a message our lease might not cover: another process
+	// could claim it meanwhile and send it too.
+	if time.Until(j.Due) < 4*w.cfg.CommandTimeout+w.cfg.ConnectTimeout && time.Until(j.Due) < w.cfg.Lease/2 {
+		return release
+	}
+	if err := w.pace.wait(ctx); err != nil {
+		return release
+	}
+	beforeDot := func() error {
+		if err := waitPrev(); err != nil {
+			return fmt.Errorf("%w: previous result not recorded: %v", errNotSent, err)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: stopping", errNotSent)
+		}
+		return nil
+	}
+	for try := 0; ; try++ {
+		reused := *sp != nil
+		if *sp == nil {
+			s, err := d.dial()
+			if err != nil {
+				return w.failure(j, err)
+			}
+			*sp = s
+		}
+		err := (*sp).send(j.To, j.Body, beforeDot)
+		if err == nil {
+			return store.JobResult{ID: j.ID, Outcome: store.OutcomeSent}
+		}
+		var se *smtp.SMTPError
+		replied := errors.As(err, &se)
+		if errors.Is(err, errNotSent) || !replied || !(*sp).reset() {
+			(*sp).abort()
+			*sp = nil
+		}
+		if errors.Is(err, errNotSent) {
+			return release
+		}
+		// A connection the server closed while idle fails at MAIL: that is
+		// no fault of this message; dial again once.
+		var de *deliveryError
+		if try == 0 && reused && errors.As(err, &de) && de.Stage == stageMail && (!replied || se.Code == 421) {
+			if *sp != nil {
+				(*sp).abort()
+				*sp = nil
+			}
+			continue
+		}
+		return w.failure(j, err)
+	}
+}
+
+// failure classifies a failed attempt: configuration errors and 5xx to
+// MAIL fail the job, 5xx to RCPT or DATA bounce it, and anything else
+// (4xx, network, timeouts) is retried with backoff until MaxAttempts.
+func (w *Worker) failure(j *store.Job, err error) store.JobResult {
+	detail := detailOf(err)
+	var de *deliveryError
+	if errors.As(err, &de) {
+		detail = de.Error()
+	}
+	r := store.JobResult{ID: j.ID, Detail: detail}
+	var se *smtp.SMTPError
+	switch {
+	case de != nil && de.Config:
+		r.Outcome = store.OutcomeFailed
+	case errors.As(err, &se) && se.Code >= 500:
+		if de != nil && (de.Stage == stageRcpt || de.Stage == stageData) {
+			r.Outcome = store.OutcomeBounced
+		} else {
+			r.Outcome = store.OutcomeFailed
+		}
+	case j.Attempts >= w.cfg.MaxAttempts:
+		r.Outcome = store.OutcomeFailed
+		r.Detail = fmt.Sprintf("gave up after %d attempts: %s", j.Attempts, detail)
+	default:
+		r.Outcome = store.OutcomeRetry
+		r.RetryAt = time.Now().Add(backoff(w.cfg.RetryBase, w.cfg.MaxBackoff, j.Attempts))
+	}
+	w.log.Warn("mail not delivered", "job", j.ID, "to", j.To, "outcome", outcomeName(r.Outcome), "detail", r.Detail)
+	return r
+}
+
+func outcomeName(o store.Outcome) string {
+	switch o {
+	case store.OutcomeSent:
+		return "sent"
+	case store.OutcomeRetry:
+		return "retry"
+	case store.OutcomeFailed:
+		return "failed"
+	case store.OutcomeBounced:
+		return "bounced"
+	}
+	return "released"
+}
+
+// backoff returns the delay before retry number attempt (1-based):
+// base·2^(attempt-1), at most maxDelay, with "equal jitter" (a random
+// point in its upper half) so that senders do not retry in step.
+func backoff(base, maxDelay time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < maxDelay; i++ {
+		d *= 2
+	}
+	d = min(d, maxDelay)
+	half := int64(d / 2)
+	if half <= 0 {
+		return d
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(half))
+	if err != nil {
+		return d
+	}
+	return time.Duration(half + n.Int64())
+}
+
+// deadOwner reports whether a lease owner is a process of this machine
+// that no longer runs. Leases of other machines, and of this process, run
+// out on their own.
+func (w *Worker) deadOwner(owner string) bool {
+	parts := strings.Split(owner, "/")
+	if len(parts) != 3 || parts[0] != w.host {
+		return false
+	}
+	pid, err := strconv.Atoi(parts[1])
+	if err != nil || pid == os.Getpid() {
+		return false
+	}
+	return !processAlive(pid)
+}
+
+// pacer spaces messages to a rate shared by all senders.
+type pacer struct {
+	mu       sync.Mutex
+	interval time.Duration
+	next     time.Time
+}
+
+func (p *pacer) wait(ctx context.Context) error {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	now := time.Now()
+	slot := p.next
+	if slot.Before(now) {
+		slot = now
+	}
+	p.next = slot.Add(p.interval)
+	p.mu.Unlock()
+	if d := time.Until(slot); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}

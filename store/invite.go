@@ -1,0 +1,244 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/roster-dev/roster"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Audit actions of the mail features.
+const (
+	ActionInviteQueue  = "invite.queue"
+	ActionResetQueue   = "reset.queue"
+	ActionResetRequest = "reset.request"
+	ActionMailUnblock  = "mail.unblock"
+)
+
+// Reasons a user is skipped by InviteUsers, QueueResets and UnblockMail,
+// as they appear in roster.BulkResult.Skipped.
+const (
+	SkipActive     = "already active"
+	SkipDisabled   = "disabled"
+	SkipNotActive  = "not active yet (send an invitation)"
+	SkipSuppressed = "address blocked after a bounce"
+	SkipNotBlocked = "not blocked"
+	SkipNoOwner    = "needs the owner role"
+)
+
+// MailContent is what a RenderFunc needs to build one message.
+type MailContent struct {
+	Kind        MailKind
+	User        *roster.User
+	Token       string    // the raw token for the link; it exists nowhere else
+	Expires     time.Time // when the link stops working
+	InviterName string    // who asked: a Roster user's name, or the local account
+}
+
+// RenderFunc builds the complete RFC 5322 message for one mail. The store
+// calls it inside the transaction that issues the token, because only then
+// does the raw token exist; it must not block (about 45 µs with
+// mail.Composer).
+type RenderFunc func(MailContent) ([]byte, error)
+
+// MailOptions says how to queue invitation or reset mail.
+type MailOptions struct {
+	TTL    time.Duration // link validity; 0 means DefaultTokenTTL
+	Render RenderFunc    // required
+}
+
+// Queued is the result of queuing mail for many users: which were queued
+// (Changed) or skipped with the reason, and the outbox jobs, one per
+// changed user in the same order. Follow them with JobCounts.
+type Queued struct {
+	roster.BulkResult
+	Jobs []uint64
+}
+
+// InviteUsers issues an invitation token for each user and queues the
+// invitation, all in one transaction, and returns at once; the mail worker
+// sends them. Each user's previous token is revoked and a pending mail to
+// them cancelled. Skipped, with the reason: users already active
+// (SkipActive), disabled (SkipDisabled), whose address bounced
+// (SkipSuppressed), and those the actor may not change (SkipNoOwner). It
+// sets InvitedAt, Delivery (queued) and InviteExpires. Errors: EFORBIDDEN
+// when the actor may not administer, ENOTFOUND for an unknown id, EINVALID
+// without a Render function.
+func (db *DB) InviteUsers(actor roster.Actor, ids []uint64, opts MailOptions) (Queued, error) {
+	return db.queueMail(actor, ids, MailInvite, opts, func(u *roster.User) string {
+		switch {
+		case u.Status == roster.StatusActive:
+			return SkipActive
+		case u.Status == roster.StatusDisabled:
+			return SkipDisabled
+		case u.Suppressed:
+			return SkipSuppressed
+		}
+		return ""
+	})
+}
+
+// QueueResets queues a password-reset mail for each Active user, like
+// InviteUsers; users not active yet (SkipNotActive), disabled or blocked
+// are skipped.
+func (db *DB) QueueResets(actor roster.Actor, ids []uint64, opts MailOptions) (Queued, error) {
+	return db.queueMail(actor, ids, MailReset, opts, func(u *roster.User) string {
+		switch {
+		case u.Status == roster.StatusPending:
+			return SkipNotActive
+		case u.Status == roster.StatusDisabled:
+			return SkipDisabled
+		case u.Suppressed:
+			return SkipSuppressed
+		}
+		return ""
+	})
+}
+
+func (db *DB) queueMail(actor roster.Actor, ids []uint64, kind MailKind, opts MailOptions, skip func(*roster.User) string) (Queued, error) {
+	var q Queued
+	if opts.Render == nil {
+		return q, roster.Errorf(roster.EINVALID, "no message renderer given")
+	}
+	purpose, action := roster.TokenInvite, ActionInviteQueue
+	if kind == MailReset {
+		purpose, action = roster.TokenReset, ActionResetQueue
+	}
+	err := db.update(func(tx *bolt.Tx) error {
+		q = Queued{}
+		actor, err := resolveActorTx(tx, actor)
+		if err != nil {
+			return err
+		}
+		if err := actor.CanAdminister(); err != nil {
+			return err
+		}
+		inviter := inviterNameTx(tx, actor)
+		now := db.now()
+		var changedIDs []uint64
+		seen := make(map[uint64]bool, len(ids))
+		for _, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			u, err := getUserTx(tx, id)
+			if err != nil {
+				return err
+			}
+			if err := actor.CanChange(u); err != nil {
+				q.Skip(u.Username, SkipNoOwner)
+				continue
+			}
+			if reason := skip(u); reason != "" {
+				q.Skip(u.Username, reason)
+				continue
+			}
+			j, err := queueUserMailTx(tx, now, u, kind, purpose, inviter, opts)
+			if err != nil {
+				return fmt.Errorf("%s: %w", u.Username, err)
+			}
+			q.Changed = append(q.Changed, u.Username)
+			q.Jobs = append(q.Jobs, j.ID)
+			changedIDs = append(changedIDs, u.ID)
+		}
+		if len(q.Changed) == 0 {
+			return nil
+		}
+		details := fmt.Sprintf("%d %s mails queued", len(q.Changed), kind)
+		if len(q.Changed) == 1 {
+			details = fmt.Sprintf("%s mail to %s queued", kind, q.Changed[0])
+		}
+		return writeAudit(tx, now, actor, action, q.Changed, changedIDs, details)
+	})
+	if err != nil {
+		return Queued{}, err
+	}
+	return q, nil
+}
+
+// queueUserMailTx issues the token, renders the message, queues the job and
+// saves the user's new delivery state.
+func queueUserMailTx(tx *bolt.Tx, now time.Time, u *roster.User, kind MailKind, purpose roster.TokenPurpose, inviter string, opts MailOptions) (*Job, error) {
+	raw, t, err := issueTokenTx(tx, u.ID, purpose, now, opts.TTL)
+	if err != nil {
+		return nil, err
+	}
+	body, err := opts.Render(MailContent{Kind: kind, User: u, Token: raw, Expires: t.ExpiresAt, InviterName: inviter})
+	if err != nil {
+		return nil, fmt.Errorf("render %s mail: %w", kind, err)
+	}
+	j, err := addJobTx(tx, now, u.ID, kind, u.Email, body)
+	if err != nil {
+		return nil, err
+	}
+	if kind == MailInvite {
+		u.InvitedAt = now
+		u.InviteExpires = t.ExpiresAt
+	}
+	u.Delivery, u.DeliveryDetail, u.DeliveryAt = roster.DeliveryQueued, "", now
+	u.UpdatedAt = now
+	return j, putUserTx(tx, u)
+}
+
+// inviterNameTx names the actor for the message: a Roster user's full
+// name, or the local account without its "os:" prefix.
+func inviterNameTx(tx *bolt.Tx, a roster.Actor) string {
+	if !a.IsLocal() {
+		if u, err := getUserTx(tx, a.UserID); err == nil && u.Name != "" {
+			return u.Name
+		}
+		return a.Name
+	}
+	if name, ok := strings.CutPrefix(a.Name, "os:"); ok {
+		return name
+	}
+	return a.Name
+}
+
+// RequestReset is the invitation site's "forgot password": for an Active
+// user with that e-mail address whose mail is not blocked, it queues a
+// reset mail (roster.TokenReset) and audits the request; for anyone else it
+// does nothing. Either way it returns nil, so the answer tells the asker
+// nothing; only a failure of the database is an error. A reset mail still
+// waiting for the worker is not queued twice.
+func (db *DB) RequestReset(email string, opts MailOptions) error {
+	if opts.Render == nil {
+		return roster.Errorf(roster.EINVALID, "no message renderer given")
+	}
+	email = strings.TrimSpace(email)
+	if email == "" || !strings.Contains(email, "@") {
+		return nil
+	}
+	return db.update(func(tx *bolt.Tx) error {
+		u, err := findUserTx(tx, email)
+		if err != nil || u.Status != roster.StatusActive || u.Suppressed {
+			return nil
+		}
+		if cur := currentJobTx(tx, u.ID); cur != 0 {
+			if j, err := getJobTx(tx, cur); err == nil && j.Kind == MailReset && !j.State.Final() {
+				return nil
+			}
+		}
+		now := db.now()
+		actor := roster.SystemActor("web")
+		if _, err := queueUserMailTx(tx, now, u, MailReset, roster.TokenReset, "", opts); err != nil {
+			return err
+		}
+		return writeAudit(tx, now, actor, ActionResetRequest, []string{u.Username}, []uint64{u.ID}, "password reset requested")
+	})
+}
+
+// UnblockMail clears the block that a bounce put on users' addresses, so
+// mail can go to them again. Users not blocked are skipped (SkipNotBlocked).
+func (db *DB) UnblockMail(actor roster.Actor, ids []uint64) (roster.BulkResult, error) {
+	return db.bulk(actor, ids, ActionMailUnblock, "mail block cleared", false, func(tx *bolt.Tx, u *roster.User) (string, error) {
+		if !u.Suppressed {
+			return SkipNotBlocked, nil
+		}
+		u.Suppressed, u.SuppressReason = false, ""
+		return "", nil
+	})
+}
