@@ -109,4 +109,11 @@ func auditMatches(ev *roster.AuditEvent, q string) bool {
 	return false
 }
 
-func idFromKey(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
+// idFromKey reads a big-endian id. A damaged entry of the wrong size reads
+// as 0, which is no record's id, rather than panicking.
+func idFromKey(k []byte) uint64 {
+	if len(k) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(k)
+}

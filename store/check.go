@@ -46,6 +46,10 @@ func checkUsersTx(tx *bolt.Tx, report func(string, ...any)) {
 	byUsername, byEmail := tx.Bucket(bucketUsersByUsername), tx.Bucket(bucketUsersByEmail)
 	groups, members := tx.Bucket(bucketGroups), tx.Bucket(bucketGroupMembers)
 	_ = tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
+		if len(k) != 8 {
+			report("user key %q is %d bytes, not 8", k, len(k))
+			return nil
+		}
 		id := idFromKey(k)
 		u, err := decodeUser(v)
 		if err != nil {
@@ -74,7 +78,9 @@ func checkUsersTx(tx *bolt.Tx, report func(string, ...any)) {
 	checkIndex := func(bucket []byte, field string, value func(*roster.User) string) {
 		_ = tx.Bucket(bucket).ForEach(func(k, v []byte) error {
 			u, err := getUserTx(tx, idFromKey(v))
-			if err != nil {
+			if len(v) != 8 {
+				report("%s index %q holds %d bytes, not an id", field, k, len(v))
+			} else if err != nil {
 				report("%s index %q points at missing user %d", field, k, idFromKey(v))
 			} else if value(u) != string(k) {
 				report("%s index %q points at user %d, whose %s is %q", field, k, u.ID, field, value(u))

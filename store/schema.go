@@ -77,8 +77,10 @@ func (db *DB) migrate(tx *bolt.Tx) error {
 		return err
 	}
 	if from > 0 {
-		return writeAudit(tx, db.now(), roster.SystemActor("migrate"), roster.ActionSchemaUpdate, nil, nil,
-			fmt.Sprintf("schema %d → %d", from, version))
+		if err := writeAudit(tx, db.now(), roster.SystemActor("migrate"), roster.ActionSchemaUpdate, nil, nil,
+			fmt.Sprintf("schema %d → %d", from, version)); err != nil {
+			return err
+		}
 	}
 	return bumpChanges(tx)
 }

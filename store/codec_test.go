@@ -1,0 +1,136 @@
+package store
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roster-dev/roster"
+)
+
+func fullUser() *roster.User {
+	at := func(s int) time.Time { return time.Date(2026, 3, 4, 5, 6, s, 789, time.UTC) }
+	return &roster.User{
+		ID: 1<<40 + 7, Username: "ada.lovelace", Name: "Ada 👩‍💻 Lovelace", Email: "Ada@Example.com",
+		Role: roster.RoleOwner, Status: roster.StatusDisabled, GroupIDs: []uint64{1, 300, 1 << 33},
+		CreatedAt: at(1), UpdatedAt: at(2), InvitedAt: at(3), ActivatedAt: at(4), LastLoginAt: at(5),
+		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", PasswordSetAt: at(6),
+		Delivery: roster.DeliveryBounced, DeliveryDetail: "550 no such user", DeliveryAt: at(7),
+		InviteExpires: at(8), Suppressed: true, SuppressReason: "bounced",
+	}
+}
+
+// Ensure every field of a user survives encoding, zero times included.
+func TestUserCodecRoundTrip(t *testing.T) {
+	for _, u := range []*roster.User{fullUser(), {ID: 1, Username: "a", Name: "A", Email: "a@b.c", Role: roster.RoleMember, Status: roster.StatusPending}} {
+		got, err := decodeUser(encodeUser(u))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, u) {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, u)
+		}
+	}
+	// Times before 1970 and far ahead survive too.
+	u := fullUser()
+	u.CreatedAt = time.Date(1950, 1, 1, 0, 0, 0, 1, time.UTC)
+	u.LastLoginAt = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+	if got, _ := decodeUser(encodeUser(u)); !got.CreatedAt.Equal(u.CreatedAt) || !got.LastLoginAt.Equal(u.LastLoginAt) {
+		t.Errorf("times %v %v", got.CreatedAt, got.LastLoginAt)
+	}
+}
+
+// Ensure every truncation and a wrong version byte is reported as corrupt,
+// never a panic or a half-decoded user.
+func TestUserCodecCorrupt(t *testing.T) {
+	b := encodeUser(fullUser())
+	for i := range len(b) {
+		if u, err := decodeUser(b[:i]); err == nil {
+			t.Errorf("truncated to %d bytes decoded as %+v", i, u)
+		}
+	}
+	bad := append([]byte{}, b...)
+	bad[0] = 2
+	if _, err := decodeUser(bad); err != errCorrupt {
+		t.Errorf("version 2: %v", err)
+	}
+	// A group count far beyond the record's size must not allocate it.
+	e := encoder{}
+	e.byte(userRecordV1)
+	e.uvarint(1)
+	e.str("a")
+	e.str("A")
+	e.str("a@b.c")
+	e.byte(1)
+	e.byte(1)
+	e.uvarint(1 << 60)
+	if _, err := decodeUser(e.b); err == nil {
+		t.Error("a huge group count decoded")
+	}
+}
+
+func TestGroupCodec(t *testing.T) {
+	g := &roster.Group{ID: 9, Name: "Équipe", Description: "the team", CreatedAt: time.Date(2026, 1, 1, 0, 0, 0, 5, time.UTC)}
+	got, err := decodeGroup(encodeGroup(g))
+	if err != nil || !reflect.DeepEqual(got, g) {
+		t.Errorf("round trip %+v, %v", got, err)
+	}
+	b := encodeGroup(g)
+	for i := range len(b) {
+		if _, err := decodeGroup(b[:i]); err == nil {
+			t.Errorf("truncated group to %d bytes decoded", i)
+		}
+	}
+}
+
+// Ensure the list's raw prefilter agrees with the decoded filter.
+func TestMayMatchRaw(t *testing.T) {
+	u := fullUser()
+	b := encodeUser(u)
+	for _, c := range []struct {
+		status roster.Status
+		gid    uint64
+		want   bool
+	}{
+		{0, 0, true},
+		{roster.StatusDisabled, 0, true},
+		{roster.StatusActive, 0, false},
+		{0, 300, true},
+		{0, 1 << 33, true},
+		{0, 2, false},
+		{roster.StatusDisabled, 1, true},
+		{roster.StatusPending, 1, false},
+	} {
+		if got := mayMatchRaw(b, c.status, c.gid); got != c.want {
+			t.Errorf("status %v group %d: %v, want %v", c.status, c.gid, got, c.want)
+		}
+	}
+	// Damaged records say "maybe", so that decoding reports them.
+	for i := range len(b) {
+		_ = mayMatchRaw(b[:i], roster.StatusActive, 5)
+	}
+	if !mayMatchRaw([]byte{9}, roster.StatusActive, 0) || !mayMatchRaw(b[:3], roster.StatusActive, 0) {
+		t.Error("a damaged record was ruled out")
+	}
+}
+
+// FuzzDecodeUser feeds the decoder damaged records: it may refuse them, but
+// must not panic, and what it accepts must encode back to the same bytes.
+func FuzzDecodeUser(f *testing.F) {
+	f.Add(encodeUser(fullUser()))
+	f.Add(encodeUser(&roster.User{ID: 1, Username: "a"}))
+	f.Add([]byte{userRecordV1})
+	f.Add([]byte(strings.Repeat("\xff", 40)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = mayMatchRaw(b, roster.StatusActive, 3)
+		u, err := decodeUser(b)
+		if err != nil {
+			return
+		}
+		again, err := decodeUser(encodeUser(u))
+		if err != nil || !reflect.DeepEqual(again, u) {
+			t.Errorf("re-encoding %+v gave %+v, %v", u, again, err)
+		}
+	})
+}
