@@ -86,7 +86,7 @@ func (db *DB) DefaultBackupDir() string {
 func (db *DB) Backup(opts BackupOptions) (*BackupResult, error) {
 	start := time.Now()
 	if opts.Keep < 0 {
-		return nil, roster.FieldErrorf(roster.EINVALID, "keep", "keep must be 0 or more")
+		return nil, roster.Errorf(roster.EINVALID, "keep must be 0 or more")
 	}
 	dest := opts.Dest
 	if dest == "" {
@@ -97,7 +97,7 @@ func (db *DB) Backup(opts BackupOptions) (*BackupResult, error) {
 		return nil, err
 	}
 	if opts.Keep > 0 && file != "" {
-		return nil, roster.FieldErrorf(roster.EINVALID, "keep", "keep needs a folder as destination, not the file %s", dest)
+		return nil, roster.Errorf(roster.EINVALID, "keep needs a folder as destination, not the file %s", dest)
 	}
 	removeStaleTemps(dir)
 
@@ -203,30 +203,30 @@ func (db *DB) Backup(opts BackupOptions) (*BackupResult, error) {
 func (db *DB) backupTarget(dest string) (dir, file string, err error) {
 	abs, err := filepath.Abs(dest)
 	if err != nil {
-		return "", "", roster.FieldErrorf(roster.EINVALID, "path", "backup path %q: %v", dest, err)
+		return "", "", roster.Errorf(roster.EINVALID, "backup path %q: %v", dest, err)
 	}
 	fi, err := os.Stat(abs)
 	switch {
 	case err == nil && fi.IsDir():
 		return abs, "", nil
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return "", "", roster.FieldErrorf(roster.EINVALID, "path", "backup path %s: %v", abs, err)
+		return "", "", roster.Errorf(roster.EINVALID, "backup path %s: %v", abs, err)
 	case strings.HasSuffix(dest, "/") || strings.HasSuffix(dest, string(filepath.Separator)):
 		if err := os.MkdirAll(abs, 0o700); err != nil {
-			return "", "", roster.FieldErrorf(roster.EINVALID, "path", "create backup folder: %v", err)
+			return "", "", roster.Errorf(roster.EINVALID, "create backup folder: %v", err)
 		}
 		return abs, "", nil
 	}
 	dir, file = filepath.Dir(abs), filepath.Base(abs)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return "", "", roster.FieldErrorf(roster.EINVALID, "path", "backup folder %s does not exist", dir)
+		return "", "", roster.Errorf(roster.EINVALID, "backup folder %s does not exist", dir)
 	}
 	if fi != nil { // the file exists: replace only an older backup
 		if live, err := os.Stat(db.path); err == nil && os.SameFile(fi, live) {
-			return "", "", roster.FieldErrorf(roster.EINVALID, "path", "%s is the database itself; give another file or a folder", abs)
+			return "", "", roster.Errorf(roster.EINVALID, "%s is the database itself; give another file or a folder", abs)
 		}
 		if !fi.Mode().IsRegular() || (fi.Size() > 0 && !hasBackupTrailer(abs)) {
-			return "", "", roster.FieldErrorf(roster.EINVALID, "path", "%s exists and is not a roster backup; refusing to overwrite it", abs)
+			return "", "", roster.Errorf(roster.EINVALID, "%s exists and is not a roster backup; refusing to overwrite it", abs)
 		}
 	}
 	return dir, file, nil
@@ -259,7 +259,7 @@ func createBackupTemp(dir string) (string, *os.File, error) {
 	path := filepath.Join(dir, fmt.Sprintf(".roster-backup-%d-%s.tmp", os.Getpid(), hex.EncodeToString(rnd[:])))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", nil, roster.FieldErrorf(roster.EINVALID, "path", "create backup file in %s: %v", dir, err)
+		return "", nil, roster.Errorf(roster.EINVALID, "create backup file in %s: %v", dir, err)
 	}
 	return path, f, nil
 }

@@ -92,7 +92,7 @@ type hashWriter interface {
 // damaged returns the error restore gives for a file that is not a whole
 // roster backup.
 func damaged(path, format string, args ...any) error {
-	return roster.FieldErrorf(roster.EINVALID, "backup", "%s is not a usable backup: %s", path, fmt.Sprintf(format, args...))
+	return roster.Errorf(roster.EINVALID, "%s is not a usable backup: %s", path, fmt.Sprintf(format, args...))
 }
 
 // readBackup checks a backup file's trailer and checksum, without trusting
@@ -101,9 +101,9 @@ func readBackup(path string) (*BackupInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, roster.FieldErrorf(roster.ENOTFOUND, "backup", "%s does not exist", path)
+			return nil, roster.Errorf(roster.ENOTFOUND, "%s does not exist", path)
 		}
-		return nil, roster.FieldErrorf(roster.EINVALID, "backup", "open %s: %v", path, err)
+		return nil, roster.Errorf(roster.EINVALID, "open %s: %v", path, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
@@ -165,7 +165,7 @@ func readBackup(path string) (*BackupInfo, error) {
 func InspectBackup(path string) (*BackupInfo, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, roster.FieldErrorf(roster.EINVALID, "backup", "backup path %q: %v", path, err)
+		return nil, roster.Errorf(roster.EINVALID, "backup path %q: %v", path, err)
 	}
 	return readBackup(abs)
 }
@@ -188,7 +188,7 @@ func checkCopy(path, what string) error {
 	if len(problems) > 1 {
 		msg = fmt.Sprintf("%s (and %d more problem(s))", msg, len(problems)-1)
 	}
-	return roster.FieldErrorf(roster.EINVALID, "backup", "%s fails the database checks: %s", what, msg)
+	return roster.Errorf(roster.EINVALID, "%s fails the database checks: %s", what, msg)
 }
 
 // countTx counts the users and groups in a transaction.

@@ -53,7 +53,7 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 	}
 	path = info.Path
 	if info.Schema > SchemaVersion {
-		return nil, roster.FieldErrorf(roster.EINVALID, "backup", "%s has schema version %d, newer than this roster understands (%d); upgrade roster", path, info.Schema, SchemaVersion)
+		return nil, roster.Errorf(roster.EINVALID, "%s has schema version %d, newer than this roster understands (%d); upgrade roster", path, info.Schema, SchemaVersion)
 	}
 	if err := db.refuseIfOthers(); err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 	}()
 	staged := &DB{path: tmpPath, Now: db.Now}
 	if err := staged.write(staged.migrate); err != nil {
-		return nil, roster.FieldErrorf(roster.EINVALID, "backup", "%s cannot be brought to this roster's schema: %s", path, roster.ErrorMessage(err))
+		return nil, roster.Errorf(roster.EINVALID, "%s cannot be brought to this roster's schema: %s", path, roster.ErrorMessage(err))
 	}
 	if err := checkCopy(tmpPath, path); err != nil {
 		return nil, err

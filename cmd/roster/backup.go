@@ -16,8 +16,8 @@ type backupOutput struct {
 	Users   int       `json:"users"`
 	Groups  int       `json:"groups"`
 	Made    time.Time `json:"made"`
-	TookMS  int64     `json:"took_ms"`
-	HeldMS  int64     `json:"held_ms"`
+	TookMS  float64   `json:"took_ms"`
+	HeldMS  float64   `json:"held_ms"`
 	Removed []string  `json:"removed"`
 	Warning string    `json:"warning,omitempty"`
 }
@@ -65,7 +65,7 @@ keep copies off this machine.`,
 			if asJSON {
 				out := backupOutput{
 					Path: res.Path, Size: res.Size, Users: res.Users, Groups: res.Groups, Made: res.Made,
-					TookMS: res.Took.Milliseconds(), HeldMS: res.Held.Milliseconds(),
+					TookMS: millis(res.Took), HeldMS: millis(res.Held),
 					Removed: res.Removed, Warning: res.Warning,
 				}
 				if out.Removed == nil {
@@ -76,7 +76,7 @@ keep copies off this machine.`,
 				return enc.Encode(out)
 			}
 			fmt.Fprintf(a.stdout, "%s\n  %s, %d users, %d groups, in %s (the database was held for %s)\n",
-				res.Path, humanSize(res.Size), res.Users, res.Groups, res.Took.Round(time.Millisecond), res.Held.Round(time.Millisecond))
+				res.Path, humanSize(res.Size), res.Users, res.Groups, shortDuration(res.Took), shortDuration(res.Held))
 			for _, r := range res.Removed {
 				fmt.Fprintf(a.stdout, "  removed old backup %s\n", r)
 			}
@@ -103,4 +103,20 @@ func humanSize(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
+
+// millis is a duration in milliseconds with one decimal, for JSON.
+func millis(d time.Duration) float64 {
+	return float64(d.Round(100*time.Microsecond)) / float64(time.Millisecond)
+}
+
+// shortDuration rounds a duration for people: 412ms, 1.3s, 0.4ms.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
 }
