@@ -330,3 +330,138 @@ func TestLastOwner(t *testing.T) {
 		t.Fatalf("disabling both owners: %+v, %v", res, err)
 	}
 }
+
+// listFixture makes five users with distinct names, e-mails, statuses,
+// creation times and groups.
+func listFixture(t *testing.T) (*DB, *roster.Group) {
+	t.Helper()
+	db := MustOpenDB(t)
+	staff := mustGroup(t, db, "staff")
+	mustGroup(t, db, "ops")
+	for _, u := range []struct{ username, name, email, group string }{
+		{"zed", "Émile Zola", "zola@example.com", "staff"},
+		{"amy", "amy winehouse", "Winehouse@Example.org", "ops"},
+		{"bob", "Bob Marley", "bob@example.com", "staff"},
+		{"kim", "김 지훈", "jihoon@example.kr", ""},
+		{"carl", "Carl Sagan", "carl@cosmos.example", "staff"},
+	} {
+		var groups []string
+		if u.group != "" {
+			groups = []string{u.group}
+		}
+		mustCreate(t, db, u.username, u.name, u.email, groups...)
+	}
+	activate, _ := db.FindUsers([]string{"zed", "bob"})
+	disable, _ := db.FindUsers([]string{"carl"})
+	if _, err := db.SetStatus(local, []uint64{activate[0].ID, activate[1].ID}, roster.StatusActive); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetStatus(local, []uint64{disable[0].ID}, roster.StatusDisabled); err != nil {
+		t.Fatal(err)
+	}
+	return db, staff
+}
+
+func usernames(users []*roster.User) string {
+	var out []string
+	for _, u := range users {
+		out = append(out, u.Username)
+	}
+	return strings.Join(out, " ")
+}
+
+// Ensure the list filters by status, group and text (over username, name
+// and e-mail, in any case), sorts by every column, and is alphabetical by
+// name (ignoring case) by default.
+func TestListUsers(t *testing.T) {
+	db, staff := listFixture(t)
+	cases := []struct {
+		name string
+		f    roster.UserFilter
+		want string
+	}{
+		{"default: by name, case-insensitive", roster.UserFilter{}, "amy bob carl zed kim"},
+		{"by name, descending", roster.UserFilter{Desc: true}, "kim zed carl bob amy"},
+		{"by username", roster.UserFilter{Sort: roster.SortUsername}, "amy bob carl kim zed"},
+		{"by e-mail", roster.UserFilter{Sort: roster.SortEmail}, "bob carl kim amy zed"},
+		{"by status, then username", roster.UserFilter{Sort: roster.SortStatus}, "amy kim bob zed carl"},
+		{"by status, descending", roster.UserFilter{Sort: roster.SortStatus, Desc: true}, "carl zed bob kim amy"},
+		{"by creation", roster.UserFilter{Sort: roster.SortCreated}, "zed amy bob kim carl"},
+		{"by creation, descending", roster.UserFilter{Sort: roster.SortCreated, Desc: true}, "carl kim bob amy zed"},
+		{"pending", roster.UserFilter{Status: roster.StatusPending}, "amy kim"},
+		{"active", roster.UserFilter{Status: roster.StatusActive}, "bob zed"},
+		{"disabled", roster.UserFilter{Status: roster.StatusDisabled}, "carl"},
+		{"group", roster.UserFilter{GroupID: staff.ID}, "bob carl zed"},
+		{"group and status", roster.UserFilter{GroupID: staff.ID, Status: roster.StatusActive}, "bob zed"},
+		{"unknown group", roster.UserFilter{GroupID: 999}, ""},
+		{"text in username", roster.UserFilter{Search: "ZE"}, "zed"},
+		{"text in name", roster.UserFilter{Search: "marley"}, "bob"},
+		{"text in name, any case", roster.UserFilter{Search: "WINE"}, "amy"},
+		{"text in e-mail", roster.UserFilter{Search: "example.org"}, "amy"},
+		{"text in e-mail, any case", roster.UserFilter{Search: "winehouse@EXAMPLE"}, "amy"},
+		{"non-Latin text", roster.UserFilter{Search: "지훈"}, "kim"},
+		{"accented text", roster.UserFilter{Search: "émile"}, "zed"},
+		{"trimmed text", roster.UserFilter{Search: "  carl  "}, "carl"},
+		{"text matching many", roster.UserFilter{Search: "a"}, "amy bob carl zed kim"},
+		{"text and status", roster.UserFilter{Search: "example.com", Status: roster.StatusActive, Sort: roster.SortEmail, Desc: true}, "zed bob"},
+		{"no match", roster.UserFilter{Search: "nobody"}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			users, err := db.ListUsers(c.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := usernames(users); got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// Ensure ties sort by username, so the order is total and stable.
+func TestSortTies(t *testing.T) {
+	db := MustOpenDB(t)
+	for _, n := range []string{"c", "a", "b"} {
+		mustCreate(t, db, n, "Same Name", n+"@example.com")
+	}
+	users, _ := db.ListUsers(roster.UserFilter{})
+	if got := usernames(users); got != "a b c" {
+		t.Errorf("ties: %q", got)
+	}
+	users, _ = db.ListUsers(roster.UserFilter{Desc: true})
+	if got := usernames(users); got != "c b a" {
+		t.Errorf("ties descending: %q", got)
+	}
+}
+
+// Ensure AllUsers returns everyone in id order and the counts per status add up.
+func TestAllUsersAndCounts(t *testing.T) {
+	db, _ := listFixture(t)
+	all, err := db.AllUsers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := usernames(all); got != "zed amy bob kim carl" {
+		t.Errorf("AllUsers order %q", got)
+	}
+	counts := CountByStatus(all)
+	if counts[roster.StatusPending] != 2 || counts[roster.StatusActive] != 2 || counts[roster.StatusDisabled] != 1 {
+		t.Errorf("counts %v", counts)
+	}
+	if len(CountByStatus(nil)) != 0 {
+		t.Error("counts of nobody")
+	}
+	// FilterUsers keeps the order it is given.
+	f := FilterUsers(all, roster.UserFilter{Search: "example.com"})
+	if got := usernames(f); got != "zed bob" {
+		t.Errorf("FilterUsers %q", got)
+	}
+	empty := MustOpenDB(t)
+	if users, err := empty.AllUsers(); err != nil || len(users) != 0 {
+		t.Errorf("empty AllUsers %v, %v", users, err)
+	}
+	if users, err := empty.ListUsers(roster.UserFilter{Status: roster.StatusActive}); err != nil || len(users) != 0 {
+		t.Errorf("empty ListUsers %v, %v", users, err)
+	}
+}
