@@ -29,6 +29,7 @@ type serveComponent interface {
 func (a *app) serveComponents() []serveComponent {
 	return []serveComponent{
 		&backupSchedule{},
+		&webSite{},
 	}
 }
 
