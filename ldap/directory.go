@@ -1,0 +1,366 @@
+package ldap
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
+)
+
+// directory is an in-memory snapshot of what the directory shows: the
+// Active users and every group, with indexes by username, e-mail and group
+// name. A Server builds one at start and a new one whenever the database's
+// change counter moves (see Server.refreshLoop), so that thousands of
+// searches a second never reopen the file. A snapshot is never changed
+// after it is built; searches share it without locks.
+type directory struct {
+	changes uint64 // the change counter it was built at
+
+	base       DN
+	baseNorm   string
+	peopleNorm string
+	groupsNorm string
+	baseDN     string // as configured
+	peopleDN   string
+	groupsDN   string
+
+	users  []*userEntry // Active users, by id
+	byUID  map[string][]*userEntry
+	byMail map[string][]*userEntry
+	byID   map[uint64]*userEntry
+
+	groups      []*groupEntry // by id
+	groupByName map[string]*groupEntry
+	readers     *groupEntry // directory-readers, nil if missing
+
+	tls bool // StartTLS is offered (root DSE)
+}
+
+type userEntry struct {
+	u       *roster.User
+	dn      string
+	uuid    string
+	created string
+	updated string
+	given   string
+	sn      string
+	groups  []*groupEntry
+}
+
+type groupEntry struct {
+	g       *roster.Group
+	dn      string
+	uuid    string
+	created string
+	members []*userEntry
+}
+
+// loadDirectory reads a snapshot from the database.
+func loadDirectory(db *store.DB, base DN, tls bool) (*directory, error) {
+	changes, err := db.Changes()
+	if err != nil {
+		return nil, err
+	}
+	users, err := db.AllUsers()
+	if err != nil {
+		return nil, fmt.Errorf("load users: %w", err)
+	}
+	groups, err := db.Groups()
+	if err != nil {
+		return nil, fmt.Errorf("load groups: %w", err)
+	}
+	d := buildDirectory(base, users, groups)
+	d.changes, d.tls = changes, tls
+	return d, nil
+}
+
+// buildDirectory makes a snapshot of users (any status; only Active ones
+// are kept) and groups under base.
+func buildDirectory(base DN, users []*roster.User, groups []*roster.Group) *directory {
+	d := &directory{
+		base:        base,
+		baseNorm:    base.Norm(),
+		baseDN:      base.String(),
+		byUID:       make(map[string][]*userEntry),
+		byMail:      make(map[string][]*userEntry),
+		byID:        make(map[uint64]*userEntry),
+		groupByName: make(map[string]*groupEntry, len(groups)),
+	}
+	d.peopleDN = "ou=people," + d.baseDN
+	d.groupsDN = "ou=groups," + d.baseDN
+	d.peopleNorm = "ou=people," + d.baseNorm
+	d.groupsNorm = "ou=groups," + d.baseNorm
+	if len(base) == 0 {
+		d.peopleDN, d.groupsDN, d.peopleNorm, d.groupsNorm = "ou=people", "ou=groups", "ou=people", "ou=groups"
+	}
+
+	groups = slices.Clone(groups)
+	slices.SortFunc(groups, func(a, b *roster.Group) int { return compareIDs(a.ID, b.ID) })
+	byGID := make(map[uint64]*groupEntry, len(groups))
+	for _, g := range groups {
+		ge := &groupEntry{
+			g:       g,
+			dn:      "cn=" + EscapeDNValue(g.Name) + "," + d.groupsDN,
+			uuid:    groupUUID(g.ID),
+			created: timestamp(g.CreatedAt),
+		}
+		d.groups = append(d.groups, ge)
+		d.groupByName[fold(g.Name)] = ge
+		byGID[g.ID] = ge
+		if g.Name == roster.DirectoryReaders {
+			d.readers = ge
+		}
+	}
+
+	d.users = make([]*userEntry, 0, len(users))
+	for _, u := range users {
+		if u.Status != roster.StatusActive {
+			continue
+		}
+		ue := &userEntry{
+			u:       u,
+			dn:      "uid=" + EscapeDNValue(u.Username) + "," + d.peopleDN,
+			uuid:    userUUID(u.ID),
+			created: timestamp(u.CreatedAt),
+			updated: timestamp(u.UpdatedAt),
+		}
+		ue.given, ue.sn = splitName(u.Name)
+		for _, gid := range u.GroupIDs {
+			if ge := byGID[gid]; ge != nil {
+				ue.groups = append(ue.groups, ge)
+				ge.members = append(ge.members, ue)
+			}
+		}
+		d.users = append(d.users, ue)
+		d.byID[u.ID] = ue
+		k := fold(u.Username)
+		d.byUID[k] = append(d.byUID[k], ue)
+		k = fold(u.Email)
+		d.byMail[k] = append(d.byMail[k], ue)
+	}
+	slices.SortFunc(d.users, func(a, b *userEntry) int { return compareIDs(a.u.ID, b.u.ID) })
+	return d
+}
+
+func compareIDs(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// splitName guesses givenName and sn from a full name: the last word is the
+// surname, the rest the given name; a one-word name is only a surname
+// (inetOrgPerson requires sn).
+func splitName(name string) (given, sn string) {
+	words := strings.Fields(name)
+	switch len(words) {
+	case 0:
+		return "", ""
+	case 1:
+		return "", words[0]
+	}
+	return strings.Join(words[:len(words)-1], " "), words[len(words)-1]
+}
+
+// isReader reports whether u may search the whole directory.
+func (d *directory) isReader(u *userEntry) bool {
+	return d.readers != nil && u != nil && u.u.InGroup(d.readers.g.ID)
+}
+
+// entryKind says what an entry is.
+type entryKind uint8
+
+// Entry kinds, in the order a subtree search of the base returns them.
+const (
+	kindRoot entryKind = iota
+	kindBase
+	kindPeople
+	kindUser
+	kindGroups
+	kindGroup
+)
+
+// entry is one directory entry: a kind and, for users and groups, the
+// snapshot's record.
+type entry struct {
+	d     *directory
+	kind  entryKind
+	user  *userEntry
+	group *groupEntry
+}
+
+// position orders entries for the paged-results cookie.
+func (e entry) position() position {
+	switch e.kind {
+	case kindUser:
+		return position{e.kind, e.user.u.ID}
+	case kindGroup:
+		return position{e.kind, e.group.g.ID}
+	}
+	return position{e.kind, 0}
+}
+
+// position is where an entry sits in a subtree walk: its kind, then its id.
+type position struct {
+	kind entryKind
+	id   uint64
+}
+
+func (p position) after(q position) bool {
+	return p.kind > q.kind || p.kind == q.kind && p.id > q.id
+}
+
+// dn returns the entry's DN.
+func (e entry) dn() string {
+	switch e.kind {
+	case kindBase:
+		return e.d.baseDN
+	case kindPeople:
+		return e.d.peopleDN
+	case kindGroups:
+		return e.d.groupsDN
+	case kindUser:
+		return e.user.dn
+	case kindGroup:
+		return e.group.dn
+	}
+	return ""
+}
+
+// attrNames lists the entry's attributes (lower-case) in display order.
+func (e entry) attrNames() []string {
+	switch e.kind {
+	case kindRoot:
+		return rootAttrs
+	case kindBase:
+		return baseAttrs
+	case kindPeople, kindGroups:
+		return ouAttrs
+	case kindUser:
+		return userAttrs
+	}
+	return groupAttrs
+}
+
+// values implements attrSource.
+func (e entry) values(attr string) []string {
+	switch e.kind {
+	case kindRoot:
+		return e.rootValues(attr)
+	case kindBase:
+		switch attr {
+		case "objectclass":
+			return baseClasses
+		case "dc":
+			if len(e.d.base) > 0 && len(e.d.base[0]) == 1 && strings.EqualFold(e.d.base[0][0].Type, "dc") {
+				return []string{e.d.base[0][0].Value}
+			}
+		case "entrydn":
+			return []string{e.d.baseDN}
+		}
+	case kindPeople, kindGroups:
+		switch attr {
+		case "objectclass":
+			return ouClasses
+		case "ou":
+			if e.kind == kindPeople {
+				return []string{"people"}
+			}
+			return []string{"groups"}
+		case "entrydn":
+			return []string{e.dn()}
+		}
+	case kindUser:
+		return e.user.values(attr)
+	case kindGroup:
+		return e.group.values(attr)
+	}
+	return nil
+}
+
+func (e entry) rootValues(attr string) []string {
+	switch attr {
+	case "objectclass":
+		return rootClasses
+	case "namingcontexts":
+		return []string{e.d.baseDN}
+	case "supportedldapversion":
+		return []string{"3"}
+	case "supportedextension":
+		if e.d.tls {
+			return []string{oidStartTLS, oidPasswordModify, oidWhoAmI}
+		}
+		return []string{oidPasswordModify, oidWhoAmI}
+	case "supportedcontrol":
+		return []string{oidPaging}
+	case "vendorname":
+		return []string{"Roster"}
+	}
+	return nil
+}
+
+func (u *userEntry) values(attr string) []string {
+	switch attr {
+	case "objectclass":
+		return userClasses
+	case "uid":
+		return []string{u.u.Username}
+	case "cn", "displayname":
+		return []string{u.u.Name}
+	case "givenname":
+		if u.given != "" {
+			return []string{u.given}
+		}
+	case "sn":
+		return []string{u.sn}
+	case "mail":
+		return []string{u.u.Email}
+	case "memberof":
+		out := make([]string, len(u.groups))
+		for i, g := range u.groups {
+			out[i] = g.dn
+		}
+		return out
+	case "entryuuid":
+		return []string{u.uuid}
+	case "createtimestamp":
+		return []string{u.created}
+	case "modifytimestamp":
+		return []string{u.updated}
+	case "entrydn":
+		return []string{u.dn}
+	}
+	return nil
+}
+
+func (g *groupEntry) values(attr string) []string {
+	switch attr {
+	case "objectclass":
+		return groupClasses
+	case "cn", "displayname":
+		return []string{g.g.Name}
+	case "member", "uniquemember":
+		out := make([]string, len(g.members))
+		for i, m := range g.members {
+			out[i] = m.dn
+		}
+		return out
+	case "description":
+		if g.g.Description != "" {
+			return []string{g.g.Description}
+		}
+	case "entryuuid":
+		return []string{g.uuid}
+	case "createtimestamp", "modifytimestamp":
+		return []string{g.created}
+	case "entrydn":
+		return []string{g.dn}
+	}
+	return nil
+}
