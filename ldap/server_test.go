@@ -171,7 +171,7 @@ func TestFilters(t *testing.T) {
 		{"(memberOf=cn=nosuch,ou=groups,dc=example,dc=com)", ""},
 		{"(memberOf=not a dn)", ""},
 		{"(|(uid=pen)(uid=dis))", ""}, // Pending and Disabled users do not exist here
-		{"(uid=a\\2a)", ""},         // an escaped '*' is a plain character
+		{"(uid=a\\2a)", ""},           // an escaped '*' is a plain character
 		{"(&)", "ada bob carl nopw svc"},
 		{"(|)", ""},
 	}
