@@ -297,17 +297,3 @@ func TestDeleteUsers(t *testing.T) {
 		t.Errorf("a deleted id was reused: %d", b.ID)
 	}
 }
-
-func TestBulkResultSummary(t *testing.T) {
-	var r roster.BulkResult
-	r.Changed = []string{"a", "b", "c"}
-	if got := r.Summary("disabled"); got != "3 disabled" {
-		t.Errorf("summary %q", got)
-	}
-	r.Skip("d", "already disabled")
-	r.Skip("e", "needs the owner role")
-	r.Skip("f", "already disabled")
-	if got := r.Summary("disabled"); got != "3 disabled; 3 skipped: 2 already disabled, 1 needs the owner role" {
-		t.Errorf("summary %q", got)
-	}
-}
