@@ -90,6 +90,7 @@ Run 'roster' with no command to open the terminal app.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&a.dbPath, "db", os.Getenv("ROSTER_DB"),
 		"database file (env ROSTER_DB; default $XDG_DATA_HOME/roster/roster.db)")
+	a.addMail(root) // mail flags (persistent) and the invite, mail, mailbox commands
 	root.AddCommand(
 		a.usersCmd(),
 		a.groupsCmd(),

@@ -30,6 +30,7 @@ func (a *app) serveComponents() []serveComponent {
 	return []serveComponent{
 		&backupSchedule{},
 		&webSite{},
+		&mailWorker{a: a},
 	}
 }
 

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/mail"
+	"github.com/roster-dev/roster/store"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func (a *app) inviteCmd() *cobra.Command {
+	var status string
+	var noWait bool
+	cmd := &cobra.Command{
+		Use:   "invite USER... | --status pending",
+		Short: "Send invitations by e-mail and wait until they are delivered",
+		Long: `Invite issues a one-time link for each user (valid 24 hours unless --invite-ttl
+says otherwise; a new invitation revokes the previous link) and sends it by
+e-mail. It waits until every invitation is delivered or has failed, shows
+progress on a terminal and prints a summary. An invitation the server
+deferred stays queued; any roster process retries it later.
+
+Users already active, disabled, or whose address bounced before (see
+'roster mail unblock') are refused. The exit status is 1 when any invitation
+failed, bounced or was refused.
+
+With no SMTP server configured (--smtp), mail goes to the built-in dev
+mailbox: read it with 'roster mailbox'.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (len(args) == 0) == (status == "") {
+				return usageError{errors.New("name the users to invite, or give --status pending")}
+			}
+			db, err := a.openDB()
+			if err != nil {
+				return err
+			}
+			var ids []uint64
+			if status != "" {
+				st, err := roster.ParseStatus(status)
+				if err != nil {
+					return usageError{err}
+				}
+				users, err := db.ListUsers(roster.UserFilter{Status: st})
+				if err != nil {
+					return err
+				}
+				for _, u := range users {
+					ids = append(ids, u.ID)
+				}
+				if len(ids) == 0 {
+					fmt.Fprintf(a.stdout, "no %s users to invite\n", st)
+					return nil
+				}
+			} else {
+				users, err := db.FindUsers(args)
+				if err != nil {
+					return err
+				}
+				for _, u := range users {
+					ids = append(ids, u.ID)
+				}
+			}
+			m, stop, err := a.startMailer(cmd, db, !noWait)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			q, err := m.Invite(a.actor(), ids)
+			if err != nil {
+				return err
+			}
+			for _, sk := range q.Skipped {
+				fmt.Fprintf(a.stderr, "refused %s: %s\n", sk.Target, sk.Reason)
+			}
+			if noWait {
+				fmt.Fprintf(a.stdout, "%d invitations queued (%s)\n", len(q.Jobs), m.Mode())
+				if len(q.Skipped) > 0 {
+					return fmt.Errorf("%d refused", len(q.Skipped))
+				}
+				return nil
+			}
+			return a.waitAndReport(cmd.Context(), m, "invitation", q)
+		},
+	}
+	cmd.Flags().StringVar(&status, "status", "", "invite every user with this status (pending)")
+	cmd.Flags().BoolVar(&noWait, "no-wait", false, "queue the invitations and return; a running 'roster serve' or TUI sends them")
+	return cmd
+}
+
+// startMailer builds the mailer from the configuration and, when run is
+// set, runs its worker in this process until stop is called.
+func (a *app) startMailer(cmd *cobra.Command, db *store.DB, run bool) (*mail.Mailer, func(), error) {
+	cfg, err := a.mailConfig(cmd.Flags())
+	if err != nil {
+		return nil, nil, err
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("ROSTER_DEBUG") != "" {
+		log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	m, err := mail.New(db, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !run {
+		return m, func() {}, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	return m, func() {
+		cancel()
+		if err := <-done; err != nil {
+			fmt.Fprintf(a.stderr, "roster: mail worker: %v\n", err)
+		}
+	}, nil
+}
+
+// waitAndReport waits for the jobs, showing progress on a terminal, prints
+// the summary and returns an error (exit status 1) when any mail failed,
+// bounced or was refused.
+func (a *app) waitAndReport(ctx context.Context, m *mail.Mailer, noun string, q store.Queued) error {
+	progress := a.progressLine(len(q.Jobs))
+	c, err := m.Wait(ctx, q.Jobs, 100*time.Millisecond, progress)
+	if progress != nil {
+		fmt.Fprint(a.stderr, "\r\033[K")
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	parts := []string{fmt.Sprintf("%d sent", c.Sent)}
+	for _, p := range []struct {
+		n    int
+		name string
+	}{{c.Failed, "failed"}, {c.Bounced, "bounced"}, {c.Cancelled, "replaced by a newer one"}, {c.Missing, "deleted"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.name))
+		}
+	}
+	if c.Pending() > 0 {
+		parts = append(parts, fmt.Sprintf("%d still queued after a temporary failure ('roster serve' or the next roster run retries them; 'roster mail queue' lists them)", c.Pending()))
+	}
+	if len(q.Skipped) > 0 {
+		parts = append(parts, fmt.Sprintf("%d refused", len(q.Skipped)))
+	}
+	fmt.Fprintf(a.stdout, "%s: %s\n", plural(len(q.Jobs)+len(q.Skipped), noun), strings.Join(parts, ", "))
+	if c.Failed+c.Bounced+c.Pending() > 0 {
+		jobs, err := m.DB.Jobs(q.Jobs)
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			if j.State == store.JobFailed || j.State == store.JobBounced || j.State == store.JobQueued {
+				fmt.Fprintf(a.stdout, "  %s %s: %s\n", j.State, j.To, j.Detail)
+			}
+		}
+	}
+	if m.DevMailbox() && c.Sent > 0 {
+		fmt.Fprintln(a.stdout, "No SMTP server is configured: the messages are in the dev mailbox ('roster mailbox').")
+	}
+	if err != nil {
+		return err
+	}
+	if bad := c.Failed + c.Bounced + len(q.Skipped); bad > 0 {
+		return fmt.Errorf("%d of %s not delivered", bad, plural(len(q.Jobs)+len(q.Skipped), noun))
+	}
+	return nil
+}
+
+// progressLine returns a function drawing a progress line on stderr when
+// it is a terminal, or nil.
+func (a *app) progressLine(total int) func(store.JobCounts) {
+	f, ok := a.stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) || total == 0 {
+		return nil
+	}
+	return func(c store.JobCounts) {
+		done := c.Done()
+		width := 30
+		filled := done * width / total
+		bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
+		extra := ""
+		if c.Failed+c.Bounced > 0 {
+			extra = fmt.Sprintf(", %d failed or bounced", c.Failed+c.Bounced)
+		}
+		if c.Deferred > 0 {
+			extra += fmt.Sprintf(", %d deferred", c.Deferred)
+		}
+		fmt.Fprintf(f, "\r\033[K%s %d/%d sent%s", bar, c.Sent, total, extra)
+	}
+}
+
+// plural says "1 invitation", "2 invitations".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
