@@ -119,8 +119,7 @@ func (db *DB) Backup(opts BackupOptions) (*BackupResult, error) {
 	host, _ := os.Hostname()
 	d := backupDescription{Format: 1, Source: db.path, Host: host}
 	var imageLen int64
-	locked := time.Now()
-	err = db.view(func(tx *bolt.Tx) error {
+	held, err := db.viewWaiting(BackupLockWait, func(tx *bolt.Tx) error {
 		d.Made = db.now()
 		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get(keySchema); len(v) == 8 {
@@ -133,7 +132,6 @@ func (db *DB) Backup(opts BackupOptions) (*BackupResult, error) {
 		imageLen, err = tx.WriteTo(bw)
 		return err
 	})
-	held := time.Since(locked)
 	if err != nil {
 		return nil, fmt.Errorf("copy database: %w", err)
 	}
@@ -183,7 +181,7 @@ func (db *DB) Backup(opts BackupOptions) (*BackupResult, error) {
 		Held: held,
 	}
 	var warnings []string
-	if err := db.recordBackup(d.Made, final); err != nil {
+	if err := db.recordBackup(d.Made, final, BackupLockWait); err != nil {
 		warnings = append(warnings, fmt.Sprintf("the backup is whole, but recording it in the database failed: %s", roster.ErrorMessage(err)))
 	}
 	if opts.Keep > 0 {
@@ -402,11 +400,83 @@ func rotateBackups(dir string, keep int, justMade string) ([]string, error) {
 }
 
 // recordBackup remembers the last backup in the meta bucket. It bumps the
-// change counter so that open TUIs refresh their header.
-func (db *DB) recordBackup(made time.Time, path string) error {
-	return db.update(func(tx *bolt.Tx) error {
-		return putBackupTx(tx, made, path)
-	})
+// change counter so that open TUIs refresh their header. It tries again
+// for up to wait while the database is busy: bbolt polls for the lock, so
+// a steady stream of writers from other processes can outlast one second.
+func (db *DB) recordBackup(made time.Time, path string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		err := db.update(func(tx *bolt.Tx) error {
+			return putBackupTx(tx, made, path)
+		})
+		if roster.ErrorCode(err) != roster.EUNAVAILABLE || time.Now().After(deadline) {
+			return err
+		}
+	}
+}
+
+// BackupLockWait is how long a backup waits for its turn on a busy
+// database. A backup is not interactive, so it waits longer than
+// LockTimeout.
+const BackupLockWait = 30 * time.Second
+
+// viewWaiting runs fn in a read transaction like view, but queues for the
+// shared lock in the kernel (a blocking flock on a descriptor of its own)
+// for up to wait, instead of bbolt's polling every 50 ms, which a writer
+// that commits back to back can starve. It returns how long the lock was
+// held.
+func (db *DB) viewWaiting(wait time.Duration, fn func(tx *bolt.Tx) error) (time.Duration, error) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	lock, err := waitSharedLock(db.path, wait)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	defer lock.Close()
+	// Shared locks do not conflict, so bbolt's own succeeds at once.
+	bdb, err := db.openFile(true)
+	if err != nil {
+		return 0, err
+	}
+	err = bdb.View(fn)
+	bdb.Close()
+	return time.Since(start), err
+}
+
+// waitSharedLock opens path and takes a shared flock on it, waiting in the
+// kernel for up to wait. Closing the file releases the lock.
+func waitSharedLock(path string, wait time.Duration) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, roster.Errorf(roster.EUNAVAILABLE, "open database %s: %v", path, err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		for {
+			err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH)
+			if !errors.Is(err, syscall.EINTR) {
+				got <- err
+				return
+			}
+		}
+	}()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case err := <-got:
+		if err != nil {
+			f.Close()
+			return nil, roster.Errorf(roster.EUNAVAILABLE, "lock database %s: %v", path, err)
+		}
+		return f, nil
+	case <-timer.C:
+		// The flock call cannot be interrupted: close the file when it
+		// returns, which drops the lock if it got it.
+		go func() { <-got; f.Close() }()
+		return nil, roster.Errorf(roster.EUNAVAILABLE, "database %s is busy: %s has held it for more than %s",
+			path, lockHolder(path), wait)
+	}
 }
 
 func putBackupTx(tx *bolt.Tx, made time.Time, path string) error {
