@@ -29,7 +29,7 @@ type serveComponent interface {
 func (a *app) serveComponents() []serveComponent {
 	return []serveComponent{
 		&backupSchedule{},
-		&webSite{},
+		&webSite{a: a},
 		&mailWorker{a: a},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/store"
 	"github.com/roster-dev/roster/web"
 	"github.com/spf13/pflag"
@@ -11,20 +12,20 @@ import (
 
 // webSite is the part of `roster serve` that serves the invitation site:
 // --http ADDR (default 127.0.0.1:8080; "" turns it off) and --trust-proxy.
+// The organisation's name and the public address (--org-name, --base-url)
+// are the mail settings, so the site and the links in mail agree; "forgot
+// password" queues its mail through the same settings.
 type webSite struct {
+	a          *app // nil: no mail settings, and "forgot password" sends nothing
 	addr       string
 	trustProxy bool
-
-	// org and baseURL come from the configuration; resets sends "forgot
-	// password" mail. They are set by whoever builds the component.
-	org     string
-	baseURL string
-	resets  web.Resetter
+	flags      *pflag.FlagSet
 }
 
 func (w *webSite) name() string { return "invitation site" }
 
 func (w *webSite) addFlags(fs *pflag.FlagSet) {
+	w.flags = fs // cobra merges the root's persistent mail flags into it before run
 	fs.StringVar(&w.addr, "http", web.DefaultAddr,
 		`serve the invitation site on this address ("" to turn it off); put a TLS reverse proxy in front`)
 	fs.BoolVar(&w.trustProxy, "trust-proxy", false,
@@ -36,10 +37,20 @@ func (w *webSite) enabled() bool { return w.addr != "" }
 // run serves until ctx is cancelled, then stops within 10 seconds.
 func (w *webSite) run(ctx context.Context, db *store.DB, log *slog.Logger) error {
 	srv := web.New(db)
-	srv.Org = w.org
-	srv.BaseURL = w.baseURL
 	srv.TrustProxy = w.trustProxy
-	srv.Resets = w.resets
 	srv.Log = log
+	if w.a != nil {
+		cfg, err := w.a.mailConfig(w.flags)
+		if err != nil {
+			return err
+		}
+		// This Mailer only queues reset mail; the mail worker (in this
+		// process or another) sends it within its poll interval.
+		mailer, err := mail.New(db, cfg, log)
+		if err != nil {
+			return err
+		}
+		srv.Org, srv.BaseURL, srv.Resets = cfg.OrgName, cfg.BaseURL, mailer
+	}
 	return srv.Run(ctx, w.addr)
 }
