@@ -214,9 +214,24 @@ func fit(s string, w, n int) string {
 	if w <= n {
 		return s + strings.Repeat(" ", n-w)
 	}
-	t := ansi.TruncateWc(s, n-1, "…")
-	if tw := ansi.StringWidthWc(t); tw < n {
-		t += strings.Repeat(" ", n-tw)
+	t, tw := cutWc(s, n-1)
+	return t + "…" + strings.Repeat(" ", n-1-tw)
+}
+
+// cutWc returns the longest prefix of the plain string s that fits in n
+// cells, and its width, summing code points as the terminal does.
+func cutWc(s string, n int) (string, int) {
+	w := 0
+	var buf [utf8.UTFMax]byte
+	for i, r := range s {
+		rw := 1
+		if r >= utf8.RuneSelf {
+			rw = ansi.StringWidthWc(string(utf8.AppendRune(buf[:0], r)))
+		}
+		if w+rw > n {
+			return s[:i], w
+		}
+		w += rw
 	}
-	return t
+	return s, w
 }

@@ -5,12 +5,14 @@
 package tui
 
 import (
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
 )
@@ -387,8 +389,7 @@ func (m *Model) render() string {
 	default:
 		body = m.users.View()
 	}
-	body = lipgloss.NewStyle().Height(bodyH).MaxHeight(bodyH).Width(c.Width).MaxWidth(c.Width).Render(body)
-	return header + "\n" + body + "\n" + m.statusLine() + "\n" + m.help.View(km)
+	return header + "\n" + clip(body, c.Width, bodyH) + "\n" + m.statusLine() + "\n" + m.help.View(km)
 }
 
 func (m *Model) statusLine() string {
@@ -416,4 +417,23 @@ func tooSmallView(c *Common) string {
 	}
 	s := lipgloss.NewStyle().MaxWidth(c.Width).MaxHeight(c.Height).Render(msg + detail)
 	return s
+}
+
+// clip makes s exactly h lines of at most w cells. It measures the way the
+// terminal draws (wcwidth), not by graphemes as lipgloss does, so that
+// lines with combining marks are neither padded nor cut wrongly.
+func clip(s string, w, h int) string {
+	lines := strings.SplitN(s, "\n", h+1)
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if ansi.StringWidthWc(l) > w {
+			lines[i] = ansi.TruncateWc(l, w, "")
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
 }
