@@ -31,6 +31,7 @@ func (a *app) serveComponents() []serveComponent {
 		&backupSchedule{},
 		&webSite{a: a},
 		&mailWorker{a: a},
+		&sshServer{a: a},
 	}
 }
 

@@ -29,6 +29,7 @@ func (a *app) usersCmd() *cobra.Command {
 		a.usersDeleteCmd(),
 		a.usersGroupCmd("add-group", true),
 		a.usersGroupCmd("remove-group", false),
+		a.usersKeysCmd(),
 	)
 	return cmd
 }

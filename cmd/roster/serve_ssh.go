@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/mail"
+	rostersh "github.com/roster-dev/roster/ssh"
+	"github.com/roster-dev/roster/store"
+	"github.com/roster-dev/roster/tui"
+	"github.com/spf13/pflag"
+)
+
+// sshServer is the part of `roster serve` that serves the terminal app
+// over SSH: --ssh ADDR (off unless given), --ssh-idle-timeout,
+// --ssh-max-sessions. Users sign in with the keys registered on them
+// (roster users keys add); the host key lives next to the database.
+type sshServer struct {
+	a           *app // nil: no mail settings, and the app's mail actions are hidden
+	addr        string
+	idleTimeout time.Duration
+	maxSessions int
+	flags       *pflag.FlagSet
+}
+
+// sshShutdownGrace is how long open sessions get to say goodbye on SIGTERM.
+const sshShutdownGrace = 10 * time.Second
+
+func (s *sshServer) name() string { return "ssh" }
+
+func (s *sshServer) addFlags(fs *pflag.FlagSet) {
+	s.flags = fs
+	fs.StringVar(&s.addr, "ssh", "", `serve the terminal app over SSH on this address, such as ":2222" (off unless given)`)
+	fs.DurationVar(&s.idleTimeout, "ssh-idle-timeout", rostersh.DefaultIdleTimeout, "close SSH sessions after this long without a key press")
+	fs.IntVar(&s.maxSessions, "ssh-max-sessions", rostersh.DefaultMaxSessions, "refuse SSH sessions beyond this many at once")
+}
+
+func (s *sshServer) enabled() bool { return s.addr != "" }
+
+// run serves until ctx is cancelled, then tells open sessions and stops
+// within sshShutdownGrace.
+func (s *sshServer) run(ctx context.Context, db *store.DB, log *slog.Logger) error {
+	if s.idleTimeout < time.Second {
+		return usageError{fmt.Errorf("--ssh-idle-timeout must be at least 1s, got %s", s.idleTimeout)}
+	}
+	if s.maxSessions < 1 {
+		return usageError{fmt.Errorf("--ssh-max-sessions must be at least 1, got %d", s.maxSessions)}
+	}
+	services, err := s.services(db, log)
+	if err != nil {
+		return err
+	}
+	srv, err := rostersh.New(db, rostersh.Config{
+		IdleTimeout: s.idleTimeout,
+		MaxSessions: s.maxSessions,
+		Log:         log,
+		App: func(sess rostersh.Session) tea.Model {
+			return tui.New(tui.Options{DB: db, Actor: sess.Actor, Services: services, DarkBackground: true})
+		},
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.addr, err)
+	}
+	if srv.HostKeyCreated() {
+		log.Info("ssh host key created", "path", srv.HostKeyPath())
+	}
+	log.Info("ssh listening", "addr", ln.Addr().String(), "host_key", srv.HostKeyPath(), "fingerprint", srv.Fingerprint(),
+		"idle_timeout", s.idleTimeout, "max_sessions", s.maxSessions)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), sshShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// services plugs the mail actions into the app, when mail is configured
+// as for the invitation site. The mail worker sends what they queue.
+func (s *sshServer) services(db *store.DB, log *slog.Logger) (tui.Services, error) {
+	if s.a == nil {
+		return tui.Services{}, nil
+	}
+	cfg, err := s.a.mailConfig(s.flags)
+	if err != nil {
+		return tui.Services{}, err
+	}
+	mailer, err := mail.New(db, cfg, log)
+	if err != nil {
+		return tui.Services{}, err
+	}
+	bulk := func(queue func(roster.Actor, []uint64) (store.Queued, error)) func(roster.Actor, []uint64) (roster.BulkResult, error) {
+		return func(a roster.Actor, ids []uint64) (roster.BulkResult, error) {
+			q, err := queue(a, ids)
+			return q.BulkResult, err
+		}
+	}
+	return tui.Services{Invite: bulk(mailer.Invite), SendReset: bulk(mailer.QueueResets)}, nil
+}

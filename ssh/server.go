@@ -1,0 +1,215 @@
+// Package ssh serves Roster's terminal app over SSH with Wish: it signs
+// users in by the public keys registered on their Roster user, gives every
+// session its own app acting as that user, and enforces the limits a
+// server open to the network needs (failed sign-ins per address, idle
+// sessions, concurrent sessions).
+package ssh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/wish/v2"
+	"charm.land/wish/v2/accesscontrol"
+	bm "charm.land/wish/v2/bubbletea"
+	"charm.land/wish/v2/logging"
+	rm "charm.land/wish/v2/recover"
+	charmssh "github.com/charmbracelet/ssh"
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// Defaults of Config.
+const (
+	DefaultIdleTimeout   = 30 * time.Minute
+	DefaultMaxSessions   = 50
+	DefaultMaxFailures   = 10
+	DefaultFailureWindow = time.Minute
+)
+
+// Session describes a signed-in SSH session to the App that runs in it.
+type Session struct {
+	Actor  roster.Actor // the signed-in user, with the role the file gave at sign-in
+	Width  int          // the client's terminal size at the start
+	Height int
+	Term   string // the client's $TERM
+	Remote string // the client's address
+}
+
+// App makes the model a session runs. It is called once per session.
+type App func(Session) tea.Model
+
+// Config configures a Server. Zero values take the defaults.
+type Config struct {
+	// HostKeyPath is the host's private key, generated on first start;
+	// default: HostKeyFile in the database's folder.
+	HostKeyPath string
+	// IdleTimeout closes a session when no key was pressed for this long.
+	IdleTimeout time.Duration
+	// MaxSessions refuses sessions beyond this many at once.
+	MaxSessions int
+	// MaxFailures failed sign-in attempts from one address are allowed in
+	// a row; then the address earns one attempt back every
+	// FailureWindow/MaxFailures and is refused until it has.
+	MaxFailures   int
+	FailureWindow time.Duration
+	// Log hears connections, sign-ins and refusals; default: discard.
+	Log *slog.Logger
+	// App is what each session runs; default: Roster's terminal app.
+	App App
+}
+
+// Server is Roster's SSH server.
+type Server struct {
+	db      *store.DB
+	cfg     Config
+	log     *slog.Logger
+	signer  gossh.Signer
+	created bool
+	srv     *charmssh.Server
+	limiter *failureLimiter
+
+	sessions *registry
+	stopIdle chan struct{}
+	stopOnce sync.Once
+}
+
+// New prepares a server: it loads the host key, creating it on first
+// start. Serve starts it.
+func New(db *store.DB, cfg Config) (*Server, error) {
+	if cfg.HostKeyPath == "" {
+		cfg.HostKeyPath = filepath.Join(filepath.Dir(db.Path()), HostKeyFile)
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
+	if cfg.MaxFailures <= 0 {
+		cfg.MaxFailures = DefaultMaxFailures
+	}
+	if cfg.FailureWindow <= 0 {
+		cfg.FailureWindow = DefaultFailureWindow
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.App == nil {
+		cfg.App = defaultApp(db)
+	}
+	signer, created, err := LoadHostKey(cfg.HostKeyPath)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		db: db, cfg: cfg, log: cfg.Log, signer: signer, created: created,
+		limiter:  newFailureLimiter(cfg.MaxFailures, cfg.FailureWindow),
+		sessions: newRegistry(cfg.MaxSessions),
+		stopIdle: make(chan struct{}),
+	}
+	s.srv, err = wish.NewServer(
+		wish.WithVersion("Roster"),
+		wish.WithPublicKeyAuth(s.handlePublicKey),
+		// A backstop for dead connections and stalled handshakes; the
+		// idle rule people see (no key pressed) is the sessions' own.
+		wish.WithIdleTimeout(cfg.IdleTimeout+time.Minute),
+		wish.WithMiddleware(s.middleware()...),
+		func(srv *charmssh.Server) error {
+			srv.AddHostKey(signer)
+			return nil
+		},
+	)
+	if err != nil {
+		return nil, fmt.Errorf("ssh server: %w", err)
+	}
+	return s, nil
+}
+
+// middleware lists the Wish middleware chain. Wish runs the LAST one
+// first, so read this list from the bottom up to follow a session.
+func (s *Server) middleware() []wish.Middleware {
+	return []wish.Middleware{
+		// 7. Runs the app in the session's terminal: its size, colour
+		//    profile ($TERM and the client's environment) and resizes.
+		bm.MiddlewareWithProgramHandler(s.programHandler),
+		// 6. Counts the session against the limit, watches it for
+		//    idleness and shutdown, and tells the person why it ended.
+		s.sessionMiddleware,
+		// 5. Roster runs no commands: `ssh -t host ls` is refused.
+		accesscontrol.Middleware(),
+		// 4. Without a terminal there is nothing to show: one line, exit 1.
+		s.requireTerminal,
+		// 3. Checks again the key that really signed in (the auth callback
+		//    may have seen others first), records the sign-in, and puts
+		//    the actor in the context.
+		s.authenticate,
+		// 2. Logs each connection and its duration.
+		logging.MiddlewareWithLogger(printfLogger{s.log}),
+		// 1. A panic in one session ends that session, not the server.
+		rm.MiddlewareWithLogger(printfLogger{s.log}),
+	}
+}
+
+// Fingerprint returns the host key's SHA256 fingerprint.
+func (s *Server) Fingerprint() string { return Fingerprint(s.signer) }
+
+// HostKeyCreated reports whether New generated the host key.
+func (s *Server) HostKeyCreated() bool { return s.created }
+
+// HostKeyPath returns where the host key lives.
+func (s *Server) HostKeyPath() string { return s.cfg.HostKeyPath }
+
+// Serve accepts connections on ln until Shutdown or Close. It returns
+// charmssh.ErrServerClosed after Shutdown, like http.Server.
+func (s *Server) Serve(ln net.Listener) error {
+	go s.watchIdle()
+	return s.srv.Serve(ln)
+}
+
+// Shutdown stops accepting connections, tells every open session that the
+// server is going away and ends it, waits until the sessions have said so
+// (or ctx ends), and then closes the connections. Every change a session
+// made is already committed: the store writes each in one transaction.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() { close(s.stopIdle) })
+	s.sessions.closeAll(endShutdown)
+	// Closes the listeners at once; it would then wait for clients to hang
+	// up, which those holding a connection open without a session never do.
+	drained := make(chan struct{})
+	go func() { _ = s.srv.Shutdown(ctx); close(drained) }()
+	err := s.sessions.waitEmpty(ctx)
+	// Give clients a moment to hang up themselves (OpenSSH does once its
+	// session ends) before closing what is left.
+	select {
+	case <-drained:
+	case <-ctx.Done():
+	case <-time.After(time.Second):
+	}
+	if cerr := s.srv.Close(); err == nil && cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+		err = cerr
+	}
+	return err
+}
+
+// Close closes the listener and every connection at once.
+func (s *Server) Close() error {
+	s.stopOnce.Do(func() { close(s.stopIdle) })
+	return s.srv.Close()
+}
+
+// printfLogger lets Wish's middleware log through slog.
+type printfLogger struct{ log *slog.Logger }
+
+func (p printfLogger) Printf(format string, v ...any) {
+	p.log.Info(strings.TrimSpace(fmt.Sprintf(format, v...)))
+}
