@@ -59,14 +59,41 @@ func Open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, roster.Errorf(roster.EUNAVAILABLE, "create database folder: %v", err)
 	}
-	if err := db.write(db.migrate); err != nil {
-		return nil, err
+	// Most opens find the file up to date: check that under a shared lock,
+	// so that opening for a read does not take the write lock and fsync.
+	current := false
+	if fi, err := os.Stat(abs); err == nil && fi.Size() > 0 {
+		if current, err = db.current(); err != nil {
+			return nil, err
+		}
+	}
+	if !current {
+		if err := db.write(db.migrate); err != nil {
+			return nil, err
+		}
 	}
 	// A file created by an older build or another tool may be too open.
 	if fi, err := os.Stat(abs); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		_ = os.Chmod(abs, 0o600)
 	}
 	return db, nil
+}
+
+// current reports whether the file has every bucket and the schema this
+// build writes, so that it needs no migration.
+func (db *DB) current() (bool, error) {
+	ok := false
+	err := db.view(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if tx.Bucket(name) == nil {
+				return nil
+			}
+		}
+		v := tx.Bucket(bucketMeta).Get(keySchema)
+		ok = len(v) == 8 && binary.BigEndian.Uint64(v) == SchemaVersion
+		return nil
+	})
+	return ok, err
 }
 
 // Path returns the absolute path of the database file.

@@ -218,3 +218,36 @@ func TestLockTimeout(t *testing.T) {
 	}
 	mustCreate(t, db, "ada", "Ada", "ada@example.com")
 }
+
+// Ensure an empty file (made by touch) becomes a database, and opening an
+// up-to-date file writes nothing.
+func TestOpenEmptyAndCurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(path)
+	if err != nil {
+		t.Fatalf("open an empty file: %v", err)
+	}
+	n := changes(t, db)
+	before, _ := os.ReadFile(path)
+	if _, err := Open(path); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(path)
+	if changes(t, db) != n || string(before) != string(after) {
+		t.Error("opening an up-to-date file wrote to it")
+	}
+	// A file that is not a database is refused, not overwritten.
+	junk := filepath.Join(t.TempDir(), "junk.db")
+	if err := os.WriteFile(junk, []byte(strings.Repeat("not a database ", 1000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(junk); err == nil {
+		t.Error("opened a junk file")
+	}
+	if b, _ := os.ReadFile(junk); !strings.HasPrefix(string(b), "not a database") {
+		t.Error("the junk file was overwritten")
+	}
+}
