@@ -6,11 +6,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/password"
 )
 
@@ -83,13 +85,94 @@ func saveScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Logf("screenshot: %s", path)
 }
 
-// Ensure a person can activate their account in a real browser: open the
-// link, see who they are, fill the form, submit, and the store says
-// Active. The form page is kept as a screenshot.
+// lateResetter passes reset requests to a Resetter set after the site
+// started (the mailer needs the site's address for its links).
+type lateResetter struct {
+	mu sync.Mutex
+	r  Resetter
+}
+
+func (l *lateResetter) set(r Resetter) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.r = r
+}
+
+func (l *lateResetter) RequestReset(ctx context.Context, email string) error {
+	l.mu.Lock()
+	r := l.r
+	l.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	return r.RequestReset(ctx, email)
+}
+
+// startMailer runs the real mail worker, delivering to the dev mailbox,
+// with links to the test site.
+func startMailer(t *testing.T, s *site) *mail.Mailer {
+	t.Helper()
+	m, err := mail.New(s.db, mail.Config{BaseURL: s.ts.URL, OrgName: s.srv.Org}, s.srv.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = m.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return m
+}
+
+// mailedLink waits for the newest dev-mailbox message to address whose
+// subject holds subject, and returns its link.
+func mailedLink(t *testing.T, s *site, address, subject string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		msgs, err := s.db.MailboxFor(address, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if strings.Contains(m.Subject, subject) && m.Link != "" {
+				return m.Link
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, with a deadline
+	}
+	t.Fatalf("no mail %q to %s within 30 s; log:\n%s", subject, address, s.log.String())
+	return ""
+}
+
+// Ensure a person can activate their account in a real browser: the
+// invitation goes through the real mail worker into the dev mailbox; the
+// link read from that mail opens the page, which shows who they are; they
+// fill the form, submit, and the store says Active. Then they forget the
+// password and set a new one through a reset mail. The form pages are kept
+// as screenshots.
 func TestBrowserActivation(t *testing.T) {
 	ctx := newBrowser(t)
-	s := newSite(t, func(srv *Server) { srv.Hash = password.Hash }) // the real costs, end to end
-	ada, path := s.pending("ada.lovelace", "Ada Lovelace", "ada.lovelace@example.com")
+	resets := &lateResetter{}
+	s := newSite(t, func(srv *Server) {
+		srv.Hash = password.Hash // the real costs, end to end
+		srv.Resets = resets
+	})
+	// The mail worker keeps time by the wall clock: give the store the same.
+	s.db.Now = time.Now
+	mailer := startMailer(t, s)
+	resets.set(mailer)
+	ada, err := s.db.CreateUser(local, roster.NewUser{Username: "ada.lovelace", Name: "Ada Lovelace", Email: "ada.lovelace@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mailer.Invite(local, []uint64{ada.ID}); err != nil {
+		t.Fatal(err)
+	}
+	link := mailedLink(t, s, "ada.lovelace@example.com", "invited")
+	if !strings.HasPrefix(link, s.ts.URL+"/invite/") {
+		t.Fatalf("mailed link %q does not lead to the site", link)
+	}
+	path := strings.TrimPrefix(link, s.ts.URL)
 
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(s.ts.URL+path),
@@ -153,4 +236,38 @@ func TestBrowserActivation(t *testing.T) {
 		t.Fatalf("reopened link: %q", again)
 	}
 	saveScreenshot(t, ctx, "invite-dead-link.png")
+
+	// Forgot password: ask for a link, read it from the mail, set a new one.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.ts.URL+"/reset"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "ada.lovelace@example.com"),
+		chromedp.Click(chromedp.CSS("button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("h1")),
+	); err != nil {
+		t.Fatalf("forgot password: %v", err)
+	}
+	if h, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1"))); h != "Check your mail" {
+		t.Fatalf("after asking for a reset: %q", h)
+	}
+	reset := mailedLink(t, s, "ada.lovelace@example.com", "Reset")
+	const newPassword = "amber lantern over 9 hills"
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(reset),
+		chromedp.WaitVisible(chromedp.CSS("#password")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, ctx, "reset-form.png")
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#password"), newPassword),
+		chromedp.SendKeys(chromedp.CSS("#confirm"), newPassword),
+		chromedp.Click(chromedp.CSS("button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("h1.ok")),
+	); err != nil {
+		t.Fatalf("reset form: %v", err)
+	}
+	u = s.user(ada.ID)
+	if ok, _ := password.Verify(u.PasswordHash, newPassword); !ok || u.Status != roster.StatusActive {
+		t.Fatalf("after reset: status %s, new password stored %v", u.Status, ok)
+	}
 }
