@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bufio"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
@@ -113,9 +112,8 @@ func (db *DB) Backup(opts BackupOptions) (*BackupResult, error) {
 		}
 	}()
 
-	// The copy: the only part that holds the database.
-	h := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(tmp, h), 1<<20)
+	// The copy: the only part that holds the database, so it does nothing
+	// but copy pages into the file (the page cache, really).
 	host, _ := os.Hostname()
 	d := backupDescription{Format: 1, Source: db.path, Host: host}
 	var imageLen int64
@@ -129,17 +127,16 @@ func (db *DB) Backup(opts BackupOptions) (*BackupResult, error) {
 			d.Changes = binary.BigEndian.Uint64(v)
 		}
 		var err error
-		imageLen, err = tx.WriteTo(bw)
+		imageLen, err = tx.WriteTo(tmp)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("copy database: %w", err)
 	}
-	if err := bw.Flush(); err != nil {
-		return nil, fmt.Errorf("write %s: %w", tmpPath, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return nil, fmt.Errorf("sync %s: %w", tmpPath, err)
+	// The checksum reads the copy back, as the file holds it.
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(tmp, 0, imageLen)); err != nil {
+		return nil, fmt.Errorf("read back %s: %w", tmpPath, err)
 	}
 
 	// The checks, on the copy as written, before it gets a final name.
@@ -152,6 +149,9 @@ func (db *DB) Backup(opts BackupOptions) (*BackupResult, error) {
 		return nil
 	}); err != nil {
 		return nil, err
+	}
+	if _, err := tmp.Seek(imageLen, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("write %s: %w", tmpPath, err)
 	}
 	if err := appendTrailer(tmp, h, imageLen, &d); err != nil {
 		return nil, fmt.Errorf("write %s: %w", tmpPath, err)
@@ -255,7 +255,7 @@ func createBackupTemp(dir string) (string, *os.File, error) {
 		return "", nil, fmt.Errorf("random name: %w", err)
 	}
 	path := filepath.Join(dir, fmt.Sprintf(".roster-backup-%d-%s.tmp", os.Getpid(), hex.EncodeToString(rnd[:])))
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", nil, roster.Errorf(roster.EINVALID, "create backup file in %s: %v", dir, err)
 	}
