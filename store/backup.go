@@ -24,9 +24,14 @@ import (
 
 // Keys in the meta bucket that remember the last backup.
 var (
-	keyBackupAt   = []byte("last_backup_at")   // RFC 3339 time the copy was made
-	keyBackupPath = []byte("last_backup_path") // where it went
+	keyBackupAt    = []byte("last_backup_at")   // RFC 3339 time the copy was made
+	keyBackupPath  = []byte("last_backup_path") // where it went
+	keyBackupEvery = []byte("backup_every")     // the schedule's interval, in seconds
 )
+
+// DefaultBackupInterval is the interval a TUI assumes when no schedule
+// has recorded one (see BackupInterval).
+const DefaultBackupInterval = 24 * time.Hour
 
 // backupNameLayout names a backup in a folder by the time it was made (UTC).
 const backupNameLayout = "roster-2006-01-02T1504Z.db"
@@ -48,6 +53,10 @@ type BackupOptions struct {
 	// Keep, when above zero, removes the oldest backups in the folder
 	// beyond the newest Keep. It needs a folder.
 	Keep int
+	// Every, when above zero, is the interval of the schedule that makes
+	// this backup; it is recorded so that a TUI can warn when the next
+	// one is overdue (see BackupInterval).
+	Every time.Duration
 }
 
 // BackupResult describes a backup just made.
@@ -181,7 +190,7 @@ func (db *DB) Backup(opts BackupOptions) (*BackupResult, error) {
 		Held: held,
 	}
 	var warnings []string
-	if err := db.recordBackup(d.Made, final, BackupLockWait); err != nil {
+	if err := db.recordBackup(d.Made, final, opts.Every, BackupLockWait); err != nil {
 		warnings = append(warnings, fmt.Sprintf("the backup is whole, but recording it in the database failed: %s", roster.ErrorMessage(err)))
 	}
 	if opts.Keep > 0 {
@@ -403,10 +412,15 @@ func rotateBackups(dir string, keep int, justMade string) ([]string, error) {
 // change counter so that open TUIs refresh their header. It tries again
 // for up to wait while the database is busy: bbolt polls for the lock, so
 // a steady stream of writers from other processes can outlast one second.
-func (db *DB) recordBackup(made time.Time, path string, wait time.Duration) error {
+func (db *DB) recordBackup(made time.Time, path string, every, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	for {
 		err := db.update(func(tx *bolt.Tx) error {
+			if every > 0 {
+				if err := tx.Bucket(bucketMeta).Put(keyBackupEvery, u64(uint64(every/time.Second))); err != nil {
+					return err
+				}
+			}
 			return putBackupTx(tx, made, path)
 		})
 		if roster.ErrorCode(err) != roster.EUNAVAILABLE || time.Now().After(deadline) {
@@ -506,4 +520,19 @@ func (db *DB) LastBackup() (time.Time, string, error) {
 		return nil
 	})
 	return at, path, err
+}
+
+// BackupInterval returns the interval of the backup schedule recorded by
+// the last scheduled backup (`roster serve --backup-every`, `roster backup
+// --every`), or 0 when none was. A TUI warns when LastBackup is older than
+// this (or DefaultBackupInterval).
+func (db *DB) BackupInterval() (time.Duration, error) {
+	var every time.Duration
+	err := db.view(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyBackupEvery); len(v) == 8 {
+			every = time.Duration(binary.BigEndian.Uint64(v)) * time.Second
+		}
+		return nil
+	})
+	return every, err
 }

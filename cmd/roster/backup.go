@@ -24,9 +24,10 @@ type backupOutput struct {
 
 func (a *app) backupCmd() *cobra.Command {
 	var keep int
+	var every time.Duration
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "backup [PATH] [--keep N] [--json]",
+		Use:   "backup [PATH] [--keep N] [--every D] [--json]",
 		Short: "Copy the database safely while Roster keeps working",
 		Long: `Backup copies the database from one read transaction, so the copy is
 consistent while other roster processes go on working (they wait for the lock
@@ -50,11 +51,14 @@ keep copies off this machine.`,
 			if keep < 0 {
 				return usageError{fmt.Errorf("--keep must be 0 or more")}
 			}
+			if every < 0 {
+				return usageError{fmt.Errorf("--every must be 0 or more")}
+			}
 			db, err := a.openDB()
 			if err != nil {
 				return err
 			}
-			opts := store.BackupOptions{Keep: keep}
+			opts := store.BackupOptions{Keep: keep, Every: every}
 			if len(args) == 1 {
 				opts.Dest = args[0]
 			}
@@ -87,6 +91,7 @@ keep copies off this machine.`,
 		},
 	}
 	cmd.Flags().IntVar(&keep, "keep", 0, "in a folder, keep only the newest N backups (0: keep all)")
+	cmd.Flags().DurationVar(&every, "every", 0, "the interval of the schedule that runs this (a systemd timer, cron), so the terminal app can warn when a backup is overdue")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON object")
 	return cmd
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/roster-dev/roster/store"
 )
 
 // bkRun runs roster with args against db and returns the exit code and output.
@@ -113,5 +115,17 @@ func TestServeMakesBackups(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "backup made") {
 		t.Fatalf("serve's log lacks the backup:\n%s", errb.String())
+	}
+	// The TUI learns when the last backup was made and the schedule.
+	sdb, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, path, err := sdb.LastBackup()
+	if err != nil || last.IsZero() || filepath.Dir(path) != dir {
+		t.Fatalf("LastBackup = %v %q %v", last, path, err)
+	}
+	if every, err := sdb.BackupInterval(); err != nil || every != time.Hour {
+		t.Fatalf("BackupInterval = %v %v", every, err)
 	}
 }
