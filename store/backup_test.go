@@ -259,6 +259,15 @@ func TestRestoreRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	changesBefore, _ := db.Changes()
+	// A restore that died half-way left its file; this one clears it.
+	dead := exec.Command(os.Args[0], "-test.run=^$")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	stale := fmt.Sprintf("%s.restore-%d.tmp", db.Path(), dead.Process.Pid)
+	if err := os.WriteFile(stale, []byte("half a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	rr, err := db.Restore(bkActor, res.Path)
 	if err != nil {
@@ -290,6 +299,10 @@ func TestRestoreRoundTrip(t *testing.T) {
 	}
 	if fi, err := os.Stat(db.Path()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("restored database mode: %v %v", fi.Mode(), err)
+	}
+
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("the dead restore's file is still there: %v", err)
 	}
 
 	// The replaced file is kept and holds what the restore rolled back.

@@ -59,6 +59,7 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 		return nil, err
 	}
 
+	removeStaleRestores(db.path)
 	tmpPath := fmt.Sprintf("%s.restore-%d.tmp", db.path, os.Getpid())
 	if err := copyImage(path, tmpPath, info.imageLen); err != nil {
 		return nil, err
@@ -217,4 +218,16 @@ func keepOld(path, kept string) error {
 		return fmt.Errorf("keep the replaced database: %w", err)
 	}
 	return nil
+}
+
+// removeStaleRestores removes the files of restores whose process died
+// before it put the copy in place.
+func removeStaleRestores(path string) {
+	names, _ := filepath.Glob(path + ".restore-*.tmp")
+	for _, name := range names {
+		var pid int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(name, path+".restore-"), "%d.tmp", &pid); err == nil && !processAlive(pid) {
+			os.Remove(name)
+		}
+	}
 }
