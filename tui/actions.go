@@ -177,7 +177,7 @@ func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		case key.Matches(msg, s.keys.Down):
 			s.menu = (s.menu + 1) % len(s.acts)
 		case key.Matches(msg, s.keys.Back):
-			return s, closeScreen
+			return s, s.c.closeScreen(s)
 		case key.Matches(msg, s.keys.Choose):
 			return s.choose(s.menu)
 		case len(k) == 1 && k[0] >= '1' && k[0] <= '9':
@@ -216,7 +216,7 @@ func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		if s.needsTyping() {
 			switch k {
 			case "esc":
-				return s, closeScreen
+				return s, s.c.closeScreen(s)
 			case "enter":
 				if strings.TrimSpace(s.typed.Value()) == itoa(len(s.ids)) {
 					return s.run()
@@ -232,7 +232,7 @@ func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		case "y", "Y", "enter":
 			return s.run()
 		case "n", "N", "esc", "q":
-			return s, closeScreen
+			return s, s.c.closeScreen(s)
 		}
 	case stepRunning:
 		if k == "esc" || k == "q" {
@@ -242,7 +242,7 @@ func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		switch k {
 		case "enter", "esc", "q", "space":
 			summary, isErr := s.summary()
-			return s, tea.Batch(closeScreen, status(summary, isErr))
+			return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus(summary, isErr))
 		}
 	}
 	return s, nil
@@ -253,7 +253,7 @@ func (s *actionsScreen) choose(i int) (screen, tea.Cmd) {
 	switch s.act.Arg {
 	case ArgGroup:
 		if len(s.c.snap.groups) == 0 {
-			return s, tea.Batch(closeScreen, status("There are no groups yet: press G to add one", true))
+			return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus("There are no groups yet: press G to add one", true))
 		}
 		s.pick = newPicker(s.c, "Choose a group", groupItems(s.c), 0)
 		s.step = stepArg

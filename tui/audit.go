@@ -94,7 +94,7 @@ func (s *auditScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 				s.input.SetValue("")
 				return s, s.search("")
 			}
-			return s, closeScreen
+			return s, s.c.closeScreen(s)
 		case "/":
 			s.filtering = true
 			return s, s.input.Focus()

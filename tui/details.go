@@ -77,7 +77,7 @@ func (s *detailsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 	case dataMsg:
 		if s.user() == nil {
-			return s, closeScreen
+			return s, s.c.closeScreen(s)
 		}
 		return s, s.loadCmd()
 	case tea.KeyPressMsg:
@@ -85,7 +85,7 @@ func (s *detailsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		u := s.user()
 		switch {
 		case key.Matches(msg, k.Back):
-			return s, closeScreen
+			return s, s.c.closeScreen(s)
 		case key.Matches(msg, k.Up):
 			s.scroll = max(0, s.scroll-1)
 		case key.Matches(msg, k.Down):
@@ -93,9 +93,9 @@ func (s *detailsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case u == nil:
 		case key.Matches(msg, k.Edit):
 			f := newFormScreen(s.c, u)
-			return s, tea.Batch(openScreen(f), f.Init())
+			return s, tea.Batch(s.c.openScreen(f), f.Init())
 		case key.Matches(msg, k.Actions):
-			return s, openScreen(newActionsScreen(s.c, []uint64{u.ID}))
+			return s, s.c.openScreen(newActionsScreen(s.c, []uint64{u.ID}))
 		}
 	}
 	return s, nil

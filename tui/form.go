@@ -299,7 +299,7 @@ func (s *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if s.discard {
 			switch msg.String() {
 			case "y", "Y":
-				return s, closeScreen
+				return s, s.c.closeScreen(s)
 			case "n", "N", "esc":
 				s.discard = false
 				s.build()
@@ -322,14 +322,14 @@ func (s *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			s.discard = true
 			return s, nil
 		}
-		return s, closeScreen
+		return s, s.c.closeScreen(s)
 	case huh.StateCompleted:
 		if s.v.choice == choiceCancel {
 			if s.dirty() {
 				s.discard = true
 				return s, nil
 			}
-			return s, closeScreen
+			return s, s.c.closeScreen(s)
 		}
 		s.saving = true
 		return s, s.saveCmd()
@@ -373,9 +373,9 @@ func (s *formScreen) saved(msg formSavedMsg) (screen, tea.Cmd) {
 		s.orig = *s.v
 		s.err = ""
 		s.build()
-		return s, tea.Batch(s.Init(), status(text+"; add another", false), reload)
+		return s, tea.Batch(s.Init(), s.c.setStatus(text+"; add another", false), reload)
 	}
-	return s, tea.Batch(closeScreen, status(text, false), reload)
+	return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus(text, false), reload)
 }
 
 // View implements screen.

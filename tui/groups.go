@@ -45,10 +45,10 @@ func (s *groupPickerScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		it, done, cmd := s.pick.update(msg)
 		if done {
 			if it == nil {
-				return s, closeScreen
+				return s, s.c.closeScreen(s)
 			}
 			gid := it.id
-			return s, tea.Batch(closeScreen, func() tea.Msg { return groupFilterMsg{gid} })
+			return s, s.c.closeAndFilter(s, gid)
 		}
 		return s, cmd
 	}
@@ -141,7 +141,7 @@ func (s *groupsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		s.mode, s.err = groupsList, ""
-		return s, tea.Batch(status(msg.text, false), func() tea.Msg { return reloadMsg{} })
+		return s, tea.Batch(s.c.setStatus(msg.text, false), func() tea.Msg { return reloadMsg{} })
 	case tea.KeyPressMsg:
 		return s.key(msg)
 	case tea.PasteMsg:
@@ -190,7 +190,7 @@ func (s *groupsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 	case key.Matches(msg, k.Down):
 		s.cursor = max(0, min(len(gs)-1, s.cursor+1))
 	case key.Matches(msg, k.Back):
-		return s, closeScreen
+		return s, s.c.closeScreen(s)
 	case key.Matches(msg, k.Add):
 		s.mode, s.err, s.target = groupsAdd, "", nil
 		s.input.SetValue("")
@@ -205,7 +205,7 @@ func (s *groupsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		s.mode, s.err, s.target = groupsDelete, "", gs[s.cursor]
 	case key.Matches(msg, k.Show):
 		gid := gs[s.cursor].ID
-		return s, tea.Batch(closeScreen, func() tea.Msg { return groupFilterMsg{gid} })
+		return s, s.c.closeAndFilter(s, gid)
 	}
 	return s, nil
 }

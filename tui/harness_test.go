@@ -77,7 +77,15 @@ type harness struct {
 // start runs a model over db at the given size.
 func start(t *testing.T, db *store.DB, w, h int) *harness {
 	t.Helper()
-	m := New(Options{DB: db, Actor: testActor, DarkBackground: true, Now: func() time.Time { return testClock.Add(time.Hour) }})
+	return startOpts(t, db, w, h, Options{})
+}
+
+// startOpts runs a model with options; DB, actor and clock are filled in.
+func startOpts(t *testing.T, db *store.DB, w, h int, o Options) *harness {
+	t.Helper()
+	o.DB, o.Actor, o.DarkBackground = db, testActor, true
+	o.Now = func() time.Time { return testClock.Add(time.Hour) }
+	m := New(o)
 	filter := func(model tea.Model, msg tea.Msg) tea.Msg {
 		if p, ok := msg.(probeMsg); ok {
 			p.ch <- model.(*Model).render()

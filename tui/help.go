@@ -30,7 +30,7 @@ func (s *helpScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		switch k.String() {
 		case "esc", "?", "q", "enter":
-			return s, closeScreen
+			return s, s.c.closeScreen(s)
 		}
 	}
 	return s, nil

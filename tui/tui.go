@@ -69,11 +69,14 @@ type Common struct {
 	Now           func() time.Time
 
 	snap *snapshot // the latest data; replaced, never changed
+	nav  []navOp   // screens' requests, applied by the root after Update
 }
 
 // screen is a page the root shows on top of the user list. Update returns
-// the screen itself (or its replacement) and reports wishes by messages
-// (closeScreenMsg, openScreenMsg, statusMsg).
+// the screen itself (or its replacement); a screen asks the root to open
+// or close screens, set the status line or filter the list through its
+// Common (openScreen, closeScreen, setStatus, closeAndFilter), which the
+// root applies as soon as Update returns, before the next key.
 type screen interface {
 	Update(msg tea.Msg) (screen, tea.Cmd)
 	View() string
@@ -83,28 +86,50 @@ type screen interface {
 	TakesText() bool
 }
 
-// Messages screens send the root.
+// navOp is one request of a screen to the root.
+type navOp struct {
+	open   screen
+	close  screen
+	status *statusMsg
+	filter *uint64 // set the list's group filter
+}
+
+// statusMsg is the status line's text.
+type statusMsg struct {
+	text string
+	err  bool
+}
+
+// Messages for the root.
 type (
-	closeScreenMsg struct{}
-	openScreenMsg  struct{ s screen }
-	statusMsg      struct {
-		text string
-		err  bool
-	}
 	// reloadMsg asks for an immediate reload after a change this session made.
 	reloadMsg struct{}
-	// groupFilterMsg sets the user list's group filter (0: any group).
-	groupFilterMsg struct{ gid uint64 }
 	// dataMsg tells screens that a new snapshot is loaded.
 	dataMsg struct{}
 )
 
-func closeScreen() tea.Msg { return closeScreenMsg{} }
+// openScreen asks the root to show s on top.
+func (c *Common) openScreen(s screen) tea.Cmd {
+	c.nav = append(c.nav, navOp{open: s})
+	return nil
+}
 
-func openScreen(s screen) tea.Cmd { return func() tea.Msg { return openScreenMsg{s} } }
+// closeScreen asks the root to close s.
+func (c *Common) closeScreen(s screen) tea.Cmd {
+	c.nav = append(c.nav, navOp{close: s})
+	return nil
+}
 
-func status(text string, err bool) tea.Cmd {
-	return func() tea.Msg { return statusMsg{text: text, err: err} }
+// setStatus asks the root to show text in the status line.
+func (c *Common) setStatus(text string, isErr bool) tea.Cmd {
+	c.nav = append(c.nav, navOp{status: &statusMsg{text: text, err: isErr}})
+	return nil
+}
+
+// closeAndFilter closes s and shows the users of group gid (0: all).
+func (c *Common) closeAndFilter(s screen, gid uint64) tea.Cmd {
+	c.nav = append(c.nav, navOp{close: s}, navOp{filter: &gid})
+	return nil
 }
 
 // Model is the root model: it owns global keys, the header, the footer and
@@ -253,17 +278,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.c.snap = msg.snap
 		m.ready = true
 		return m, m.forwardAll(dataMsg{})
-	case groupFilterMsg:
-		m.users.setGroup(msg.gid)
-		return m, nil
-	case closeScreenMsg:
-		if len(m.stack) > 0 {
-			m.stack = m.stack[:len(m.stack)-1]
-		}
-		return m, nil
-	case openScreenMsg:
-		m.stack = append(m.stack, msg.s)
-		return m, nil
 	case statusMsg:
 		m.status = msg
 		return m, nil
@@ -276,6 +290,30 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	}
 	return m, m.forward(msg)
+}
+
+// applyNav carries out the screens' requests, in order.
+func (m *Model) applyNav() {
+	for len(m.c.nav) > 0 {
+		op := m.c.nav[0]
+		m.c.nav = m.c.nav[1:]
+		switch {
+		case op.open != nil:
+			m.stack = append(m.stack, op.open)
+		case op.close != nil:
+			for i := len(m.stack) - 1; i >= 0; i-- {
+				if m.stack[i] == op.close {
+					m.stack = append(m.stack[:i], m.stack[i+1:]...)
+					break
+				}
+			}
+		case op.status != nil:
+			m.status = *op.status
+		case op.filter != nil:
+			m.users.setGroup(*op.filter)
+		}
+	}
+	m.c.nav = nil
 }
 
 // globalKey answers the keys the root owns.
@@ -330,10 +368,12 @@ func (m *Model) forward(msg tea.Msg) tea.Cmd {
 	if t := m.top(); t != nil {
 		s, cmd := t.Update(msg)
 		m.stack[len(m.stack)-1] = s
+		m.applyNav()
 		return cmd
 	}
 	var cmd tea.Cmd
 	m.users, cmd = m.users.Update(msg)
+	m.applyNav()
 	return cmd
 }
 
@@ -347,6 +387,7 @@ func (m *Model) forwardAll(msg tea.Msg) tea.Cmd {
 		m.stack[i], cmd = s.Update(msg)
 		cmds = append(cmds, cmd)
 	}
+	m.applyNav()
 	return tea.Batch(cmds...)
 }
 

@@ -164,7 +164,7 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (*usersScreen, tea.Cmd) {
 			clear(s.selected)
 		}
 	case key.Matches(msg, k.Group):
-		return s, openScreen(newGroupPicker(s.c, pickFilter, s.gid))
+		return s, s.c.openScreen(newGroupPicker(s.c, pickFilter, s.gid))
 	case key.Matches(msg, k.Toggle):
 		if u := s.current(); u != nil {
 			if _, ok := s.selected[u.ID]; ok {
@@ -179,20 +179,20 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (*usersScreen, tea.Cmd) {
 	case key.Matches(msg, k.Open):
 		if u := s.current(); u != nil {
 			d := newDetailsScreen(s.c, u.ID)
-			return s, tea.Batch(openScreen(d), d.loadCmd())
+			return s, tea.Batch(s.c.openScreen(d), d.loadCmd())
 		}
 	case key.Matches(msg, k.Add):
 		f := newFormScreen(s.c, nil)
-		return s, tea.Batch(openScreen(f), f.Init())
+		return s, tea.Batch(s.c.openScreen(f), f.Init())
 	case key.Matches(msg, k.Edit):
 		if u := s.current(); u != nil {
 			f := newFormScreen(s.c, u)
-			return s, tea.Batch(openScreen(f), f.Init())
+			return s, tea.Batch(s.c.openScreen(f), f.Init())
 		}
 	case key.Matches(msg, k.Actions):
 		ids := s.targets()
 		if len(ids) > 0 {
-			return s, openScreen(newActionsScreen(s.c, ids))
+			return s, s.c.openScreen(newActionsScreen(s.c, ids))
 		}
 	}
 	return s, nil

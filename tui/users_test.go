@@ -204,8 +204,8 @@ func TestRefreshFromOutside(t *testing.T) {
 	h := start(t, db, 120, 30)
 	h.waitText("Ada Lovelace")
 	h.keys("down", "down", "down") // Grace
-	h.keys("space")                 // selects Grace, cursor to Ken
-	h.keys("up")                    // back on Grace
+	h.keys("space")                // selects Grace, cursor to Ken
+	h.keys("up")                   // back on Grace
 	h.waitText("1 selected")
 
 	other, err := store.Open(db.Path())
