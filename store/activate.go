@@ -30,9 +30,10 @@ var webActor = roster.SystemActor("web")
 // activation time; it audits the change. It returns the updated user.
 //
 // A token that is unknown, used, revoked, expired, or belongs to a deleted
-// or disabled user fails with ENOTFOUND; the refusal and its real reason
-// are audited (action token.refused), while the error's message is meant
-// for the audit log, not for the link's holder. An empty hash is EINVALID.
+// or disabled user fails with ENOTFOUND; the refusal of a token the store
+// issued is audited with its real reason (action token.refused). The
+// error's message is meant for the audit log and server logs, never for
+// the link's holder. A hash that is not argon2id is EINVALID.
 func (db *DB) Activate(raw, passwordHash, from string) (*roster.User, error) {
 	if !strings.HasPrefix(passwordHash, "$argon2id$") {
 		return nil, roster.FieldErrorf(roster.EINVALID, "password", "not an argon2id hash")
@@ -49,7 +50,7 @@ func (db *DB) Activate(raw, passwordHash, from string) (*roster.User, error) {
 				return err
 			}
 			refused = err
-			return auditTokenRefusedTx(tx, now, raw, t, u, from, err)
+			return auditTokenRefusedTx(tx, now, t, u, from, err)
 		}
 		u.PasswordHash = passwordHash
 		u.PasswordSetAt = now
@@ -89,10 +90,11 @@ func (db *DB) Activate(raw, passwordHash, from string) (*roster.User, error) {
 }
 
 // RecordTokenRefused audits that the link raw was refused when someone at
-// from opened it, with the real reason (unknown, used, revoked, expired,
-// deleted or disabled user), found again in this transaction. It does
-// nothing for a token that is in fact valid. The invitation site calls it
-// when LookupToken fails, and shows the holder one generic page.
+// from opened it, with the real reason (used, revoked, expired, deleted or
+// disabled user), found again in this transaction. It does nothing for a
+// token that is in fact valid, nor for one the store never issued (see
+// auditTokenRefusedTx). The invitation site calls it when LookupToken
+// fails, and shows the holder one generic page.
 func (db *DB) RecordTokenRefused(raw, from string) error {
 	return db.write(func(tx *bolt.Tx) error {
 		now := db.now()
@@ -102,23 +104,21 @@ func (db *DB) RecordTokenRefused(raw, from string) error {
 		} else if roster.ErrorCode(err) != roster.ENOTFOUND {
 			return err
 		}
-		return auditTokenRefusedTx(tx, now, raw, t, u, from, err)
+		return auditTokenRefusedTx(tx, now, t, u, from, err)
 	})
 }
 
-// auditTokenRefusedTx writes a token.refused event. t and u are whatever
-// tokenTx found (either may be nil); the event is filed under the user
-// when the token names one that still exists.
-func auditTokenRefusedTx(tx *bolt.Tx, now time.Time, raw string, t *Token, u *roster.User, from string, reason error) error {
-	prefix := ""
-	if t != nil {
-		prefix = t.HashPrefix()
-		if u == nil {
-			u, _ = getUserTx(tx, t.UserID) // nil for a deleted user
-		}
-	} else {
-		h := TokenHash(raw)
-		prefix = (&Token{Hash: h}).HashPrefix()
+// auditTokenRefusedTx writes a token.refused event for a token the store
+// knows (t, from tokenTx), filed under its user when the user still exists
+// (u may be nil). A token the store never issued (t nil) is not audited:
+// it names no user, and a stream of guesses would flood the append-only
+// log; the invitation site logs those with their hash prefix instead.
+func auditTokenRefusedTx(tx *bolt.Tx, now time.Time, t *Token, u *roster.User, from string, reason error) error {
+	if t == nil {
+		return nil
+	}
+	if u == nil {
+		u, _ = getUserTx(tx, t.UserID) // nil for a deleted user
 	}
 	var targets []string
 	var ids []uint64
@@ -126,7 +126,7 @@ func auditTokenRefusedTx(tx *bolt.Tx, now time.Time, raw string, t *Token, u *ro
 		targets, ids = []string{u.Username}, []uint64{u.ID}
 	}
 	return writeAudit(tx, now, webActor, ActionTokenRefused, targets, ids,
-		fmt.Sprintf("link %s… from %s: %s", prefix, from, roster.ErrorMessage(reason)))
+		fmt.Sprintf("link %s… from %s: %s", t.HashPrefix(), from, roster.ErrorMessage(reason)))
 }
 
 // SetPassword stores a new password hash (an argon2id PHC string computed

@@ -228,7 +228,7 @@ func TestBrowserActivation(t *testing.T) {
 	}
 
 	// The link is spent: opening it again shows the one dead-link page.
-	if err := chromedp.Do(ctx, chromedp.Navigate(s.ts.URL+path), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.ts.URL+path), chromedp.WaitNotPresent(chromedp.CSS("h1.ok")), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
 		t.Fatal(err)
 	}
 	again, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
@@ -242,6 +242,7 @@ func TestBrowserActivation(t *testing.T) {
 		chromedp.Navigate(s.ts.URL+"/reset"),
 		chromedp.SendKeys(chromedp.CSS("#email"), "ada.lovelace@example.com"),
 		chromedp.Click(chromedp.CSS("button[type=submit]")),
+		chromedp.WaitNotPresent(chromedp.CSS("#email")), // the answer page has no form
 		chromedp.WaitVisible(chromedp.CSS("h1")),
 	); err != nil {
 		t.Fatalf("forgot password: %v", err)

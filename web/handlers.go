@@ -24,7 +24,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	raw := r.PathValue("token")
 	t, u, err := s.DB.LookupToken(raw)
 	if err != nil {
-		s.linkFailed(w, r, raw, err)
+		s.linkFailed(w, r, raw, t, err)
 		return
 	}
 	s.passwordForm(w, r, http.StatusOK, raw, t, u, "")
@@ -52,7 +52,7 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	t, u, err := s.DB.LookupToken(raw)
 	if err != nil {
-		s.linkFailed(w, r, raw, err)
+		s.linkFailed(w, r, raw, t, err)
 		return
 	}
 	pw, confirm := r.PostForm.Get("password"), r.PostForm.Get("confirm")
@@ -74,7 +74,7 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 	from := s.clientAddr(r).String()
 	u, err = s.DB.Activate(raw, hash, from)
 	if err != nil {
-		s.linkFailed(w, r, "", err) // Activate has audited a refusal itself
+		s.linkFailed(w, r, raw, nil, err) // Activate has audited a refusal itself
 		return
 	}
 	s.Log.Info("password set", "user", u.Username, "purpose", t.Purpose.String(), "token", t.HashPrefix(), "from", from)
@@ -111,19 +111,20 @@ func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request, status int
 }
 
 // linkFailed answers a link that does not work. Every kind of dead link
-// gets one page that does not say which kind it is; the audit log gets
-// the real reason. raw is the token to audit, or "" when the store has
-// audited the refusal already.
-func (s *Server) linkFailed(w http.ResponseWriter, r *http.Request, raw string, err error) {
+// gets one page that does not say which kind it is. t is the token the
+// store found for raw, if any: its refusal goes to the audit log with the
+// real reason. A token the store never issued (a guess, a mangled link) is
+// only logged, by its hash prefix, so guessing cannot flood the audit log.
+func (s *Server) linkFailed(w http.ResponseWriter, r *http.Request, raw string, t *store.Token, err error) {
 	switch roster.ErrorCode(err) {
 	case roster.ENOTFOUND:
 		from := s.clientAddr(r).String()
-		if raw != "" {
+		if t != nil {
 			if aerr := s.DB.RecordTokenRefused(raw, from); aerr != nil {
-				s.Log.Warn("audit refused link", "token", hashPrefix(raw), "err", aerr)
+				s.Log.Warn("audit refused link", "token", t.HashPrefix(), "err", aerr)
 			}
-			s.Log.Info("link refused", "token", hashPrefix(raw), "from", from)
 		}
+		s.Log.Info("link refused", "token", hashPrefix(raw), "from", from, "reason", roster.ErrorMessage(err))
 		s.render(w, http.StatusNotFound, "invalid", s.newView("This link does not work"))
 	case roster.EUNAVAILABLE:
 		s.Log.Warn("database busy", "err", err)
