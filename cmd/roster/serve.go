@@ -32,6 +32,7 @@ func (a *app) serveComponents() []serveComponent {
 		&webSite{a: a},
 		&mailWorker{a: a},
 		&sshServer{a: a},
+		&directoryServer{},
 	}
 }
 

@@ -30,6 +30,7 @@ func (a *app) usersCmd() *cobra.Command {
 		a.usersGroupCmd("add-group", true),
 		a.usersGroupCmd("remove-group", false),
 		a.usersKeysCmd(),
+		a.usersLinkCmd(), a.usersResetCmd(),
 	)
 	return cmd
 }
