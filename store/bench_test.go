@@ -93,6 +93,19 @@ func BenchmarkStore100k(b *testing.B) {
 		}
 	})
 
+	// A text search alone cannot skip records before decoding them.
+	b.Run("ListUsersSearch", func(b *testing.B) {
+		for b.Loop() {
+			users, err := db.ListUsers(roster.UserFilter{Search: "garcía"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(users) == 0 {
+				b.Fatal("search found nobody")
+			}
+		}
+	})
+
 	// The same filter over users already in memory, as a screen does on
 	// every keystroke.
 	all, err := db.AllUsers()

@@ -449,3 +449,29 @@ func damageIndex(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// Ensure the terminal confirmation takes only y or yes, in any case.
+func TestConfirm(t *testing.T) {
+	for in, want := range map[string]bool{"y\n": true, "YES\n": true, " yes \n": true, "yes": true, "n\n": false, "\n": false, "": false, "yess\n": false, "sure\n": false} {
+		var out bytes.Buffer
+		a := &app{stdin: strings.NewReader(in), stdout: &out}
+		got, err := a.confirm("Delete? [y/N] ")
+		if err != nil || got != want {
+			t.Errorf("answer %q: %v, %v; want %v", in, got, err, want)
+		}
+		if out.String() != "Delete? [y/N] " {
+			t.Errorf("asked %q", out.String())
+		}
+	}
+}
+
+// Ensure a command group without a subcommand shows its help.
+func TestCLIGroupHelp(t *testing.T) {
+	db := tempDB(t)
+	for _, args := range [][]string{{"users"}, {"groups"}} {
+		code, out, errOut := cli(t, "", append([]string{"--db", db}, args...)...)
+		if code != 0 || !strings.Contains(out, "Available Commands") || errOut != "" {
+			t.Errorf("roster %s: exit %d, %q, %q", args[0], code, out, errOut)
+		}
+	}
+}
