@@ -93,7 +93,7 @@ func TestServeMakesBackups(t *testing.T) {
 	done := make(chan int)
 	var errb bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"--db", db, "serve", "--backup-dir", dir, "--backup-every", "1h", "--backup-keep", "2"},
+		done <- run(ctx, []string{"--db", db, "serve", "--http", "127.0.0.1:0", "--backup-dir", dir, "--backup-every", "1h", "--backup-keep", "2"},
 			strings.NewReader(""), &bytes.Buffer{}, &errb)
 	}()
 	deadline := time.Now().Add(30 * time.Second)
