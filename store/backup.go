@@ -354,16 +354,48 @@ func processAlive(pid int) bool {
 // one just made (justMade), even when the clock went back. Only names that
 // Backup gives are considered.
 func rotateBackups(dir string, keep int, justMade string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
+	all, err := ListBackups(dir)
 	if err != nil {
 		return nil, fmt.Errorf("list %s for --keep: %w", dir, err)
 	}
-	type backup struct {
-		name string
-		at   time.Time
-		seq  int
+	var removed []string
+	var errs []string
+	kept := 1 // the one just made
+	for _, b := range all {
+		if filepath.Base(b.Path) == justMade {
+			continue
+		}
+		if kept < keep {
+			kept++
+			continue
+		}
+		if err := os.Remove(b.Path); err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		removed = append(removed, b.Path)
 	}
-	var all []backup
+	if len(errs) > 0 {
+		return removed, fmt.Errorf("removing old backups: %s", strings.Join(errs, "; "))
+	}
+	return removed, nil
+}
+
+// BackupFile is a backup in a folder, known by its name.
+type BackupFile struct {
+	Path string
+	Made time.Time // from the name: to the minute
+	seq  int       // 2, 3… for further backups in the same minute
+}
+
+// ListBackups lists the backups Backup made in a folder, newest first,
+// by their names (roster-2026-11-24T0330Z.db); it opens none of them.
+func ListBackups(dir string) ([]BackupFile, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var all []BackupFile
 	for _, e := range entries {
 		m := backupName.FindStringSubmatch(e.Name())
 		if m == nil || !e.Type().IsRegular() {
@@ -377,35 +409,15 @@ func rotateBackups(dir string, keep int, justMade string) ([]string, error) {
 		if m[2] != "" {
 			seq, _ = strconv.Atoi(m[2])
 		}
-		all = append(all, backup{e.Name(), at, seq})
+		all = append(all, BackupFile{Path: filepath.Join(dir, e.Name()), Made: at, seq: seq})
 	}
-	slices.SortFunc(all, func(a, b backup) int {
-		if c := a.at.Compare(b.at); c != 0 {
+	slices.SortFunc(all, func(a, b BackupFile) int {
+		if c := a.Made.Compare(b.Made); c != 0 {
 			return -c
 		}
 		return b.seq - a.seq
-	}) // newest first
-	var removed []string
-	var errs []string
-	kept := 1 // the one just made
-	for _, b := range all {
-		if b.name == justMade {
-			continue
-		}
-		if kept < keep {
-			kept++
-			continue
-		}
-		if err := os.Remove(filepath.Join(dir, b.name)); err != nil {
-			errs = append(errs, err.Error())
-			continue
-		}
-		removed = append(removed, filepath.Join(dir, b.name))
-	}
-	if len(errs) > 0 {
-		return removed, fmt.Errorf("removing old backups: %s", strings.Join(errs, "; "))
-	}
-	return removed, nil
+	})
+	return all, nil
 }
 
 // recordBackup remembers the last backup in the meta bucket. It bumps the

@@ -34,8 +34,8 @@ func (b *backupSchedule) enabled() bool { return b.dir != "" }
 // backups are more frequent than that).
 const retryAfter = 10 * time.Minute
 
-// run makes a backup when one is due (none yet, or the last one is older
-// than --backup-every), then every --backup-every. A failed backup is
+// run makes a backup when one is due (the folder holds none younger than
+// --backup-every), then every --backup-every. A failed backup is
 // logged and tried again later; it never stops the server.
 func (b *backupSchedule) run(ctx context.Context, db *store.DB, log *slog.Logger) error {
 	if b.every < time.Minute {
@@ -45,9 +45,11 @@ func (b *backupSchedule) run(ctx context.Context, db *store.DB, log *slog.Logger
 		return usageError{fmt.Errorf("--backup-keep must be 0 or more")}
 	}
 	dest := b.dir + string(filepath.Separator)
+	// Due now, unless the folder holds a backup younger than --backup-every
+	// (serve restarted, say).
 	due := time.Now()
-	if last, _, err := db.LastBackup(); err == nil && !last.IsZero() {
-		due = last.Add(b.every)
+	if list, err := store.ListBackups(b.dir); err == nil && len(list) > 0 {
+		due = list[0].Made.Add(b.every)
 	}
 	log.Info("backups scheduled", "dir", b.dir, "every", b.every, "keep", b.keep, "next", due.Round(time.Second))
 	timer := time.NewTimer(time.Until(due))
