@@ -24,9 +24,10 @@ const (
 	pollInterval    = time.Second      // how often an idle worker looks for jobs queued by other processes
 	reclaimInterval = 30 * time.Second // how often an idle worker frees dead processes' leases
 	pruneInterval   = time.Hour
-	pruneAge        = 7 * 24 * time.Hour // final jobs are kept this long for `roster mail queue`
-	idleClose       = 15 * time.Second   // an idle connection is closed after this
-	claimPerConn    = 16                 // jobs claimed ahead per connection
+	pruneAge        = 7 * 24 * time.Hour   // final jobs are kept this long for `roster mail queue`
+	idleClose       = 15 * time.Second     // an idle connection is closed after this
+	claimPerConn    = 16                   // jobs claimed ahead per connection
+	gatherWait      = 2 * time.Millisecond // how long a commit waits for the other connections' results
 )
 
 // Worker sends the outbox: it claims due jobs in batches under a lease,
@@ -198,6 +199,23 @@ func (w *Worker) commitLoop(ctx context.Context, jobs chan<- *store.Job, results
 			default:
 				break drain
 			}
+		}
+		// Group commit: the senders whose results the last commit recorded
+		// are finishing their next message now; wait a moment for them so
+		// that one commit covers every connection, instead of the senders
+		// settling into two groups that alternate (half the throughput).
+		if target := min(w.cfg.Connections, inflight); len(batch) > 0 && len(batch) < target {
+			gather := time.NewTimer(gatherWait)
+		gathering:
+			for len(batch) < target {
+				select {
+				case p := <-results:
+					batch = append(batch, p)
+				case <-gather.C:
+					break gathering
+				}
+			}
+			gather.Stop()
 		}
 		want := 0
 		if !stopping {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -607,28 +608,37 @@ func (c JobCounts) Pending() int { return c.Queued + c.Sending }
 // Done returns how many jobs are final (missing ones count as done).
 func (c JobCounts) Done() int { return c.Total - c.Pending() }
 
-// JobCounts counts the given jobs per state: a progress bar polls it (a
-// read transaction of about a millisecond for 10,000 ids).
+// JobCounts counts the given jobs per state: a progress bar polls it. It
+// walks the ids in order with one cursor and decodes only what it counts,
+// so 10,000 jobs take a few milliseconds.
 func (db *DB) JobCounts(ids []uint64) (JobCounts, error) {
 	var c JobCounts
 	now := db.now()
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
 	err := db.view(func(tx *bolt.Tx) error {
 		c = JobCounts{Total: len(ids)}
-		b := tx.Bucket(bucketOutbox)
-		for _, id := range ids {
-			v := b.Get(u64(id))
-			if v == nil {
+		cur := tx.Bucket(bucketOutbox).Cursor()
+		var k, v []byte
+		for i, id := range sorted {
+			if i == 0 || k == nil || idFromKey(k) > id {
+				k, v = cur.Seek(u64(id))
+			}
+			for k != nil && idFromKey(k) < id {
+				k, v = cur.Next()
+			}
+			if k == nil || idFromKey(k) != id {
 				c.Missing++
 				continue
 			}
-			j, err := decodeJob(v)
+			state, attempts, due, err := decodeJobState(v)
 			if err != nil {
 				return err
 			}
-			switch j.State {
+			switch state {
 			case JobQueued:
 				c.Queued++
-				if j.Attempts > 0 && j.Due.After(now) {
+				if attempts > 0 && due.After(now) {
 					c.Deferred++
 				}
 			case JobSending:
@@ -730,6 +740,27 @@ func encodeJob(j *Job) []byte {
 	e.str(j.Detail)
 	e.time(j.DoneAt)
 	return e.b
+}
+
+// decodeJobState reads only the state, attempts and due time of a job record.
+func decodeJobState(b []byte) (JobState, int, time.Time, error) {
+	d := decoder{b: b}
+	if v := d.byte(); v != jobRecordV1 {
+		return 0, 0, time.Time{}, errCorrupt
+	}
+	d.uvarint() // id
+	d.uvarint() // user
+	d.byte()    // kind
+	state := JobState(d.byte())
+	if n := d.uvarint(); d.err == nil && n <= uint64(len(d.b)) {
+		d.b = d.b[n:] // To, skipped without a copy
+	} else {
+		d.err = errCorrupt
+	}
+	attempts := int(d.uvarint())
+	d.time() // created
+	due := d.time()
+	return state, attempts, due, d.err
 }
 
 func decodeJob(b []byte) (*Job, error) {
