@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -84,34 +85,67 @@ func TestGroupCodec(t *testing.T) {
 	}
 }
 
-// Ensure the list's raw prefilter agrees with the decoded filter.
+// Ensure the list's raw prefilter rules out only what the filter would.
 func TestMayMatchRaw(t *testing.T) {
-	u := fullUser()
+	u := fullUser() // ada.lovelace, "Ada 👩‍💻 Lovelace", Ada@Example.com, disabled, groups 1, 300, 2^33
 	b := encodeUser(u)
 	for _, c := range []struct {
 		status roster.Status
 		gid    uint64
+		q      string
 		want   bool
 	}{
-		{0, 0, true},
-		{roster.StatusDisabled, 0, true},
-		{roster.StatusActive, 0, false},
-		{0, 300, true},
-		{0, 1 << 33, true},
-		{0, 2, false},
-		{roster.StatusDisabled, 1, true},
-		{roster.StatusPending, 1, false},
+		{0, 0, "", true},
+		{roster.StatusDisabled, 0, "", true},
+		{roster.StatusActive, 0, "", false},
+		{0, 300, "", true},
+		{0, 1 << 33, "", true},
+		{0, 2, "", false},
+		{roster.StatusDisabled, 1, "", true},
+		{roster.StatusPending, 1, "", false},
+		{0, 0, "lovelace", true},
+		{0, 0, "ada@example", true},
+		{0, 0, "a.l", true},
+		{0, 0, "ada lovelace", false},
+		{0, 0, "zed", false},
+		{0, 0, "👩", true}, // not ASCII: decided after decoding
+		{roster.StatusActive, 0, "lovelace", false},
+		{roster.StatusDisabled, 2, "lovelace", false},
+		{roster.StatusDisabled, 300, "example.com", true},
 	} {
-		if got := mayMatchRaw(b, c.status, c.gid); got != c.want {
-			t.Errorf("status %v group %d: %v, want %v", c.status, c.gid, got, c.want)
+		if got := mayMatchRaw(b, c.status, c.gid, c.q); got != c.want {
+			t.Errorf("status %v group %d text %q: %v, want %v", c.status, c.gid, c.q, got, c.want)
 		}
 	}
 	// Damaged records say "maybe", so that decoding reports them.
 	for i := range len(b) {
-		_ = mayMatchRaw(b[:i], roster.StatusActive, 5)
+		_ = mayMatchRaw(b[:i], roster.StatusActive, 5, "x")
 	}
-	if !mayMatchRaw([]byte{9}, roster.StatusActive, 0) || !mayMatchRaw(b[:3], roster.StatusActive, 0) {
+	if !mayMatchRaw([]byte{9}, roster.StatusActive, 0, "x") || !mayMatchRaw(b[:3], roster.StatusActive, 0, "") {
 		t.Error("a damaged record was ruled out")
+	}
+}
+
+// Ensure the prefilter never rules out a user FilterUsers keeps, runes
+// that lower-case to ASCII (Kelvin sign, capital I with a dot) included.
+func TestMayMatchRawAgreesWithFilter(t *testing.T) {
+	names := []string{"Ada Lovelace", "\u212aarl Kelvin", "\u0130smail", "ÉMILE zola", "Zoë", "O'Brien", "ǅemal"}
+	queries := []string{"", "a", "ada", "karl", "kelvin", "ismail", "smail", "émile", "emile", "zola", "oë", "o'b", "ǆ", "dž", "@", ".com", "x"}
+	for i, name := range names {
+		u := &roster.User{ID: uint64(i + 1), Username: fmt.Sprintf("user%d", i), Name: name, Email: fmt.Sprintf("U%d@Example.COM", i),
+			Role: roster.RoleMember, Status: roster.Statuses[i%3], GroupIDs: []uint64{uint64(i%2 + 1)}}
+		b := encodeUser(u)
+		for _, q := range queries {
+			for _, st := range append([]roster.Status{0}, roster.Statuses...) {
+				for _, gid := range []uint64{0, 1, 2} {
+					f := roster.UserFilter{Status: st, GroupID: gid, Search: q}
+					kept := len(FilterUsers([]*roster.User{u}, f)) == 1
+					if kept && !mayMatchRaw(b, st, gid, strings.ToLower(q)) {
+						t.Errorf("%q ruled out for %+v, which the filter keeps", name, f)
+					}
+				}
+			}
+		}
 	}
 }
 
@@ -123,7 +157,7 @@ func FuzzDecodeUser(f *testing.F) {
 	f.Add([]byte{userRecordV1})
 	f.Add([]byte(strings.Repeat("\xff", 40)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = mayMatchRaw(b, roster.StatusActive, 3)
+		_ = mayMatchRaw(b, roster.StatusActive, 3, "ad")
 		u, err := decodeUser(b)
 		if err != nil {
 			return
