@@ -203,7 +203,9 @@ func (s *Server) Handler() (http.Handler, error) {
 
 // Start listens on addr ("127.0.0.1:8080"; port 0 picks a free one) and
 // serves in the background until Shutdown. It returns the address it
-// listens on.
+// listens on. When the address is taken (errors.Is(err,
+// syscall.EADDRINUSE)), another process, such as a `roster serve`,
+// probably serves the site already: a TUI can then leave it be.
 func (s *Server) Start(addr string) (net.Addr, error) {
 	if err := s.init(); err != nil {
 		return nil, err

@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -516,6 +518,22 @@ func TestStartShutdown(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + addr.String() + "/healthz"); err == nil {
 		t.Fatal("still serving after Shutdown")
+	}
+}
+
+// Ensure a second site on a taken address fails with EADDRINUSE, which
+// tells a TUI that another roster process serves the site already.
+func TestStartAddressInUse(t *testing.T) {
+	s := newSite(t)
+	first := New(s.db)
+	addr, err := first.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = first.Shutdown(context.Background()) })
+	_, err = New(s.db).Start(addr.String())
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("second Start on %s: %v, want EADDRINUSE", addr, err)
 	}
 }
 
