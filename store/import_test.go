@@ -81,6 +81,10 @@ func TestImportAllOrNothing(t *testing.T) {
 		{"username taken", newRow(7, "taken", "New", "new@example.com"), roster.ECONFLICT, "username", "line 7:"},
 		{"form refuses the name", newRow(5, "new", "New\nLine", "new@example.com"), roster.EINVALID, "name", "line 5:"},
 		{"unknown group", newRow(4, "new", "New", "new@example.com", "nowhere"), roster.ENOTFOUND, "group", "line 4:"},
+		{"e-mail twice in the rows", newRow(8, "new", "New", "First@Example.com"), roster.ECONFLICT, "email", "line 8:"},
+		{"username twice in the rows", newRow(6, "first", "New", "new@example.com"), roster.ECONFLICT, "username", "line 6:"},
+		{"unknown role", ImportRow{Line: 3, User: roster.NewUser{Username: "x", Name: "X", Email: "x@example.com", Role: 9}}, roster.EINVALID, "role", "line 3:"},
+		{"unknown status", ImportRow{Line: 3, Status: 7, User: roster.NewUser{Username: "x", Name: "X", Email: "x@example.com"}}, roster.EINVALID, "status", "line 3:"},
 		{"unknown user to update", ImportRow{Line: 3, User: roster.NewUser{Name: "X", Email: "x@example.com"}, UpdateID: 999}, roster.ENOTFOUND, "", "line 3:"},
 	}
 	for _, tc := range cases {

@@ -3,7 +3,6 @@ package transfer
 import (
 	"bufio"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -85,16 +84,6 @@ func Export(w io.Writer, users []*roster.User, groupName func(uint64) string, op
 		return fmt.Errorf("export: %w", err)
 	}
 	return nil
-}
-
-func writeJSON(w io.Writer, users []*roster.User, groupName func(uint64) string) error {
-	records := make([]roster.UserRecord, len(users))
-	for i, u := range users {
-		records[i] = u.Record(groupName)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(records)
 }
 
 func writeCSV(w *bufio.Writer, users []*roster.User, groupName func(uint64) string, bom bool) error {

@@ -28,14 +28,14 @@ func (s *Sheet) readJSON(text string) {
 	lineOf := func(off int64) int { return strings.Count(text[:min(int(off), len(text))], "\n") + 1 }
 	tok, err := dec.Token()
 	if err != nil || tok != json.Delim('[') {
-		s.fail(1, "the file starts like JSON but is not an array of users")
+		s.fail(0, "the file looks like JSON but is not an array of users ([{\"username\": …}, …]) as roster export writes")
 		return
 	}
 	for dec.More() && !s.full() {
 		start := dec.InputOffset()
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			s.fail(lineOf(start), "not valid JSON: %s", jsonReason(err))
+			s.jsonFail(lineOf(start), err)
 			return
 		}
 		// The element starts after the separating comma and spaces.
@@ -55,7 +55,7 @@ func (s *Sheet) readJSON(text string) {
 		return
 	}
 	if _, err := dec.Token(); err != nil {
-		s.fail(lineOf(dec.InputOffset()), "not valid JSON: %s", jsonReason(err))
+		s.jsonFail(lineOf(dec.InputOffset()), err)
 		return
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -64,12 +64,22 @@ func (s *Sheet) readJSON(text string) {
 	s.isJSON = true
 }
 
+// jsonFail records a syntax error; one at the end of the file has no line.
+func (s *Sheet) jsonFail(line int, err error) {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		line = 0
+	}
+	s.fail(line, "not valid JSON: %s", jsonReason(err))
+}
+
 func jsonReason(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
 		return se.Error()
+	case errors.As(err, &te) && te.Field == "":
+		return fmt.Sprintf("each user must be a JSON object (with username, name, email…), not a %s", te.Value)
 	case errors.As(err, &te):
 		return fmt.Sprintf("%s should be %s, not %s", te.Field, te.Type, te.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):

@@ -80,7 +80,7 @@ func ReadSheet(data []byte) *Sheet {
 		s.fail(0, "the file is empty")
 		return s
 	}
-	if t := strings.TrimLeft(text, " \t\r\n"); strings.HasPrefix(t, "[") {
+	if t := strings.TrimLeft(text, " \t\r\n"); strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{") {
 		s.Format = "JSON, " + encoding
 		s.readJSON(text)
 		return s
@@ -232,17 +232,18 @@ func (s *Sheet) readCSV(text, encoding string) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
-		line += firstLine - 1
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				s.Problems = append(s.Problems, Problem{Line: pe.Line + firstLine - 1, Reason: csvReason(pe, delim)})
 				continue
 			}
-			s.fail(line, "%v", err)
+			s.fail(0, "%v", err)
 			break
 		}
+		// FieldPos is valid only after a record read without error.
+		line, _ := r.FieldPos(0)
+		line += firstLine - 1
 		if s.Header == nil {
 			s.Header = rec
 			continue

@@ -50,7 +50,21 @@ func (r *Report) count(p *planner) {
 			}
 		}
 	}
-	r.GroupsToCreate = sortedValues(p.newGroups)
+	// Only the groups of rows to write are created.
+	toCreate := map[string]string{}
+	for i := range r.Rows {
+		row := &r.Rows[i]
+		if row.Action != ActionCreate && row.Action != ActionUpdate {
+			continue
+		}
+		for _, g := range row.User.Groups {
+			key := roster.NormalizeGroupName(g)
+			if _, ok := p.newGroups[key]; ok {
+				toCreate[key] = p.newGroups[key]
+			}
+		}
+	}
+	r.GroupsToCreate = sortedValues(toCreate)
 	r.MissingGroups = sortedValues(p.missing)
 }
 
