@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
+	"log"
 	"math/big"
 	"net"
 	"os"
@@ -77,6 +78,7 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		return &testSession{s: s, conn: c, tls: isTLS, discard: o.discard, mechs: o.mechanism}, nil
 	}))
 	s.srv.Domain = "test.local"
+	s.srv.ErrorLog = log.New(io.Discard, "", 0) // killed clients and dropped connections are the point
 	s.srv.AllowInsecureAuth = o.insecure
 	s.srv.ReadTimeout = time.Minute
 	s.srv.WriteTimeout = time.Minute
