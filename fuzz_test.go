@@ -79,6 +79,9 @@ func FuzzValidateEmail(f *testing.F) {
 		if !noControl(s) {
 			t.Fatalf("accepted %q with a control character or bad UTF-8", s)
 		}
+		if strings.IndexFunc(s, func(c rune) bool { return unicode.Is(unicode.Cf, c) }) >= 0 {
+			t.Fatalf("accepted %q with an invisible character", s)
+		}
 		if strings.IndexFunc(s, unicode.IsSpace) >= 0 || strings.ContainsAny(s, "<>\"(),;:[]\\") {
 			t.Fatalf("accepted %q with a space or a special character", s)
 		}
@@ -137,6 +140,9 @@ func FuzzValidateName(f *testing.F) {
 		}
 		if s == "" || strings.TrimSpace(s) != s {
 			t.Fatalf("accepted %q, empty or untrimmed", s)
+		}
+		if strings.IndexFunc(s, func(c rune) bool { return unicode.IsGraphic(c) && !unicode.IsSpace(c) }) < 0 {
+			t.Fatalf("accepted %q with nothing visible", s)
 		}
 		if n := utf8.RuneCountInString(s); n > MaxNameLen {
 			t.Fatalf("accepted %d characters", n)

@@ -69,6 +69,10 @@ func ValidateName(s string) error {
 	if s != strings.TrimSpace(s) {
 		return FieldErrorf(EINVALID, "name", "name has leading or trailing spaces")
 	}
+	// A name of only invisible characters (a zero-width space) is blank.
+	if strings.IndexFunc(s, func(c rune) bool { return unicode.IsGraphic(c) && !unicode.IsSpace(c) }) < 0 {
+		return FieldErrorf(EINVALID, "name", "name is required")
+	}
 	return nil
 }
 
@@ -84,6 +88,11 @@ func ValidateEmail(s string) error {
 	for _, c := range s {
 		if unicode.IsControl(c) || isBidiControl(c) {
 			return FieldErrorf(EINVALID, "email", "e-mail contains a control character")
+		}
+		// Invisible format characters (zero-width space, soft hyphen…)
+		// would let two addresses look the same and both be "unique".
+		if unicode.Is(unicode.Cf, c) {
+			return FieldErrorf(EINVALID, "email", "e-mail contains an invisible character (%s)", quoteRune(c))
 		}
 		if unicode.IsSpace(c) {
 			return FieldErrorf(EINVALID, "email", "e-mail contains a space")

@@ -101,6 +101,7 @@ func TestValidateEmail(t *testing.T) {
 		"ada\x00@example.com", "ada\x7f@example.com", "ada\u0085@example.com", // control characters
 		"ada\u202e@example.com", "ada@exa\u2066mple.com", // direction controls
 		"ada\u00a0@example.com", "ada\u2028@example.com", // Unicode spaces
+		"ada\u200b@example.com", "a\u00adda@example.com", "\ufeffada@example.com", "ada\u2060@example.com", // invisible format characters
 		"ada(comment)@example.com", "ada,b@example.com", "ada;b@example.com", "a@b@example.com",
 		"ada\xff@example.com",                       // invalid UTF-8
 		local64 + "a@example.com",                   // local part over 64 bytes
@@ -120,7 +121,7 @@ func TestValidateName(t *testing.T) {
 		strings.Repeat("👩‍💻", MaxNameLen/3),
 	}
 	bad := []string{
-		"", " ", "\t", // required
+		"", " ", "\t", "\u200b", "\u200d\u200c", "\u3000", // required: nothing visible
 		" Ada", "Ada ", // untrimmed
 		"Ada\r\nBcc: eve", "Ada\nLovelace", "Ada\rLovelace", "Ada\tLovelace", // line breaks and tabs
 		"Ada\x00", "Ada\x1b[31m", "Ada\x7f", "Ada\u0085", // control characters
