@@ -5,7 +5,7 @@ import (
 	"io"
 
 	"github.com/roster-dev/roster"
-	"github.com/roster-dev/roster/store"
+	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/transfer"
 	"github.com/spf13/cobra"
 )
@@ -13,7 +13,7 @@ import (
 func (a *app) importCmd() *cobra.Command {
 	var opts transfer.Options
 	var onDuplicate string
-	var dryRun, invite bool
+	var dryRun, invite, noWait bool
 	cmd := &cobra.Command{
 		Use:   "import FILE [--dry-run] [--invite] [--group G]... [--on-duplicate skip|update|fail] [--create-groups]",
 		Short: "Add users from a CSV file (a spreadsheet saved as CSV)",
@@ -38,7 +38,12 @@ are left out; an unreadable file, or existing users under --on-duplicate
 fail, writes nothing. A row whose e-mail address belongs to an existing user
 is skipped (--on-duplicate skip, the default), updates that user (update:
 name, e-mail, and username, role, groups and status where the row gives them)
-or stops the import (fail). FILE "-" reads stdin.`,
+or stops the import (fail). FILE "-" reads stdin.
+
+--invite then invites the new users by e-mail as 'roster invite' does (the
+mail settings are those of 'roster invite'): it waits until the invitations
+are delivered unless --no-wait is given. New users imported as active or
+disabled are not invited.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := transfer.ParseOnDuplicate(onDuplicate)
@@ -46,11 +51,6 @@ or stops the import (fail). FILE "-" reads stdin.`,
 				return usageError{err}
 			}
 			opts.OnDuplicate = d
-			if invite {
-				if err := a.canInvite(); err != nil {
-					return err
-				}
-			}
 			data, err := a.readImportFile(args[0])
 			if err != nil {
 				return err
@@ -58,6 +58,17 @@ or stops the import (fail). FILE "-" reads stdin.`,
 			db, err := a.openDB()
 			if err != nil {
 				return err
+			}
+			var mailer *mail.Mailer
+			if invite && !dryRun {
+				// Set up mail before writing, so a bad mail configuration
+				// stops the import rather than leaving users uninvited.
+				m, stop, err := a.startMailer(cmd, db, !noWait)
+				if err != nil {
+					return err
+				}
+				defer stop()
+				mailer = m
 			}
 			opts.Actor = a.actor()
 			opts.Source = args[0]
@@ -87,15 +98,33 @@ or stops the import (fail). FILE "-" reads stdin.`,
 				return err
 			}
 			fmt.Fprintf(a.stdout, "Imported: %s.\n", res.Summary())
-			if invite && len(res.Created) > 0 {
-				return a.inviteImported(db, res.CreatedIDs())
+			var pending []uint64 // new users imported active or disabled need no invitation
+			for _, u := range res.Created {
+				if u.Status == roster.StatusPending {
+					pending = append(pending, u.ID)
+				}
 			}
-			return nil
+			if mailer == nil || len(pending) == 0 {
+				return nil
+			}
+			q, err := mailer.Invite(opts.Actor, pending)
+			if err != nil {
+				return fmt.Errorf("the users were imported, but their invitations were not queued (send them with 'roster invite --status pending'): %w", err)
+			}
+			for _, sk := range q.Skipped {
+				fmt.Fprintf(a.stderr, "not invited %s: %s\n", sk.Target, sk.Reason)
+			}
+			if noWait {
+				fmt.Fprintf(a.stdout, "%d invitations queued (%s)\n", len(q.Jobs), mailer.Mode())
+				return nil
+			}
+			return a.waitAndReport(cmd.Context(), mailer, "invitation", q)
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&dryRun, "dry-run", false, "check the file and show the report; write nothing")
-	f.BoolVar(&invite, "invite", false, "queue invitations for the new users")
+	f.BoolVar(&invite, "invite", false, "invite the new users by e-mail (pending ones; as 'roster invite' does)")
+	f.BoolVar(&noWait, "no-wait", false, "with --invite: queue the invitations and return; a running 'roster serve' or TUI sends them")
 	f.StringArrayVar(&opts.Groups, "group", nil, "put every imported user in this group as well (repeat for more)")
 	f.StringVar(&onDuplicate, "on-duplicate", "skip", "when a user with the e-mail exists: skip, update or fail")
 	f.BoolVar(&opts.CreateGroups, "create-groups", false, "create the groups the file names that do not exist")
@@ -112,18 +141,4 @@ func (a *app) readImportFile(path string) ([]byte, error) {
 		return nil, roster.Errorf(roster.EINVALID, "read stdin: %v", err)
 	}
 	return data, nil
-}
-
-// canInvite checks, before anything is written, that invitations can be
-// queued after the import.
-//
-// TODO(mail): InviteUsers needs a RenderFunc from the mail configuration;
-// wire it here once cmd/roster builds one.
-func (a *app) canInvite() error {
-	return roster.Errorf(roster.EUNAVAILABLE, "--invite is not available yet in this build: import without it and send the invitations from the TUI")
-}
-
-// inviteImported queues invitations for the users an import created.
-func (a *app) inviteImported(db *store.DB, ids []uint64) error {
-	return a.canInvite()
 }
