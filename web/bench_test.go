@@ -44,11 +44,11 @@ func benchClient() *http.Client {
 }
 
 // BenchmarkInvitePage measures activation-page GETs per second over
-// loopback, limits off, with 1,000 users in the file: each request opens
+// loopback, limits off, with 100,000 users in the file: each request opens
 // the database, checks the token, renders the form and sets the cookie.
 func BenchmarkInvitePage(b *testing.B) {
 	db, base := benchServer(b, Limits{Off: true})
-	inputs := make([]roster.NewUser, 1000)
+	inputs := make([]roster.NewUser, 100_000)
 	for i := range inputs {
 		inputs[i] = roster.NewUser{Username: fmt.Sprintf("user%04d", i), Name: fmt.Sprintf("User %d", i), Email: fmt.Sprintf("user%04d@example.com", i)}
 	}
@@ -56,7 +56,7 @@ func BenchmarkInvitePage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	raw, _, err := db.IssueLink(local, users[500].ID, roster.TokenInvite, 0)
+	raw, _, err := db.IssueLink(local, users[50_000].ID, roster.TokenInvite, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
