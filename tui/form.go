@@ -93,8 +93,8 @@ func newFormScreen(c *Common, u *roster.User) *formScreen {
 				s.v.groups = append(s.v.groups, g.Name)
 			}
 		}
-	} else if c.snap != nil && len(c.snap.groups) == 1 {
-		s.v.groups = []string{c.snap.groups[0].Name}
+	} else if g := onlyGroup(c); g != "" {
+		s.v.groups = []string{g}
 	}
 	s.orig = *s.v
 	s.orig.groups = slices.Clone(s.v.groups)
@@ -160,7 +160,7 @@ func (s *formScreen) build() {
 
 	km := huh.NewDefaultKeyMap()
 	km.Quit = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
-	s.form = huh.NewForm(huh.NewGroup(fields...)).
+	s.form = huh.NewForm(huh.NewGroup(fields...).WithShowErrors(false)).
 		WithTheme(huh.ThemeFunc(huh.ThemeBase16)).
 		WithKeyMap(km).
 		WithShowHelp(false).
@@ -398,7 +398,31 @@ func (s *formScreen) View() string {
 	if s.err != "" {
 		b.WriteString(st.Error.Render("✗ "+s.err) + "\n")
 	}
+	for _, err := range s.form.Errors() {
+		b.WriteString(s.c.Styles.Form.Invalid.Render("✗ "+err.Error()) + "\n")
+	}
 	b.WriteString("\n")
 	b.WriteString(s.form.View())
 	return lipgloss.NewStyle().PaddingLeft(2).Render(b.String())
+}
+
+// onlyGroup returns the name of the one ordinary group, when there is
+// exactly one: a new user is put in it by default. The built-in
+// directory-readers group, for the office apps' service accounts, never
+// counts.
+func onlyGroup(c *Common) string {
+	if c.snap == nil {
+		return ""
+	}
+	name := ""
+	for _, g := range c.snap.groups {
+		if g.Name == roster.DirectoryReaders {
+			continue
+		}
+		if name != "" {
+			return ""
+		}
+		name = g.Name
+	}
+	return name
 }
