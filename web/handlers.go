@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -27,7 +26,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 		s.linkFailed(w, r, raw, t, err)
 		return
 	}
-	s.passwordForm(w, r, http.StatusOK, raw, t, u, "")
+	s.passwordForm(w, r, http.StatusOK, t, u, "")
 }
 
 // handleSetPassword serves POST /invite/{token} and POST /reset/{token}:
@@ -39,13 +38,6 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tokenHash := store.TokenHash(raw)
-	if !s.checkCSRF(r, string(tokenHash[:])) {
-		s.Log.Info("form refused: bad CSRF token", "token", hashPrefix(raw), "from", s.clientAddr(r).String())
-		s.message(w, http.StatusForbidden, "This form has expired",
-			"For your safety the form works only for a while and in the browser that opened it. Open the link again and enter your new password once more.",
-			s.root+strings.TrimPrefix(r.URL.Path, "/"))
-		return
-	}
 	if ok, wait := s.tokenLimit.allow(string(tokenHash[:])); !ok {
 		s.tooMany(w, r, wait)
 		return
@@ -55,13 +47,22 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 		s.linkFailed(w, r, raw, t, err)
 		return
 	}
+	if !s.checkCSRF(r, string(tokenHash[:])) {
+		// Nothing happens; the form comes back with a fresh token (after a
+		// restart of the site, or a cookie the browser dropped). Forms
+		// from other sites never get here: CrossOriginProtection refused
+		// them already.
+		s.Log.Info("form refused: bad CSRF token", "token", t.HashPrefix(), "from", s.clientAddr(r).String())
+		s.passwordForm(w, r, http.StatusForbidden, t, u, "For your safety the form expired. Enter your new password again.")
+		return
+	}
 	pw, confirm := r.PostForm.Get("password"), r.PostForm.Get("confirm")
 	if subtle.ConstantTimeCompare([]byte(pw), []byte(confirm)) != 1 {
-		s.passwordForm(w, r, http.StatusBadRequest, raw, t, u, "The two passwords differ. Type the same password in both fields.")
+		s.passwordForm(w, r, http.StatusBadRequest, t, u, "The two passwords differ. Type the same password in both fields.")
 		return
 	}
 	if err := password.Check(pw, u.Username, u.Email); err != nil {
-		s.passwordForm(w, r, http.StatusBadRequest, raw, t, u, errorText(err))
+		s.passwordForm(w, r, http.StatusBadRequest, t, u, errorText(err))
 		return
 	}
 	hash, err := s.hash(r, pw)
@@ -97,7 +98,7 @@ func (s *Server) hash(r *http.Request, pw string) (string, error) {
 }
 
 // passwordForm renders the form for the link's user.
-func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request, status int, raw string, t *store.Token, u *roster.User, problem string) {
+func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request, status int, t *store.Token, u *roster.User, problem string) {
 	title := "Set your password"
 	if t.Purpose == roster.TokenReset {
 		title = "Choose a new password"
@@ -156,13 +157,11 @@ func (s *Server) handleResetRequest(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
+	email := r.PostForm.Get("email")
 	if !s.checkCSRF(r, "reset") {
-		s.message(w, http.StatusForbidden, "This form has expired",
-			"For your safety the form works only for a while and in the browser that opened it. Please fill it in again.",
-			s.root+"reset")
+		s.resetForm(w, r, http.StatusForbidden, email, "For your safety the form expired. Please send it again.")
 		return
 	}
-	email := r.PostForm.Get("email")
 	if err := roster.ValidateEmail(email); err != nil {
 		s.resetForm(w, r, http.StatusBadRequest, email, "Enter the e-mail address your invitation was sent to, such as name@example.com.")
 		return

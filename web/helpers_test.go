@@ -170,7 +170,13 @@ func (s *site) get(path string) response {
 // post sends a form as a same-origin browser would, with extra headers.
 func (s *site) post(path string, form url.Values, headers ...string) response {
 	s.t.Helper()
-	req, err := http.NewRequest("POST", s.ts.URL+path, strings.NewReader(form.Encode()))
+	return s.postTo(s.ts.URL, path, form, headers...)
+}
+
+// postTo is post to another server.
+func (s *site) postTo(base, path string, form url.Values, headers ...string) response {
+	s.t.Helper()
+	req, err := http.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -268,6 +269,10 @@ func TestCSRF(t *testing.T) {
 			}
 			res := s.do(c, req)
 			wantStatus(t, res, http.StatusForbidden)
+			if tc.headers == nil {
+				// A stale form comes back fresh, with a word of why.
+				wantStatus(t, res, http.StatusForbidden, "the form expired", `name="csrf"`, "ada@example.com")
+			}
 			if got := s.user(u.ID); got.Status != roster.StatusPending || got.PasswordHash != "" {
 				t.Fatalf("a refused form changed the user: %+v", got)
 			}
@@ -275,6 +280,23 @@ func TestCSRF(t *testing.T) {
 	}
 	// The right token still works.
 	wantStatus(t, s.post(path, good(token)), http.StatusOK, "Your account is active")
+
+	// Ensure a site restarted between page and post (a new secret) asks
+	// again, and the fresh form then works. The cookie jar sends the
+	// cookie to any port of 127.0.0.1, as a browser would.
+	_, path = s.pending("carol", "Carol Clerk", "carol@example.com")
+	stale := s.csrf(s.get(path))
+	restarted := New(s.db)
+	restarted.Hash = s.srv.Hash
+	handler, err := restarted.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(handler)
+	defer ts.Close()
+	res := s.postTo(ts.URL, path, good(stale))
+	wantStatus(t, res, http.StatusForbidden, "the form expired")
+	wantStatus(t, s.postTo(ts.URL, path, good(s.csrf(res))), http.StatusOK, "Your account is active")
 }
 
 // Ensure an oversized form is refused before anything is parsed.
