@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/store"
@@ -17,6 +18,39 @@ type mailWorker struct {
 	a     *app
 	on    bool
 	flags *pflag.FlagSet
+
+	once   sync.Once
+	mailer *mail.Mailer
+	err    error
+}
+
+// build makes the mailer once, from the settings parsed by then.
+func (m *mailWorker) build(db *store.DB, log *slog.Logger) (*mail.Mailer, error) {
+	m.once.Do(func() {
+		cfg, err := m.a.mailConfig(m.flags)
+		if err != nil {
+			m.err = err
+			return
+		}
+		m.mailer, m.err = mail.New(db, cfg, log)
+	})
+	return m.mailer, m.err
+}
+
+// RequestReset queues a "forgot password" mail; it implements web.Resetter
+// for the invitation site of the same `roster serve` (wire it as the
+// webSite's resets). It works with --mail-worker=false too: the mail waits
+// in the outbox for the process that sends.
+func (m *mailWorker) RequestReset(ctx context.Context, email string) error {
+	db, err := m.a.openDB()
+	if err != nil {
+		return err
+	}
+	mailer, err := m.build(db, nil)
+	if err != nil {
+		return err
+	}
+	return mailer.RequestReset(ctx, email)
 }
 
 func (m *mailWorker) name() string { return "mail worker" }
@@ -30,14 +64,10 @@ func (m *mailWorker) enabled() bool { return m.on }
 
 // run sends until ctx is cancelled.
 func (m *mailWorker) run(ctx context.Context, db *store.DB, log *slog.Logger) error {
-	cfg, err := m.a.mailConfig(m.flags)
+	mailer, err := m.build(db, log)
 	if err != nil {
 		return err
 	}
-	mailer, err := mail.New(db, cfg, log)
-	if err != nil {
-		return err
-	}
-	log.Info("sending mail", "to", mailer.Mode(), "connections", cfg.Connections)
+	log.Info("sending mail", "to", mailer.Mode())
 	return mailer.Run(ctx)
 }
