@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/mail"
@@ -70,6 +71,17 @@ func newBrowser(t *testing.T) context.Context {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return bctx
+}
+
+// setColorScheme makes the page see prefers-color-scheme: scheme.
+func setColorScheme(t *testing.T, ctx context.Context, scheme string) {
+	t.Helper()
+	_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+	})
+	if err != nil {
+		t.Fatalf("emulate %s mode: %v", scheme, err)
+	}
 }
 
 func saveScreenshot(t *testing.T, ctx context.Context, name string) {
@@ -189,6 +201,10 @@ func TestBrowserActivation(t *testing.T) {
 		t.Fatalf("account box %q, %v", account, err)
 	}
 	saveScreenshot(t, ctx, "invite-form.png")
+	// And as a phone in dark mode shows it.
+	setColorScheme(t, ctx, "dark")
+	saveScreenshot(t, ctx, "invite-form-dark.png")
+	setColorScheme(t, ctx, "light")
 
 	// A common password first: the page says why and keeps the link.
 	if err := chromedp.Do(ctx,
