@@ -2,9 +2,11 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -249,5 +251,44 @@ func TestOpenEmptyAndCurrent(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(junk); !strings.HasPrefix(string(b), "not a database") {
 		t.Error("the junk file was overwritten")
+	}
+}
+
+// Ensure one DB serves many goroutines at once: writers take turns, readers
+// share, and every write lands.
+func TestConcurrentUse(t *testing.T) {
+	db := MustOpenDB(t)
+	var clock sync.Mutex
+	now := db.Now
+	db.Now = func() time.Time { clock.Lock(); defer clock.Unlock(); return now() }
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 10 {
+				name := fmt.Sprintf("w%d-%d", w, i)
+				if _, err := db.CreateUser(local, roster.NewUser{Username: name, Name: name, Email: name + "@example.com"}); err != nil {
+					errs <- err
+				}
+			}
+		})
+		wg.Go(func() {
+			for range 10 {
+				if _, err := db.ListUsers(roster.UserFilter{Search: "w"}); err != nil {
+					errs <- err
+				}
+				if _, err := db.Changes(); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if all, _ := db.AllUsers(); len(all) != 40 {
+		t.Errorf("%d users, want 40", len(all))
 	}
 }
