@@ -71,6 +71,7 @@ func BenchmarkInvite10k(b *testing.B) {
 	b.ReportMetric(reuse, "msg/s")
 	b.ReportMetric(single, "msg/s-conn-per-msg")
 	b.ReportMetric(reuse/single, "ratio")
+	b.ReportMetric(commitLatency(b).Seconds()*1000, "ms/empty-commit")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -85,4 +86,18 @@ func BenchmarkRender(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// commitLatency measures an empty write transaction (open, commit with its
+// fsyncs, close) on this machine now: the outbox's floor per group commit.
+func commitLatency(b *testing.B) time.Duration {
+	db := openDB(b)
+	const n = 50
+	start := time.Now()
+	for range n {
+		if err := db.Audit(admin, "bench.commit", nil, nil, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return time.Since(start) / n
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -290,5 +292,16 @@ func TestWorkerStopReleases(t *testing.T) {
 	c, _ := db.JobCounts(q.Jobs)
 	if c.Sending != 0 || c.Sent != srv.count() || c.Sent+c.Queued != 30 {
 		t.Fatalf("after stop: %+v, server got %d", c, srv.count())
+	}
+}
+
+// Ensure the password never shows when a configuration is printed or logged.
+func TestConfigHidesPassword(t *testing.T) {
+	c := Config{URL: "smtp://u@h", Password: "hunter2"}
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	log.Info("config", "cfg", c)
+	if s := fmt.Sprint(c) + fmt.Sprintf("%v %+v %s", c, c, c) + buf.String(); strings.Contains(s, "hunter2") || !strings.Contains(s, "[redacted]") {
+		t.Fatalf("printed %q", s)
 	}
 }

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
@@ -187,4 +188,23 @@ func ParseServerURL(raw string) (Server, error) {
 		return bad("SMTP URL %q must not have a path", raw)
 	}
 	return s, nil
+}
+
+// String describes the configuration without the password.
+func (c Config) String() string {
+	type plain Config // without methods, so %+v does not call String again
+	c.Password = redact(c.Password)
+	return fmt.Sprintf("%+v", plain(c))
+}
+
+// LogValue keeps the password out of structured logs.
+func (c Config) LogValue() slog.Value {
+	return slog.StringValue(c.String())
+}
+
+func redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
 }

@@ -242,3 +242,18 @@ func (db *DB) UnblockMail(actor roster.Actor, ids []uint64) (roster.BulkResult, 
 		return "", nil
 	})
 }
+
+// InvitationState is what a user list shows of a user's last mail, and what
+// its filter matches: "queued", "sent", "failed", "bounced", "expired" (an
+// invitation sent but not accepted in time) or "" (none). A blocked address
+// shows "bounced" until unblocked.
+func InvitationState(u *roster.User, now time.Time) string {
+	switch {
+	case u.Suppressed:
+		return roster.DeliveryBounced.String()
+	case u.Status == roster.StatusPending && u.Delivery == roster.DeliverySent &&
+		!u.InviteExpires.IsZero() && !now.Before(u.InviteExpires):
+		return "expired"
+	}
+	return u.Delivery.String()
+}

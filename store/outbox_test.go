@@ -349,3 +349,27 @@ func TestMailbox(t *testing.T) {
 		t.Fatal("not cleared")
 	}
 }
+
+// Ensure the list shows an unaccepted, sent invitation as expired after
+// its link's time, and a blocked address as bounced.
+func TestInvitationState(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	u := &roster.User{Status: roster.StatusPending, Delivery: roster.DeliverySent, InviteExpires: now.Add(time.Hour)}
+	if s := InvitationState(u, now); s != "sent" {
+		t.Errorf("before expiry: %q", s)
+	}
+	if s := InvitationState(u, now.Add(time.Hour)); s != "expired" {
+		t.Errorf("at expiry: %q", s)
+	}
+	u.Status = roster.StatusActive
+	if s := InvitationState(u, now.Add(time.Hour)); s != "sent" {
+		t.Errorf("accepted: %q", s)
+	}
+	u.Suppressed = true
+	if s := InvitationState(u, now); s != "bounced" {
+		t.Errorf("blocked: %q", s)
+	}
+	if s := InvitationState(&roster.User{}, now); s != "" {
+		t.Errorf("never invited: %q", s)
+	}
+}
