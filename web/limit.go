@@ -13,7 +13,8 @@ type Rate struct {
 }
 
 // Limits are the invitation site's rate limits. Off switches them all off
-// (for a load benchmark on loopback; never in production).
+// (for a load benchmark on loopback; never in production); a zero Rate
+// switches that one limit off.
 type Limits struct {
 	Off bool
 
@@ -26,14 +27,17 @@ type Limits struct {
 	ResetPerAddr Rate
 }
 
-// DefaultLimits are generous for people and tight for scripts: 30 pages
-// at once then one every 2 s per address; 5 password submissions at once
-// then one a minute per link; 3 reset requests at once then one every
-// 5 minutes per address.
+// DefaultLimits are generous for people and tight for scripts. A whole
+// office behind one address may open its invitations in the same minute:
+// 60 pages at once, then one a second, per address. Each link takes 5
+// password submissions at once, then one a minute (each may cost an
+// argon2id hash). "Forgot password" takes 5 requests at once, then one
+// every 2 minutes, per address. Guessing a 256-bit link is hopeless
+// anyway; the limits keep load and logs in bounds.
 var DefaultLimits = Limits{
-	PerAddr:      Rate{Burst: 30, Every: 2 * time.Second},
+	PerAddr:      Rate{Burst: 60, Every: time.Second},
 	PerToken:     Rate{Burst: 5, Every: time.Minute},
-	ResetPerAddr: Rate{Burst: 3, Every: 5 * time.Minute},
+	ResetPerAddr: Rate{Burst: 5, Every: 2 * time.Minute},
 }
 
 // maxKeys bounds a limiter's memory (about 100 bytes a key). When it is

@@ -239,6 +239,10 @@ func (s *Server) Run(ctx context.Context, addr string) error {
 		return err
 	}
 	s.Log.Info("invitation site listening", "addr", a.String(), "base_url", s.BaseURL)
+	if s.secureCookies && !s.TrustProxy && !s.Limits.Off {
+		s.Log.Warn("the base URL is https but the proxy is not trusted: every client counts as the proxy's address " +
+			"for the rate limits; give --trust-proxy when a reverse proxy on this machine forwards to the site")
+	}
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
