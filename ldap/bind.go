@@ -109,6 +109,8 @@ func (s *Server) bind(sess *session, name, pw string) (int, string) {
 	s.limits.reset(account)
 	if err := s.db.RecordLogin(u.ID, "ldap", sess.remote); err != nil {
 		s.log.Error("ldap bind: record login", "err", err)
+	} else {
+		s.loginRecorded()
 	}
 	sess.setBound(u.ID)
 	// A user just activated or just made a reader is not in the snapshot

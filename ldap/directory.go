@@ -38,15 +38,13 @@ type directory struct {
 	tls bool // StartTLS is offered (root DSE)
 }
 
+// userEntry is an Active user in a snapshot. Values only some searches
+// ask for (entryUUID, timestamps, name parts) are computed when asked, so
+// that a reload of 100,000 users stays cheap.
 type userEntry struct {
-	u       *roster.User
-	dn      string
-	uuid    string
-	created string
-	updated string
-	given   string
-	sn      string
-	groups  []*groupEntry
+	u      *roster.User
+	dn     string
+	groups []*groupEntry
 }
 
 type groupEntry struct {
@@ -83,9 +81,6 @@ func buildDirectory(base DN, users []*roster.User, groups []*roster.Group) *dire
 		base:        base,
 		baseNorm:    base.Norm(),
 		baseDN:      base.String(),
-		byUID:       make(map[string][]*userEntry),
-		byMail:      make(map[string][]*userEntry),
-		byID:        make(map[uint64]*userEntry),
 		groupByName: make(map[string]*groupEntry, len(groups)),
 	}
 	d.peopleDN = "ou=people," + d.baseDN
@@ -115,18 +110,14 @@ func buildDirectory(base DN, users []*roster.User, groups []*roster.Group) *dire
 	}
 
 	d.users = make([]*userEntry, 0, len(users))
+	d.byUID = make(map[string][]*userEntry, len(users))
+	d.byMail = make(map[string][]*userEntry, len(users))
+	d.byID = make(map[uint64]*userEntry, len(users))
 	for _, u := range users {
 		if u.Status != roster.StatusActive {
 			continue
 		}
-		ue := &userEntry{
-			u:       u,
-			dn:      "uid=" + EscapeDNValue(u.Username) + "," + d.peopleDN,
-			uuid:    userUUID(u.ID),
-			created: timestamp(u.CreatedAt),
-			updated: timestamp(u.UpdatedAt),
-		}
-		ue.given, ue.sn = splitName(u.Name)
+		ue := &userEntry{u: u, dn: "uid=" + EscapeDNValue(u.Username) + "," + d.peopleDN}
 		for _, gid := range u.GroupIDs {
 			if ge := byGID[gid]; ge != nil {
 				ue.groups = append(ue.groups, ge)
@@ -314,11 +305,12 @@ func (u *userEntry) values(attr string) []string {
 	case "cn", "displayname":
 		return []string{u.u.Name}
 	case "givenname":
-		if u.given != "" {
-			return []string{u.given}
+		if given, _ := splitName(u.u.Name); given != "" {
+			return []string{given}
 		}
 	case "sn":
-		return []string{u.sn}
+		_, sn := splitName(u.u.Name)
+		return []string{sn}
 	case "mail":
 		return []string{u.u.Email}
 	case "memberof":
@@ -328,11 +320,11 @@ func (u *userEntry) values(attr string) []string {
 		}
 		return out
 	case "entryuuid":
-		return []string{u.uuid}
+		return []string{userUUID(u.u.ID)}
 	case "createtimestamp":
-		return []string{u.created}
+		return []string{timestamp(u.u.CreatedAt)}
 	case "modifytimestamp":
-		return []string{u.updated}
+		return []string{timestamp(u.u.UpdatedAt)}
 	case "entrydn":
 		return []string{u.dn}
 	}

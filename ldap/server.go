@@ -115,7 +115,8 @@ type Server struct {
 	log  *slog.Logger
 
 	dir       atomic.Pointer[directory]
-	refreshMu sync.Mutex
+	refreshMu sync.Mutex // serialises reloads; guards seen
+	seen      uint64     // the change counter the snapshot reflects
 
 	gl     *gldap.Server
 	glAddr string
@@ -170,6 +171,7 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.dir.Store(d)
+	s.seen = d.changes
 	if err := s.startGldap(); err != nil {
 		return nil, err
 	}
@@ -266,7 +268,7 @@ func (s *Server) refresh(force bool) error {
 		if err != nil {
 			return err
 		}
-		if n == s.dir.Load().changes {
+		if n == s.seen {
 			return nil
 		}
 	}
@@ -275,7 +277,21 @@ func (s *Server) refresh(force bool) error {
 		return err
 	}
 	s.dir.Store(d)
+	s.seen = d.changes
 	return nil
+}
+
+// loginRecorded tells the refresher that the change counter moved by the
+// directory's own RecordLogin, which changes nothing the directory shows
+// (the last-login time): without it every sign-in would reload the whole
+// snapshot. It only skips the reload when that login is the one change
+// since the snapshot; anything else is reloaded as usual.
+func (s *Server) loginRecorded() {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	if n, err := s.db.Changes(); err == nil && n == s.seen+1 {
+		s.seen = n
+	}
 }
 
 // Serve answers LDAP on l until Close; StartTLS is offered when Config.TLS

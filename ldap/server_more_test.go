@@ -272,3 +272,26 @@ func TestBoundedPasswordChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSignInDoesNotReloadSnapshot(t *testing.T) {
+	db := fixture(t)
+	s, addr := startServer(t, db, Config{Refresh: time.Hour})
+	before := s.dir.Load()
+	bindAs(t, addr, "ada")
+	if err := s.refresh(false); err != nil {
+		t.Fatal(err)
+	}
+	if s.dir.Load() != before {
+		t.Error("a sign-in reloaded the snapshot")
+	}
+	// Any other change still does.
+	if _, err := db.CreateGroup(local, "newgroup", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.refresh(false); err != nil {
+		t.Fatal(err)
+	}
+	if s.dir.Load() == before || s.dir.Load().groupByName["newgroup"] == nil {
+		t.Error("a new group did not reload the snapshot")
+	}
+}
