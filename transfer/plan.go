@@ -258,9 +258,6 @@ func (p *planner) group(name string) (string, string) {
 		return g.Name, ""
 	}
 	if !p.opts.CreateGroups {
-		if _, ok := p.missing[key]; !ok {
-			p.missing[key] = name
-		}
 		return "", fmt.Sprintf("there is no group %q (create it first, or import with --create-groups)", name)
 	}
 	if first, ok := p.newGroups[key]; ok {
@@ -308,10 +305,17 @@ func (p *planner) row(in *input, seenEmail, seenUsername map[string]int) Row {
 		}
 		row.Status = st
 	}
+	// Group problems matter only for rows that are written: kept apart
+	// until the row's action is known.
+	var groupProblems []Problem
+	var missing []string
 	for _, g := range in.groups {
 		name, problem := p.group(g)
 		if problem != "" {
-			row.Problems = append(row.Problems, Problem{Line: in.line, Field: "groups", Reason: problem})
+			groupProblems = append(groupProblems, Problem{Line: in.line, Field: "groups", Reason: problem})
+			if roster.ValidateGroupName(strings.TrimSpace(g)) == nil {
+				missing = append(missing, strings.TrimSpace(g))
+			}
 		} else if !slices.Contains(n.Groups, name) {
 			n.Groups = append(n.Groups, name)
 		}
@@ -350,6 +354,17 @@ func (p *planner) row(in *input, seenEmail, seenUsername map[string]int) Row {
 				Reason: fmt.Sprintf("%s exists already as %s (--on-duplicate fail)", n.Email, ex.Username)})
 		}
 	}
+	if len(row.Problems) == 0 && ex != nil && p.opts.OnDuplicate == DuplicateSkip {
+		row.Action = ActionSkip
+		row.Note = "exists already as " + ex.Username
+		return row
+	}
+	row.Problems = append(row.Problems, groupProblems...)
+	for _, g := range missing {
+		if key := roster.NormalizeGroupName(g); p.missing[key] == "" {
+			p.missing[key] = g
+		}
+	}
 	if len(row.Problems) > 0 {
 		row.Action = ActionInvalid
 		return row
@@ -363,9 +378,6 @@ func (p *planner) row(in *input, seenEmail, seenUsername map[string]int) Row {
 				bad("role", err)
 			}
 		}
-	case p.opts.OnDuplicate == DuplicateSkip:
-		row.Action = ActionSkip
-		row.Note = "exists already as " + ex.Username
 	default:
 		row.Action = ActionUpdate
 		p.planUpdate(&row, ex)
