@@ -38,8 +38,8 @@ const maxBody = 16 << 10
 // Resetter queues a password-reset mail for the Active user with the given
 // e-mail address, and does nothing for any other address. It returns an
 // error only when it could not find out (a database failure); the site
-// answers the same way in every case. The command wires it to
-// (*store.DB).RequestReset with the mail renderer.
+// answers the same way in every case. *mail.Mailer implements it (over
+// (*store.DB).RequestReset with its templates).
 type Resetter interface {
 	RequestReset(ctx context.Context, email string) error
 }
