@@ -2,7 +2,9 @@ package store
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -38,8 +40,9 @@ type MailContent struct {
 }
 
 // RenderFunc builds the complete RFC 5322 message for one mail. The store
-// calls it inside the transaction that issues the token, because only then
-// does the raw token exist; it must not block (about 45 µs with
+// calls it from several goroutines at once, before the transaction that
+// stores the tokens' hashes, and again inside it for a user who changed
+// meanwhile; it must not block nor use the database (about 40 µs with
 // mail.Composer).
 type RenderFunc func(MailContent) ([]byte, error)
 
@@ -106,7 +109,19 @@ func (db *DB) queueMail(actor roster.Actor, ids []uint64, kind MailKind, opts Ma
 	if kind == MailReset {
 		purpose, action = roster.TokenReset, ActionResetQueue
 	}
-	err := db.update(func(tx *bolt.Tx) error {
+	ttl := opts.TTL
+	if ttl <= 0 {
+		ttl = DefaultTokenTTL
+	}
+	now := db.now()
+	// Render outside the write transaction (on every core), so that
+	// inviting thousands holds the file only for the writes; the
+	// transaction checks again and renders anew for anyone who changed.
+	prepared, err := db.prepareMail(actor, ids, kind, now.Add(ttl), opts.Render, skip)
+	if err != nil {
+		return q, err
+	}
+	err = db.update(func(tx *bolt.Tx) error {
 		q = Queued{}
 		actor, err := resolveActorTx(tx, actor)
 		if err != nil {
@@ -116,7 +131,6 @@ func (db *DB) queueMail(actor roster.Actor, ids []uint64, kind MailKind, opts Ma
 			return err
 		}
 		inviter := inviterNameTx(tx, actor)
-		now := db.now()
 		var changedIDs []uint64
 		seen := make(map[uint64]bool, len(ids))
 		for _, id := range ids {
@@ -136,7 +150,7 @@ func (db *DB) queueMail(actor roster.Actor, ids []uint64, kind MailKind, opts Ma
 				q.Skip(u.Username, reason)
 				continue
 			}
-			j, err := queueUserMailTx(tx, now, u, kind, purpose, inviter, opts)
+			j, err := queueUserMailTx(tx, now, u, kind, purpose, inviter, ttl, opts.Render, prepared[id])
 			if err != nil {
 				return fmt.Errorf("%s: %w", u.Username, err)
 			}
@@ -159,16 +173,93 @@ func (db *DB) queueMail(actor roster.Actor, ids []uint64, kind MailKind, opts Ma
 	return q, nil
 }
 
-// queueUserMailTx issues the token, renders the message, queues the job and
-// saves the user's new delivery state.
-func queueUserMailTx(tx *bolt.Tx, now time.Time, u *roster.User, kind MailKind, purpose roster.TokenPurpose, inviter string, opts MailOptions) (*Job, error) {
-	raw, t, err := issueTokenTx(tx, u.ID, purpose, now, opts.TTL)
+// preparedMail is a message rendered ahead of the transaction, with the
+// raw token in it and what it was rendered from.
+type preparedMail struct {
+	token   string
+	body    []byte
+	inviter string
+	user    roster.User // the fields the message shows
+}
+
+// prepareMail renders, after a read transaction and on every core, the
+// messages of the users that look eligible now. The raw tokens exist only
+// in memory until the write transaction stores their hashes.
+func (db *DB) prepareMail(actor roster.Actor, ids []uint64, kind MailKind, expires time.Time, render RenderFunc, skip func(*roster.User) string) (map[uint64]*preparedMail, error) {
+	var todo []*preparedMail
+	byID := map[uint64]*preparedMail{}
+	err := db.view(func(tx *bolt.Tx) error {
+		actor, err := resolveActorTx(tx, actor)
+		if err != nil {
+			return err
+		}
+		inviter := inviterNameTx(tx, actor)
+		for _, id := range ids {
+			u, err := getUserTx(tx, id)
+			if err != nil || byID[id] != nil || actor.CanChange(u) != nil || skip(u) != "" {
+				continue // the transaction reports it
+			}
+			p := &preparedMail{inviter: inviter, user: *u}
+			byID[id] = p
+			todo = append(todo, p)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	body, err := opts.Render(MailContent{Kind: kind, User: u, Token: raw, Expires: t.ExpiresAt, InviterName: inviter})
+	workers := min(runtime.GOMAXPROCS(0), max(len(todo)/64, 1))
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(todo); i += workers {
+				p := todo[i]
+				raw, err := newRawToken()
+				if err == nil {
+					p.token = raw
+					p.body, err = render(MailContent{Kind: kind, User: &p.user, Token: raw, Expires: expires, InviterName: p.inviter})
+				}
+				if err != nil {
+					errs[w] = fmt.Errorf("render %s mail: %w", kind, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return byID, nil
+}
+
+// queueUserMailTx issues the token, takes the message prepared for the
+// user (or renders it now, if the user changed since), queues the job and
+// saves the user's new delivery state.
+func queueUserMailTx(tx *bolt.Tx, now time.Time, u *roster.User, kind MailKind, purpose roster.TokenPurpose, inviter string, ttl time.Duration, render RenderFunc, p *preparedMail) (*Job, error) {
+	var body []byte
+	var t *Token
+	var err error
+	if p != nil && p.inviter == inviter && p.user.Name == u.Name && p.user.Email == u.Email && p.user.Username == u.Username {
+		t, err = issueGivenTokenTx(tx, u.ID, purpose, now, ttl, p.token)
+		body = p.body
+	} else {
+		var raw string
+		raw, t, err = issueTokenTx(tx, u.ID, purpose, now, ttl)
+		if err == nil {
+			body, err = render(MailContent{Kind: kind, User: u, Token: raw, Expires: t.ExpiresAt, InviterName: inviter})
+			if err != nil {
+				err = fmt.Errorf("render %s mail: %w", kind, err)
+			}
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("render %s mail: %w", kind, err)
+		return nil, err
 	}
 	j, err := addJobTx(tx, now, u.ID, kind, u.Email, body)
 	if err != nil {
@@ -181,6 +272,18 @@ func queueUserMailTx(tx *bolt.Tx, now time.Time, u *roster.User, kind MailKind, 
 	u.Delivery, u.DeliveryDetail, u.DeliveryAt = roster.DeliveryQueued, "", now
 	u.UpdatedAt = now
 	return j, putUserTx(tx, u)
+}
+
+// issueGivenTokenTx is issueTokenTx for a raw token made beforehand.
+func issueGivenTokenTx(tx *bolt.Tx, uid uint64, purpose roster.TokenPurpose, now time.Time, ttl time.Duration, raw string) (*Token, error) {
+	if err := revokeTokenTx(tx, uid); err != nil {
+		return nil, err
+	}
+	t := &Token{Hash: TokenHash(raw), UserID: uid, Purpose: purpose, CreatedAt: now, ExpiresAt: now.Add(ttl), State: tokenLive}
+	if err := tx.Bucket(bucketTokens).Put(t.Hash[:], encodeToken(t)); err != nil {
+		return nil, err
+	}
+	return t, tx.Bucket(bucketTokensByUser).Put(u64(uid), t.Hash[:])
 }
 
 // inviterNameTx names the actor for the message: a Roster user's full
@@ -224,7 +327,11 @@ func (db *DB) RequestReset(email string, opts MailOptions) error {
 		}
 		now := db.now()
 		actor := roster.SystemActor("web")
-		if _, err := queueUserMailTx(tx, now, u, MailReset, roster.TokenReset, "", opts); err != nil {
+		ttl := opts.TTL
+		if ttl <= 0 {
+			ttl = DefaultTokenTTL
+		}
+		if _, err := queueUserMailTx(tx, now, u, MailReset, roster.TokenReset, "", ttl, opts.Render, nil); err != nil {
 			return err
 		}
 		return writeAudit(tx, now, actor, ActionResetRequest, []string{u.Username}, []uint64{u.ID}, "password reset requested")

@@ -373,3 +373,32 @@ func TestInvitationState(t *testing.T) {
 		t.Errorf("never invited: %q", s)
 	}
 }
+
+// Ensure a user renamed between the rendering and the transaction gets a
+// message rendered anew, with the new name and a token that works.
+func TestInviteRendersAgainAfterChange(t *testing.T) {
+	db, _ := outboxDB(t)
+	ids := outboxUsers(t, db, 1)
+	renamed := false
+	render := func(m MailContent) ([]byte, error) {
+		if !renamed {
+			renamed = true
+			name := "Renamed Person"
+			if _, err := db.UpdateUser(outboxActor, ids[0], roster.UserUpdate{Name: &name}); err != nil {
+				return nil, err
+			}
+		}
+		return []byte(m.User.Name + "|" + m.Token), nil
+	}
+	q, err := db.InviteUsers(outboxActor, ids, MailOptions{Render: render})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, tok, _ := strings.Cut(string(bodyOf(t, db, q.Jobs[0])), "|")
+	if name != "Renamed Person" {
+		t.Fatalf("body rendered for %q", name)
+	}
+	if _, u, err := db.LookupToken(tok); err != nil || u.ID != ids[0] {
+		t.Fatalf("token: %v", err)
+	}
+}
