@@ -2,6 +2,7 @@ package roster
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -30,4 +31,12 @@ func TestBulkResultSummary(t *testing.T) {
 	if string(b) != `{"changed":["a","b"],"skipped":[{"target":"c","reason":"needs the owner role"},{"target":"d","reason":"already active"},{"target":"e","reason":"already active"},{"target":"f","reason":"is the last active owner"}]}` {
 		t.Errorf("JSON %s", b)
 	}
+}
+
+func ExampleBulkResult_Summary() {
+	r := BulkResult{Changed: []string{"ada", "bob", "carl"}}
+	r.Skip("dora", "already disabled")
+	r.Skip("olga", "is the last active owner")
+	fmt.Println(r.Summary("disabled"))
+	// Output: 3 disabled; 2 skipped: 1 already disabled, 1 is the last active owner
 }

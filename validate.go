@@ -85,6 +85,10 @@ func ValidateEmail(s string) error {
 	if !utf8.ValidString(s) {
 		return FieldErrorf(EINVALID, "email", "e-mail is not valid UTF-8")
 	}
+	// "Ada <ada@example.com>" is refused for its brackets, not its space.
+	if strings.ContainsAny(s, "<>\"") {
+		return FieldErrorf(EINVALID, "email", "give the bare address, without a name or angle brackets")
+	}
 	for _, c := range s {
 		if unicode.IsControl(c) || isBidiControl(c) {
 			return FieldErrorf(EINVALID, "email", "e-mail contains a control character")
@@ -100,9 +104,6 @@ func ValidateEmail(s string) error {
 	}
 	if len(s) > MaxEmailLen {
 		return FieldErrorf(EINVALID, "email", "e-mail is longer than %d characters", MaxEmailLen)
-	}
-	if strings.ContainsAny(s, "<>\"") {
-		return FieldErrorf(EINVALID, "email", "give the bare address, without a name or angle brackets")
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 {

@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -219,4 +220,19 @@ func TestParseUserSort(t *testing.T) {
 	if ErrorCode(err) != EINVALID || ErrorField(err) != "sort" {
 		t.Errorf("ParseUserSort(age) = %v", err)
 	}
+}
+
+func ExampleValidateEmail() {
+	for _, s := range []string{"ada@example.com", "Ada <ada@example.com>", "ada@localhost", "ada@example.com\r\nBcc: eve@example.com"} {
+		if err := ValidateEmail(s); err != nil {
+			fmt.Printf("%q: %v\n", s, err)
+		} else {
+			fmt.Printf("%q: ok\n", s)
+		}
+	}
+	// Output:
+	// "ada@example.com": ok
+	// "Ada <ada@example.com>": email: give the bare address, without a name or angle brackets
+	// "ada@localhost": email: the domain needs a dot (as in example.com)
+	// "ada@example.com\r\nBcc: eve@example.com": email: e-mail contains a control character
 }
