@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -236,5 +237,44 @@ func TestImportProgress(t *testing.T) {
 	}
 	if !slices.Equal(heard, []int{1000, 2000, 2500}) {
 		t.Errorf("progress heard %v, want 1000, 2000, 2500", heard)
+	}
+}
+
+// Ensure new users imported into a database that already holds many, with
+// usernames, e-mails and groups that fall between the existing ones, are
+// found by every index (the bulk path writes indexes in key order).
+func TestImportIntoPopulatedDatabase(t *testing.T) {
+	db := MustOpenDB(t) // its clean-up runs Check over every index
+	for _, g := range []string{"a", "m", "z"} {
+		mustGroup(t, db, g)
+	}
+	var first, second []ImportRow
+	for i := range 3000 {
+		name := fmt.Sprintf("u%05d", i)
+		row := newRow(i+2, name, "User "+name, name+"@example.com", []string{"a", "m", "z"}[i%3])
+		if i%2 == 0 {
+			first = append(first, row)
+		} else {
+			second = append(second, row)
+		}
+	}
+	if _, err := db.Import(local, first, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.Import(local, second, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Created) != len(second) {
+		t.Fatalf("created %d, want %d", len(res.Created), len(second))
+	}
+	for _, ref := range []string{"u00001", "u02999@example.com", "U01501", "u00000"} {
+		if _, err := db.FindUser(ref); err != nil {
+			t.Errorf("find %s: %v", ref, err)
+		}
+	}
+	m, err := db.Group("m")
+	if err != nil || m.Members != 1000 {
+		t.Errorf("group m: %+v, %v; want 1000 members", m, err)
 	}
 }
