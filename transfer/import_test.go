@@ -441,3 +441,24 @@ func TestExportImportRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// Ensure a change between the preview and the commit (another process adds
+// a user with an e-mail of the file) fails the whole import with the line,
+// and writes none of its rows.
+func TestImportChangedSincePreview(t *testing.T) {
+	db := mustOpenDB(t)
+	data := []byte("name,email\nAda,ada@example.com\nBob,bob@example.com\nCy,cy@example.com\n")
+	r, err := Preview(db, data, Options{})
+	if err != nil || r.Create != 3 {
+		t.Fatalf("preview: %v, %s", err, r.Totals())
+	}
+	if _, err := db.CreateUser(local, roster.NewUser{Username: "robert", Name: "Robert", Email: "BOB@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	before := stateOf(t, db)
+	_, err = Commit(db, local, r, nil)
+	if roster.ErrorCode(err) != roster.ECONFLICT || !strings.Contains(err.Error(), "nothing was written: line 3: email:") {
+		t.Errorf("commit after a change: %v", err)
+	}
+	wantUntouched(t, db, before)
+}
