@@ -23,9 +23,14 @@ import (
 // maxMessage bounds one LDAP message from a client.
 const maxMessage = 1 << 20
 
+// writeTimeout bounds how long a client may take to accept an answer; one
+// that stops reading is dropped rather than holding its goroutines.
+const writeTimeout = time.Minute
+
 // Protocol operation tags (application class) the front looks at.
 const (
 	tagExtendedRequest = 0x77 // [APPLICATION 23] constructed
+	tagAbandonRequest  = 0x50 // [APPLICATION 16] primitive
 	appExtendedResp    = 24
 )
 
@@ -71,6 +76,7 @@ func (sess *session) closeConns() {
 func (sess *session) write(msg []byte, flush bool) error {
 	sess.wmu.Lock()
 	defer sess.wmu.Unlock()
+	_ = sess.raw.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if _, err := sess.w.Write(msg); err != nil {
 		return err
 	}
@@ -195,7 +201,13 @@ func (s *Server) clientLoop(sess *session, gl net.Conn) {
 			}
 			return
 		}
-		if tag, ok := opTag(msg); ok && tag == tagExtendedRequest {
+		tag, ok := opTag(msg)
+		if ok && tag == tagAbandonRequest {
+			// Searches finish in milliseconds; there is nothing to abandon,
+			// and gldap would answer it, which an abandon must not get.
+			continue
+		}
+		if ok && tag == tagExtendedRequest {
 			handled, upgrade, err := s.extended(sess, msg, r)
 			if err != nil {
 				s.log.Debug("ldap extended operation", "from", sess.remote, "err", err)

@@ -295,3 +295,34 @@ func TestSignInDoesNotReloadSnapshot(t *testing.T) {
 		t.Error("a new group did not reload the snapshot")
 	}
 }
+
+func TestCloseWithOpenConnections(t *testing.T) {
+	db := fixture(t)
+	s, err := New(db, Config{BaseDN: testBase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	c := bindAs(t, ln.Addr().String(), "ada")
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close hangs with a client connected")
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve after Close: %v", err)
+	}
+	if _, err := c.WhoAmI(nil); err == nil {
+		t.Error("the connection still answers after Close")
+	}
+}
