@@ -27,10 +27,11 @@ type serveComponent interface {
 
 // serveComponents lists the parts of `roster serve`, in start order.
 func (a *app) serveComponents() []serveComponent {
+	mw := &mailWorker{a: a}
 	return []serveComponent{
 		&backupSchedule{},
-		&webSite{a: a},
-		&mailWorker{a: a},
+		&webSite{a: a, resets: mw},
+		mw,
 		&sshServer{a: a},
 		&directoryServer{},
 	}

@@ -16,7 +16,10 @@ import (
 // are the mail settings, so the site and the links in mail agree; "forgot
 // password" queues its mail through the same settings.
 type webSite struct {
-	a          *app // nil: no mail settings, and "forgot password" sends nothing
+	a *app // nil: no mail settings, and "forgot password" sends nothing
+	// resets queues "forgot password" mail: the mail worker of the same
+	// serve, so it wakes at once; nil: a mailer of the site's own.
+	resets     web.Resetter
 	addr       string
 	trustProxy bool
 	flags      *pflag.FlagSet
@@ -44,13 +47,16 @@ func (w *webSite) run(ctx context.Context, db *store.DB, log *slog.Logger) error
 		if err != nil {
 			return err
 		}
-		// This Mailer only queues reset mail; the mail worker (in this
-		// process or another) sends it within its poll interval.
-		mailer, err := mail.New(db, cfg, log)
-		if err != nil {
-			return err
+		srv.Org, srv.BaseURL, srv.Resets = cfg.OrgName, cfg.BaseURL, w.resets
+		if w.resets == nil {
+			// This Mailer only queues reset mail; a mail worker (in this
+			// process or another) sends it within its poll interval.
+			mailer, err := mail.New(db, cfg, log)
+			if err != nil {
+				return err
+			}
+			srv.Resets = mailer
 		}
-		srv.Org, srv.BaseURL, srv.Resets = cfg.OrgName, cfg.BaseURL, mailer
 	}
 	return srv.Run(ctx, w.addr)
 }
