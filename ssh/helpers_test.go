@@ -30,14 +30,14 @@ var local = roster.LocalActor("tester")
 
 // testServer is a real server on 127.0.0.1:0 with a real database.
 type testServer struct {
-	t    *testing.T
+	t    testing.TB
 	db   *store.DB
 	srv  *Server
 	addr string
 }
 
 // startServer starts a server with cfg; a nil cfg.App hosts probeApp.
-func startServer(t *testing.T, cfg Config) *testServer {
+func startServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
 	if err != nil {
@@ -46,7 +46,7 @@ func startServer(t *testing.T, cfg Config) *testServer {
 	return startServerOn(t, db, cfg)
 }
 
-func startServerOn(t *testing.T, db *store.DB, cfg Config) *testServer {
+func startServerOn(t testing.TB, db *store.DB, cfg Config) *testServer {
 	t.Helper()
 	if cfg.App == nil {
 		cfg.App = probeApp(db)
@@ -130,7 +130,7 @@ func (ts *testServer) dialFrom(localIP, name string, signer gossh.Signer) (*goss
 // term is a client session with a PTY whose output feeds a terminal
 // emulator, so tests read the screen a person would see.
 type term struct {
-	t      *testing.T
+	t      testing.TB
 	client *gossh.Client
 	sess   *gossh.Session
 	stdin  io.WriteCloser
@@ -153,7 +153,7 @@ func (ts *testServer) openTerm(name string, signer gossh.Signer, w, h int) *term
 	return openTermOn(ts.t, client, "xterm-256color", w, h)
 }
 
-func openTermOn(t *testing.T, client *gossh.Client, termName string, w, h int) *term {
+func openTermOn(t testing.TB, client *gossh.Client, termName string, w, h int) *term {
 	t.Helper()
 	sess, err := client.NewSession()
 	if err != nil {
@@ -214,6 +214,13 @@ func (tm *term) output() string {
 	return tm.raw.String()
 }
 
+// outputLen returns how many bytes the session has written so far.
+func (tm *term) outputLen() int {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return tm.raw.Len()
+}
+
 // waitScreen waits until the screen shows want.
 func (tm *term) waitScreen(want string) {
 	tm.t.Helper()
@@ -268,7 +275,7 @@ func (tm *term) exitStatus() int {
 func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
 
 // waitCond polls cond until it holds or the deadline passes.
-func waitCond(t *testing.T, what string, cond func() bool) {
+func waitCond(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitFor)
 	for !cond() {
