@@ -248,7 +248,7 @@ func plainErr(err error) error {
 	if asErr(err, &e) {
 		return textErr(e.Message)
 	}
-	return err
+	return textErr(roster.ErrorMessage(err))
 }
 
 // mark renders a live check: nothing for an empty field, a green tick when

@@ -137,7 +137,7 @@ func (s *groupsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.cursor = max(0, min(s.cursor, len(s.groups())-1))
 	case groupDoneMsg:
 		if msg.err != nil {
-			s.err = roster.ErrorMessage(msg.err)
+			s.err = plainErr(msg.err).Error()
 			return s, nil
 		}
 		s.mode, s.err = groupsList, ""
@@ -166,7 +166,7 @@ func (s *groupsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		case "enter":
 			name := strings.TrimSpace(s.input.Value())
 			if err := roster.ValidateGroupName(name); err != nil {
-				s.err = roster.ErrorMessage(err)
+				s.err = plainErr(err).Error()
 				return s, nil
 			}
 			return s, s.saveCmd(name)

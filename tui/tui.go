@@ -133,8 +133,8 @@ func (c *Common) closeAndFilter(s screen, gid uint64) tea.Cmd {
 }
 
 // Model is the root model: it owns global keys, the header, the footer and
-// the loading and error state, and forwards other messages to the active
-// screen only.
+// the loading and error state. It gives input (keys, paste, mouse) to the
+// active screen only, and results of commands to every screen.
 type Model struct {
 	c       *Common
 	users   *usersScreen
@@ -288,8 +288,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.status.text != "" {
 			m.status = statusMsg{}
 		}
+		return m, m.forward(msg)
+	case tea.PasteMsg, tea.MouseMsg, tea.KeyReleaseMsg:
+		return m, m.forward(msg)
 	}
-	return m, m.forward(msg)
+	// Results of commands go to every screen: the one that asked may no
+	// longer be on top. Each screen ignores what is not its own.
+	return m, m.forwardAll(msg)
 }
 
 // applyNav carries out the screens' requests, in order.

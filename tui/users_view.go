@@ -9,6 +9,10 @@ import (
 	"github.com/roster-dev/roster"
 )
 
+// markWidth is the cells before the name: the cursor mark, the selection
+// mark and a space.
+const markWidth = 3
+
 // columns is the list's layout for one width.
 type columns struct {
 	name, user, email, groups, role, status, seen int
@@ -16,7 +20,7 @@ type columns struct {
 
 func layout(width int) columns {
 	c := columns{role: 6, status: 8}
-	fixed := 2 + c.role + c.status + 5 // mark, role, status, separators
+	fixed := markWidth + c.role + c.status + 5 // marks, role, status, separators
 	if width >= 96 {
 		c.seen = 14
 		fixed += c.seen + 1
@@ -146,7 +150,7 @@ func (s *usersScreen) titles(cols columns) string {
 		return fit(name, cellWidth(name), n)
 	}
 	var b strings.Builder
-	b.WriteString("  ")
+	b.WriteString("   ")
 	b.WriteString(t("Name", roster.SortName, cols.name))
 	b.WriteByte(' ')
 	b.WriteString(t("Username", roster.SortUsername, cols.user))
@@ -172,6 +176,13 @@ func (s *usersScreen) row(r *row, cols columns, sel, cursor bool, badges map[ros
 	st := s.c.Styles
 	var b strings.Builder
 	b.Grow(200)
+	// The cursor and the selection are marked in text too, so they show
+	// without colour.
+	if cursor {
+		b.WriteString("›")
+	} else {
+		b.WriteString(" ")
+	}
 	if sel {
 		b.WriteString("● ")
 	} else {
@@ -206,7 +217,7 @@ func (s *usersScreen) row(r *row, cols columns, sel, cursor bool, badges map[ros
 		status := r.u.Status.String()
 		return st.List.Cursor.Render(plain + fit(status, len(status), cols.status) + seen)
 	case sel:
-		return st.List.Mark.Render("●") + " " + st.List.Selected.Render(plain[len("● "):]) + badges[r.u.Status] + st.App.Muted.Render(seen)
+		return " " + st.List.Mark.Render("●") + " " + st.List.Selected.Render(plain[len(" ● "):]) + badges[r.u.Status] + st.App.Muted.Render(seen)
 	}
 	return plain + badges[r.u.Status] + st.App.Muted.Render(seen)
 }
