@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/roster-dev/roster"
@@ -383,5 +384,83 @@ func TestWhoAmI(t *testing.T) {
 	}
 	if res.AuthzID != "dn:"+userDN("ada") {
 		t.Errorf("whoami %q", res.AuthzID)
+	}
+}
+
+// TestAppConfigurations runs the queries of the README's app settings
+// (Gitea/Forgejo, Nextcloud, Grafana) as those apps send them.
+func TestAppConfigurations(t *testing.T) {
+	db := fixture(t)
+	if _, err := db.CreateGroup(local, "gitea-admins", ""); err != nil {
+		t.Fatal(err)
+	}
+	ada, _ := db.FindUser("ada")
+	if _, err := db.AddToGroup(local, []uint64{ada.ID}, "gitea-admins"); err != nil {
+		t.Fatal(err)
+	}
+	_, addr := startServer(t, db, Config{Refresh: 20 * time.Millisecond})
+	svc := bindAs(t, addr, "svc")
+	people, groups := "ou=people,"+testBase, "ou=groups,"+testBase
+	find := func(base, filter string) []string {
+		return dns(search(t, svc, base, goldap.ScopeWholeSubtree, filter, "uid", "cn", "mail", "givenName", "sn", "memberOf", "entryUUID"))
+	}
+
+	// Gitea/Forgejo: user filter with %[1]s = what the person typed (uid or mail).
+	gitea := "(&(objectClass=person)(|(uid=%[1]s)(mail=%[1]s)))"
+	for _, typed := range []string{"ada", "ADA", "ada.lovelace@example.com"} {
+		if got := find(people, strings.ReplaceAll(gitea, "%[1]s", goldap.EscapeFilter(typed))); !slices.Equal(got, []string{userDN("ada")}) {
+			t.Errorf("gitea user filter for %q: %q", typed, got)
+		}
+	}
+	// Gitea's admin filter is applied to the user's entry.
+	admin := "(memberOf=cn=gitea-admins,ou=groups,dc=example,dc=com)"
+	if got := dns(search(t, svc, userDN("ada"), goldap.ScopeBaseObject, admin)); len(got) != 1 {
+		t.Errorf("gitea admin filter on ada: %q", got)
+	}
+	if got := dns(search(t, svc, userDN("bob"), goldap.ScopeBaseObject, admin)); len(got) != 0 {
+		t.Errorf("gitea admin filter on bob: %q", got)
+	}
+
+	// Nextcloud: the user list, the login filter, the groups and their members.
+	if got := find(people, "(&(objectClass=person)(memberOf=cn=staff,ou=groups,dc=example,dc=com))"); !slices.Equal(got, []string{userDN("ada"), userDN("bob")}) {
+		t.Errorf("nextcloud user filter: %q", got)
+	}
+	login := "(&(&(objectClass=person)(memberOf=cn=staff,ou=groups,dc=example,dc=com))(|(uid=%uid)(mail=%uid)))"
+	if got := find(people, strings.ReplaceAll(login, "%uid", "bob@example.org")); !slices.Equal(got, []string{userDN("bob")}) {
+		t.Errorf("nextcloud login filter: %q", got)
+	}
+	if got := find(people, strings.ReplaceAll(login, "%uid", "carl")); len(got) != 0 {
+		t.Errorf("nextcloud login filter lets carl (not in staff) in: %q", got)
+	}
+	staff := search(t, svc, groups, goldap.ScopeWholeSubtree, "(&(objectClass=groupOfUniqueNames)(cn=staff))", "uniqueMember", "entryUUID")
+	if len(staff) != 1 || len(staff[0].GetAttributeValues("uniqueMember")) != 2 {
+		t.Errorf("nextcloud group filter: %+v", staff)
+	}
+
+	// Grafana: search_filter (uid=%s), then memberOf from the entry.
+	g := search(t, svc, people, goldap.ScopeWholeSubtree, "(uid=ada)", "uid", "givenName", "sn", "mail", "memberOf")
+	if len(g) != 1 || !slices.Contains(g[0].GetAttributeValues("memberOf"), "cn=gitea-admins,ou=groups,"+testBase) {
+		t.Errorf("grafana: %+v", g)
+	}
+}
+
+func TestPlanUsesIndexes(t *testing.T) {
+	d := sampleDirectory()
+	for _, s := range []string{"(uid=ada)", "(mail=ADA@example.com)", "(&(objectClass=person)(uid=bob))",
+		"(|(uid=ada)(mail=bob@example.org))", "(memberOf=cn=staff,ou=groups,dc=example,dc=com)"} {
+		f, err := parseFilter(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users, ok := d.planUsers(f)
+		if !ok || len(users) == 0 || len(users) > 2 {
+			t.Errorf("%s: planned %d users (ok %v), want a lookup", s, len(users), ok)
+		}
+	}
+	for _, s := range []string{"(cn=ada*)", "(|(uid=ada)(cn=bob))", "(!(uid=ada))"} {
+		f, _ := parseFilter(s)
+		if _, ok := d.planUsers(f); ok {
+			t.Errorf("%s: planned, want a scan", s)
+		}
 	}
 }
