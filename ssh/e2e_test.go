@@ -203,3 +203,47 @@ func TestOpenSSHEndToEnd(t *testing.T) {
 	w.keys("q")
 	w.waitScreen("SSH-EXIT=0")
 }
+
+// Ensure, with the real app, that a user added through one session's form
+// and one added by another process both show in every other session
+// without a key press.
+func TestAppSessionsSeeEachOthersChanges(t *testing.T) {
+	ts := startRealServer(t, Config{})
+	_, ownerKey := ts.addUser("olga", roster.RoleOwner, roster.StatusActive)
+	_, adminKey := ts.addUser("adam", roster.RoleAdmin, roster.StatusActive)
+	a := ts.openTerm("olga", ownerKey, 120, 32)
+	b := ts.openTerm("adam", adminKey, 120, 32)
+	a.waitScreen("2 shown")
+	b.waitScreen("2 shown")
+
+	a.press("n")
+	a.waitScreen("┃ Username")
+	a.press("grace")
+	a.press("\t")
+	a.waitScreen("┃ Name")
+	a.press("Grace Hopper")
+	a.press("\t")
+	a.waitScreen("┃ E-mail")
+	a.press("grace@example.com")
+	a.waitScreen("> grace@example.com")
+	a.press("\t")
+	a.waitScreen("┃ Role")
+	a.press("\t")
+	a.waitScreen("┃ Groups")
+	a.press("\t")
+	a.waitScreen("┃ Submit")
+	a.press("\r")
+	a.waitScreen("User grace added")
+	b.waitScreen("Grace Hopper")
+
+	other, err := store.Open(ts.db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.CreateUser(roster.LocalActor("cli"), roster.NewUser{Username: "zelda", Name: "Zelda Zed", Email: "zelda@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	a.waitScreen("Zelda Zed")
+	b.waitScreen("Zelda Zed")
+	b.waitScreen("4 shown")
+}
