@@ -50,8 +50,9 @@ type ImportResult struct {
 // Import writes rows in one transaction: every row or, on the first error,
 // none. Updates are applied first, then the new users are created; the
 // last-owner rule is checked on the result, so a file may hand the owner
-// role to a new user and take it from an old one. Errors name the row's line ("line 7: e-mail … belongs to another
-// user") and keep the *roster.Error code: EINVALID for a broken rule,
+// role to a new user and take it from an old one. Errors name the row's
+// line ("line 7: email: e-mail … belongs to another user") and keep the
+// *roster.Error code and field: EINVALID for a broken rule,
 // ECONFLICT for a username or e-mail taken since the rows were planned,
 // ENOTFOUND for an unknown group or a user to update who is gone,
 // EFORBIDDEN when the actor lacks the power. Every row is checked with the
@@ -133,6 +134,9 @@ func importGroupsTx(tx *bolt.Tx, db *DB, actor roster.Actor, rows []ImportRow, o
 	seen := map[string]bool{}
 	now := db.now()
 	for _, row := range rows {
+		if row.UpdateID != 0 && !row.SetGroups {
+			continue // the update leaves the groups alone
+		}
 		for _, name := range row.User.Groups {
 			name = strings.TrimSpace(name)
 			key := roster.NormalizeGroupName(name)
