@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,8 +196,8 @@ func (s *Server) startGldap() error {
 			return fmt.Errorf("ldap: %w", err)
 		}
 		if err := errors.Join(
-			mux.Bind(s.handleBind),
-			mux.Search(s.handleSearch),
+			mux.Bind(s.safe(s.handleBind)),
+			mux.Search(s.safe(s.handleSearch)),
 			mux.Modify(s.refuseWrite(gldap.ApplicationModifyResponse)),
 			mux.Add(s.refuseWrite(gldap.ApplicationAddResponse)),
 			mux.Delete(s.refuseWrite(gldap.ApplicationDelResponse)),
@@ -405,6 +406,23 @@ func (s *Server) adopt(connID int, name string) bool {
 	delete(s.pending, token)
 	s.sessions[connID] = sess
 	return true
+}
+
+// safe keeps a bug in a handler from taking the process down: gldap runs
+// each request in a goroutine of its own, where its recovery does not
+// reach. The connection is closed, as gldap does for a failed decode.
+func (s *Server) safe(h gldap.HandlerFunc) gldap.HandlerFunc {
+	return func(w *gldap.ResponseWriter, r *gldap.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("ldap handler panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if sess := s.session(r.ConnectionID()); sess != nil {
+					sess.closeConns()
+				}
+			}
+		}()
+		h(w, r)
+	}
 }
 
 // refuseWrite answers operations the directory does not offer (add,
