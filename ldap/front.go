@@ -94,8 +94,12 @@ func (s *Server) handleConn(c net.Conn, isTLS bool) {
 		sess.addr = host
 	}
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || len(s.conns) >= s.cfg.MaxConns {
+		full := !s.closed
 		s.mu.Unlock()
+		if full {
+			s.log.Warn("ldap: too many connections; closing a new one", "from", sess.remote, "max", s.cfg.MaxConns)
+		}
 		c.Close()
 		return
 	}

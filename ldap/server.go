@@ -72,6 +72,10 @@ type Config struct {
 	// IdleTimeout closes a client connection that sends nothing for this
 	// long. Default 15 min.
 	IdleTimeout time.Duration
+
+	// MaxConns bounds the client connections open at once; more are closed
+	// as soon as they are accepted. Default 1024.
+	MaxConns int
 }
 
 func (c *Config) defaults() {
@@ -95,6 +99,9 @@ func (c *Config) defaults() {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 15 * time.Minute
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 1024
 	}
 }
 

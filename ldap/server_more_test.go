@@ -326,3 +326,28 @@ func TestCloseWithOpenConnections(t *testing.T) {
 		t.Error("the connection still answers after Close")
 	}
 }
+
+func TestMaxConns(t *testing.T) {
+	db := fixture(t)
+	_, addr := startServer(t, db, Config{MaxConns: 2})
+	a, b := bindAs(t, addr, "ada"), bindAs(t, addr, "bob")
+	c, err := goldap.DialURL("ldap://" + addr)
+	if err == nil {
+		defer c.Close()
+		c.SetTimeout(10 * time.Second)
+		if err := c.Bind(userDN("carl"), testPasswords["carl"]); err == nil {
+			t.Error("a third connection was served")
+		}
+	}
+	a.Close()
+	b.Close()
+	waitFor(t, "a free connection slot", func() bool {
+		c, err := goldap.DialURL("ldap://" + addr)
+		if err != nil {
+			return false
+		}
+		defer c.Close()
+		c.SetTimeout(10 * time.Second)
+		return c.Bind(userDN("carl"), testPasswords["carl"]) == nil
+	})
+}
