@@ -34,6 +34,7 @@ const (
 	DefaultMaxSessions   = 50
 	DefaultMaxFailures   = 10
 	DefaultFailureWindow = time.Minute
+	DefaultHandshake     = 30 * time.Second
 )
 
 // Session describes a signed-in SSH session to the App that runs in it.
@@ -62,6 +63,8 @@ type Config struct {
 	// FailureWindow/MaxFailures and is refused until it has.
 	MaxFailures   int
 	FailureWindow time.Duration
+	// HandshakeTimeout closes a connection that has not signed in by then.
+	HandshakeTimeout time.Duration
 	// Log hears connections, sign-ins and refusals; default: discard.
 	Log *slog.Logger
 	// App is what each session runs; default: Roster's terminal app.
@@ -101,6 +104,9 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 	if cfg.FailureWindow <= 0 {
 		cfg.FailureWindow = DefaultFailureWindow
 	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = DefaultHandshake
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -124,6 +130,7 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 		// idle rule people see (no key pressed) is the sessions' own.
 		wish.WithIdleTimeout(cfg.IdleTimeout+time.Minute),
 		wish.WithMiddleware(s.middleware()...),
+		charmssh.WrapConn(s.handshakeDeadline),
 		func(srv *charmssh.Server) error {
 			srv.AddHostKey(signer)
 			return nil
@@ -158,6 +165,20 @@ func (s *Server) middleware() []wish.Middleware {
 		// 1. A panic in one session ends that session, not the server.
 		rm.MiddlewareWithLogger(printfLogger{s.log}),
 	}
+}
+
+// handshakeDeadline closes a connection that has not signed in within
+// HandshakeTimeout, so idle or slow clients cannot hold connections open
+// before authenticating. (The server's own idle timeout is reset by every
+// byte and would let a trickle through.)
+func (s *Server) handshakeDeadline(ctx charmssh.Context, conn net.Conn) net.Conn {
+	time.AfterFunc(s.cfg.HandshakeTimeout, func() {
+		if ctx.Value(charmssh.ContextKeyConn) == nil {
+			s.log.Info("ssh connection closed: no sign-in in time", "from", conn.RemoteAddr().String(), "after", s.cfg.HandshakeTimeout)
+			_ = conn.Close()
+		}
+	})
+	return conn
 }
 
 // Fingerprint returns the host key's SHA256 fingerprint.

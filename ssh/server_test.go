@@ -3,6 +3,7 @@ package ssh
 import (
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -416,6 +417,31 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// Ensure a connection that does not sign in is closed after the handshake
+// timeout.
+func TestHandshakeTimeout(t *testing.T) {
+	ts := startServer(t, Config{HandshakeTimeout: 200 * time.Millisecond})
+	conn, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.SetReadDeadline(time.Now().Add(waitFor)); err != nil {
+		t.Fatal(err)
+	}
+	// The server's version line comes first; then nothing until it hangs up.
+	buf := make([]byte, 256)
+	for {
+		if _, err := conn.Read(buf); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatal("the connection stayed open")
+			}
+			return
+		}
+	}
 }
 
 func TestHumanDuration(t *testing.T) {
