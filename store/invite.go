@@ -177,7 +177,7 @@ func (db *DB) queueMail(actor roster.Actor, ids []uint64, kind MailKind, opts Ma
 // raw token in it and what it was rendered from.
 type preparedMail struct {
 	token   string
-	body    []byte
+	body    []byte // packed (packBody)
 	inviter string
 	user    roster.User // the fields the message shows
 }
@@ -220,7 +220,9 @@ func (db *DB) prepareMail(actor roster.Actor, ids []uint64, kind MailKind, expir
 				raw, err := newRawToken()
 				if err == nil {
 					p.token = raw
-					p.body, err = render(MailContent{Kind: kind, User: &p.user, Token: raw, Expires: expires, InviterName: p.inviter})
+					var body []byte
+					body, err = render(MailContent{Kind: kind, User: &p.user, Token: raw, Expires: expires, InviterName: p.inviter})
+					p.body = packBody(body)
 				}
 				if err != nil {
 					errs[w] = fmt.Errorf("render %s mail: %w", kind, err)
@@ -256,6 +258,7 @@ func queueUserMailTx(tx *bolt.Tx, now time.Time, u *roster.User, kind MailKind, 
 			if err != nil {
 				err = fmt.Errorf("render %s mail: %w", kind, err)
 			}
+			body = packBody(body)
 		}
 	}
 	if err != nil {

@@ -2,9 +2,12 @@ package store
 
 import (
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -216,15 +219,15 @@ func claimJobsTx(tx *bolt.Tx, now time.Time, req ClaimRequest) ([]*Job, error) {
 		if err := due.Put(dueKey(j.Due, j.ID), nil); err != nil {
 			return nil, err
 		}
-		body := bodies.Get(u64(j.ID))
-		if body == nil {
+		body, err := unpackBody(bodies.Get(u64(j.ID)))
+		if err != nil || body == nil {
 			// Nothing to send (should not happen): fail it rather than loop.
 			if err := finishJobTx(tx, now, j, JobFailed, "message body missing"); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		j.Body = append([]byte(nil), body...)
+		j.Body = body
 		jobs = append(jobs, j)
 	}
 	return jobs, nil
@@ -389,9 +392,10 @@ func currentJobTx(tx *bolt.Tx, uid uint64) uint64 {
 	return idFromKey(k[8:])
 }
 
-// addJobTx writes a new queued job, due now, with its body. A pending job of
-// the same user is cancelled: its link is dead (the token was revoked).
-func addJobTx(tx *bolt.Tx, now time.Time, uid uint64, kind MailKind, to string, body []byte) (*Job, error) {
+// addJobTx writes a new queued job, due now, with its body (packed by
+// packBody). A pending job of the same user is cancelled: its link is dead
+// (the token was revoked).
+func addJobTx(tx *bolt.Tx, now time.Time, uid uint64, kind MailKind, to string, packed []byte) (*Job, error) {
 	if uid != 0 {
 		if old := currentJobTx(tx, uid); old != 0 {
 			if j, err := getJobTx(tx, old); err == nil && j.State == JobQueued {
@@ -409,7 +413,9 @@ func addJobTx(tx *bolt.Tx, now time.Time, uid uint64, kind MailKind, to string, 
 	if err := putJobTx(tx, j); err != nil {
 		return nil, err
 	}
-	if err := tx.Bucket(bucketOutboxBody).Put(u64(id), body); err != nil {
+	bodies := tx.Bucket(bucketOutboxBody)
+	bodies.FillPercent = 0.9 // keys only grow: pack the pages
+	if err := bodies.Put(u64(id), packed); err != nil {
 		return nil, err
 	}
 	if err := tx.Bucket(bucketOutboxDue).Put(dueKey(now, id), nil); err != nil {
@@ -467,7 +473,7 @@ func (db *DB) QueueTestMail(actor roster.Actor, to string, body []byte) (uint64,
 			return err
 		}
 		now := db.now()
-		j, err := addJobTx(tx, now, 0, MailTest, to, body)
+		j, err := addJobTx(tx, now, 0, MailTest, to, packBody(body))
 		if err != nil {
 			return err
 		}
@@ -784,4 +790,68 @@ func decodeJob(b []byte) (*Job, error) {
 		return nil, d.err
 	}
 	return j, nil
+}
+
+// Bodies are stored compressed: a rendered invitation of about 2.2 kB
+// takes about 1 kB, so several share a page, and the pages a bulk
+// invitation writes, and later frees, are a third as many (every open of
+// the file reads the list of free pages).
+const bodyFlate = 1
+
+var flateWriters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed)
+	return w
+}}
+
+var flateReaders sync.Pool // of flate readers, which carry a 32 kB window each
+
+// packBody compresses a message for the outbox_body bucket.
+func packBody(b []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(b)/2 + 16)
+	buf.WriteByte(bodyFlate)
+	w := flateWriters.Get().(*flate.Writer)
+	w.Reset(&buf)
+	_, _ = w.Write(b) // writes to a bytes.Buffer do not fail
+	_ = w.Close()
+	flateWriters.Put(w)
+	return buf.Bytes()
+}
+
+// unpackBody returns a stored body as a new slice; nil stays nil.
+func unpackBody(b []byte) ([]byte, error) {
+	if b == nil {
+		return nil, nil
+	}
+	if len(b) == 0 || b[0] != bodyFlate {
+		return append([]byte(nil), b...), nil
+	}
+	r, _ := flateReaders.Get().(io.ReadCloser)
+	if r == nil {
+		r = flate.NewReader(bytes.NewReader(b[1:]))
+	} else if err := r.(flate.Resetter).Reset(bytes.NewReader(b[1:]), nil); err != nil {
+		return nil, fmt.Errorf("outbox body: %w", err)
+	}
+	out := make([]byte, 0, 3*len(b))
+	out, err := readAllInto(out, r)
+	flateReaders.Put(r)
+	if err != nil {
+		return nil, fmt.Errorf("outbox body: %w", err)
+	}
+	return out, nil
+}
+
+func readAllInto(out []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(out) == cap(out) {
+			out = append(out, 0)[:len(out)]
+		}
+		n, err := r.Read(out[len(out):cap(out)])
+		out = out[:len(out)+n]
+		if err == io.EOF {
+			return out, nil
+		} else if err != nil {
+			return out, err
+		}
+	}
 }

@@ -51,10 +51,9 @@ func bodyOf(t testing.TB, db *DB, id uint64) []byte {
 	t.Helper()
 	var b []byte
 	if err := db.view(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketOutboxBody).Get(u64(id)); v != nil {
-			b = append([]byte(nil), v...)
-		}
-		return nil
+		var err error
+		b, err = unpackBody(tx.Bucket(bucketOutboxBody).Get(u64(id)))
+		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -400,5 +399,26 @@ func TestInviteRendersAgainAfterChange(t *testing.T) {
 	}
 	if _, u, err := db.LookupToken(tok); err != nil || u.ID != ids[0] {
 		t.Fatalf("token: %v", err)
+	}
+}
+
+// Ensure bodies come back byte for byte, compressed or not, many times over
+// (the readers are reused).
+func TestPackBody(t *testing.T) {
+	for i := range 3 {
+		msg := []byte(strings.Repeat(fmt.Sprintf("line %d with some text\r\n", i), 200))
+		got, err := unpackBody(packBody(msg))
+		if err != nil || string(got) != string(msg) {
+			t.Fatalf("round trip %d: %v", i, err)
+		}
+	}
+	if got, err := unpackBody([]byte("From: plain\r\n")); err != nil || string(got) != "From: plain\r\n" {
+		t.Fatalf("plain body: %q %v", got, err)
+	}
+	if got, err := unpackBody(nil); got != nil || err != nil {
+		t.Fatalf("nil body: %q %v", got, err)
+	}
+	if _, err := unpackBody([]byte{bodyFlate, 0xff, 0xff}); err == nil {
+		t.Fatal("a damaged body was accepted")
 	}
 }
