@@ -98,9 +98,13 @@ func (s *Server) bind(sess *session, name, pw string) (int, string) {
 		s.limits.fail(addr, now)
 		s.limits.fail(account, now)
 		if u != nil {
-			if err := s.db.RecordLoginRefused(u.ID, "ldap", sess.remote, reason); err != nil {
-				s.log.Error("ldap bind: audit refusal", "err", err)
-			}
+			// Audit after answering, so that the time of the answer does
+			// not tell a known account (an audit write) from an unknown one.
+			s.later(func() {
+				if err := s.db.RecordLoginRefused(u.ID, "ldap", sess.remote, reason); err != nil {
+					s.log.Error("ldap bind: audit refusal", "err", err)
+				}
+			})
 		} else {
 			s.log.Info("ldap bind refused: unknown account", "from", sess.remote)
 		}

@@ -141,8 +141,9 @@ type Server struct {
 	checks    chan struct{} // semaphore of argon2id checks
 	dummyHash string        // verified against for unknown accounts, so timing tells nothing
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	stop    chan struct{}
+	wg      sync.WaitGroup
+	laterWG sync.WaitGroup // work left to do after an answer (see later)
 }
 
 // New prepares a directory for db: it loads the first snapshot and starts
@@ -368,7 +369,26 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	close(s.stop)
 	s.wg.Wait()
-	return s.gl.Stop()
+	err := s.gl.Stop()
+	s.laterWG.Wait()
+	return err
+}
+
+// later runs fn in the background; Close waits for it. After Close it
+// runs fn at once.
+func (s *Server) later(fn func()) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		fn()
+		return
+	}
+	s.laterWG.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.laterWG.Done()
+		fn()
+	}()
 }
 
 // newToken returns a random hex string.

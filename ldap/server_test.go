@@ -109,23 +109,24 @@ func TestBind(t *testing.T) {
 	if ada.LastLoginAt.IsZero() {
 		t.Error("bind did not record the last login")
 	}
-	events, err := db.AuditEvents(store.AuditFilter{UserID: ada.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sawLogin, sawRefused bool
-	for _, e := range events {
-		sawLogin = sawLogin || e.Action == store.ActionLogin
-		sawRefused = sawRefused || e.Action == store.ActionLoginRefused && strings.Contains(e.Details, "wrong password")
-	}
-	if !sawLogin || !sawRefused {
-		t.Errorf("audit: login %v, refused %v; events %+v", sawLogin, sawRefused, events)
-	}
+	// Refusals are audited just after the answer.
+	waitFor(t, "ada's login and refusal in the audit log", func() bool {
+		events, err := db.AuditEvents(store.AuditFilter{UserID: ada.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sawLogin, sawRefused bool
+		for _, e := range events {
+			sawLogin = sawLogin || e.Action == store.ActionLogin
+			sawRefused = sawRefused || e.Action == store.ActionLoginRefused && strings.Contains(e.Details, "wrong password")
+		}
+		return sawLogin && sawRefused
+	})
 	dis, _ := db.FindUser("dis")
-	events, _ = db.AuditEvents(store.AuditFilter{UserID: dis.ID})
-	if len(events) == 0 || events[0].Action != store.ActionLoginRefused || !strings.Contains(events[0].Details, "disabled") {
-		t.Errorf("disabled user's bind not audited as refused: %+v", events)
-	}
+	waitFor(t, "the disabled user's refusal in the audit log", func() bool {
+		events, _ := db.AuditEvents(store.AuditFilter{UserID: dis.ID})
+		return len(events) > 0 && events[0].Action == store.ActionLoginRefused && strings.Contains(events[0].Details, "disabled")
+	})
 }
 
 func TestFilters(t *testing.T) {
