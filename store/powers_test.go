@@ -504,3 +504,60 @@ func TestPowersActorInEveryEvent(t *testing.T) {
 		t.Fatalf("no actor: %v", err)
 	}
 }
+
+// Ensure imports and mail follow the same rules: members do neither;
+// admins import and invite members only; the last owner survives an
+// import.
+func TestPowersImportAndMail(t *testing.T) {
+	c := newPowerCast(t)
+	db := c.db
+	row := func(line int, username string, role roster.Role) ImportRow {
+		return ImportRow{Line: line, User: roster.NewUser{Username: username, Name: strings.ToUpper(username),
+			Email: username + "@example.com", Role: role}}
+	}
+	mail := MailOptions{Render: renderRaw}
+
+	_, err := db.Import(c.memb, []ImportRow{row(2, "imp", roster.RoleMember)}, ImportOptions{})
+	wantForbidden(t, "member imports", err, "admin or owner role")
+	_, err = db.InviteUsers(c.memb, ids(c.max), mail)
+	wantForbidden(t, "member invites", err, "admin or owner role")
+	_, err = db.QueueResets(c.memb, ids(c.mia), mail)
+	wantForbidden(t, "member sends a reset", err, "admin or owner role")
+
+	for _, r := range []roster.Role{roster.RoleAdmin, roster.RoleOwner} {
+		_, err = db.Import(c.admin, []ImportRow{row(2, "imp", roster.RoleMember), row(3, "boss", r)}, ImportOptions{})
+		wantForbidden(t, "admin imports a "+r.String(), err, "needs the owner role")
+		if err != nil && !strings.Contains(err.Error(), "line 3") {
+			t.Errorf("the refusal does not name the row: %v", err)
+		}
+	}
+	upd := ImportRow{Line: 2, UpdateID: c.alan.ID, User: roster.NewUser{Username: "alan", Name: "Alan Changed", Email: "alan@example.com"}}
+	_, err = db.Import(c.admin, []ImportRow{upd}, ImportOptions{})
+	wantForbidden(t, "admin imports over an admin", err, "needs the owner role")
+	if _, err := db.Import(c.admin, []ImportRow{row(2, "imp", roster.RoleMember)}, ImportOptions{}); err != nil {
+		t.Fatalf("admin imports a member: %v", err)
+	}
+	wantActor(t, db, "import", "adam", roster.ActionUserCreate)
+
+	imp, err := db.FindUser("imp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pendingAdmin, err := db.CreateUser(local, roster.NewUser{Username: "padm", Name: "P", Email: "padm@example.com", Role: roster.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := db.InviteUsers(c.admin, ids(imp, pendingAdmin), mail)
+	wantResult(t, "admin invites a mixed selection", q.BulkResult, err, []string{"imp"}, map[string]string{"padm": "needs the owner role"})
+	wantActor(t, db, "invite", "adam", ActionInviteQueue)
+
+	if _, err := db.Import(c.owner, []ImportRow{row(2, "boss", roster.RoleAdmin)}, ImportOptions{}); err != nil {
+		t.Fatalf("owner imports an admin: %v", err)
+	}
+	demote := ImportRow{Line: 2, UpdateID: c.olga.ID, SetRole: true,
+		User: roster.NewUser{Username: "olga", Name: "Olga", Email: "olga@example.com", Role: roster.RoleMember}}
+	_, err = db.Import(c.owner, []ImportRow{demote}, ImportOptions{})
+	if roster.ErrorCode(err) != roster.ECONFLICT || !strings.Contains(err.Error(), "last active owner") {
+		t.Errorf("import demotes the last owner: %v", err)
+	}
+}
