@@ -35,6 +35,9 @@ type usersScreen struct {
 	viewSnap *snapshot
 	viewQ    string // the query view was built for (to narrow it)
 	viewKey  viewKey
+	// recent keeps the views of recent queries for the same snapshot and
+	// key, so that backspace does not scan everything again.
+	recent map[string][]int32
 
 	cursor, offset int
 	cursorID       uint64
@@ -302,12 +305,20 @@ func (s *usersScreen) refresh() {
 		}
 	}
 	vk := viewKey{tab: s.tab, sortBy: s.sortBy, desc: s.desc, gid: s.gid}
-	base := snap.order(s.sortBy, s.desc)
-	narrow := snap == s.viewSnap && vk == s.viewKey && s.viewQ != "" && strings.Contains(s.query, s.viewQ)
-	if narrow {
-		base = s.view
+	if snap != s.viewSnap || vk != s.viewKey || len(s.recent) > 16 {
+		s.recent = map[string][]int32{}
 	}
-	s.view = filterRows(snap, base, statusTabs[s.tab], s.gid, s.query, narrow || vk.tab != 0 || vk.gid != 0 || s.query != "")
+	if v, ok := s.recent[s.query]; ok {
+		s.view = v
+	} else {
+		base := snap.order(s.sortBy, s.desc)
+		narrow := snap == s.viewSnap && vk == s.viewKey && s.viewQ != "" && strings.Contains(s.query, s.viewQ)
+		if narrow {
+			base = s.view
+		}
+		s.view = filterRows(snap, base, statusTabs[s.tab], s.gid, s.query, narrow || vk.tab != 0 || vk.gid != 0 || s.query != "")
+		s.recent[s.query] = s.view
+	}
 	s.viewSnap, s.viewKey, s.viewQ = snap, vk, s.query
 
 	s.cursor = 0
@@ -335,7 +346,7 @@ func filterRows(snap *snapshot, base []int32, st roster.Status, gid uint64, q st
 	rows := snap.rows
 	for _, i := range base {
 		r := &rows[i]
-		if st != 0 && r.u.Status != st {
+		if st != 0 && r.status != st {
 			continue
 		}
 		if gid != 0 && !r.u.InGroup(gid) {
