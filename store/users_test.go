@@ -2,8 +2,10 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roster-dev/roster"
 )
@@ -463,5 +465,57 @@ func TestAllUsersAndCounts(t *testing.T) {
 	}
 	if users, err := empty.ListUsers(roster.UserFilter{Status: roster.StatusActive}); err != nil || len(users) != 0 {
 		t.Errorf("empty ListUsers %v, %v", users, err)
+	}
+}
+
+// Ensure every sort order agrees with a plain reference comparison, for
+// names that share long prefixes, differ only in case or length, and are
+// written in other scripts.
+func TestSortUsersMatchesReference(t *testing.T) {
+	parts := []string{"", "a", "A", "ab", "abcdefgh", "abcdefghi", "ABCDEFGHIJ", "é", "É", "zz", "Олег", "王", "abcdefgh ", "abcdefg"}
+	var users []*roster.User
+	for i := range 300 {
+		name := parts[i%len(parts)] + parts[(i/len(parts))%len(parts)] + "x"
+		users = append(users, &roster.User{
+			ID: uint64(i + 1), Username: fmt.Sprintf("u%03d", (i*37)%300), Name: name,
+			Email: strings.ToUpper(name[:1]) + fmt.Sprintf("%d@example.com", i%7),
+			Status: roster.Statuses[i%3], CreatedAt: time.Unix(int64(i%11), 0),
+		})
+	}
+	ref := func(by roster.UserSort) func(a, b *roster.User) int {
+		return func(a, b *roster.User) int {
+			c := 0
+			switch by {
+			case roster.SortName:
+				c = strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+			case roster.SortEmail:
+				c = strings.Compare(strings.ToLower(a.Email), strings.ToLower(b.Email))
+			case roster.SortStatus:
+				c = int(a.Status) - int(b.Status)
+			case roster.SortCreated:
+				c = a.CreatedAt.Compare(b.CreatedAt)
+			}
+			if c == 0 {
+				c = strings.Compare(a.Username, b.Username)
+			}
+			return c
+		}
+	}
+	for _, by := range roster.UserSorts {
+		for _, desc := range []bool{false, true} {
+			got := slices.Clone(users)
+			SortUsers(got, by, desc)
+			want := slices.Clone(users)
+			cmp := ref(by)
+			slices.SortFunc(want, func(a, b *roster.User) int {
+				if desc {
+					return -cmp(a, b)
+				}
+				return cmp(a, b)
+			})
+			if usernames(got) != usernames(want) {
+				t.Errorf("sort %v desc %v:\n got %s\nwant %s", by, desc, usernames(got), usernames(want))
+			}
+		}
 	}
 }
