@@ -11,7 +11,8 @@ import (
 //
 //	BASE                          objectClass top, domain; dc
 //	ou=people,BASE                objectClass top, organizationalUnit; ou
-//	uid=USERNAME,ou=people,BASE   objectClass inetOrgPerson, organizationalPerson, person, top;
+//	uid=USERNAME,ou=people,BASE   objectClass inetOrgPerson, posixAccount, mailAccount,
+//	                              organizationalPerson, person, top;
 //	                              uid, cn, givenName, sn, displayName, mail, memberOf,
 //	                              entryUUID, createTimestamp, modifyTimestamp
 //	ou=groups,BASE                objectClass top, organizationalUnit; ou
@@ -97,7 +98,7 @@ var (
 )
 
 var (
-	userClasses  = []string{"inetOrgPerson", "organizationalPerson", "person", "top"}
+	userClasses  = []string{"inetOrgPerson", "posixAccount", "mailAccount", "organizationalPerson", "person", "top"} // as LLDAP
 	groupClasses = []string{"groupOfUniqueNames", "groupOfNames", "top"}
 	ouClasses    = []string{"top", "organizationalUnit"}
 	baseClasses  = []string{"top", "domain"}
