@@ -70,34 +70,55 @@ type Queued struct {
 // when the actor may not administer, ENOTFOUND for an unknown id, EINVALID
 // without a Render function.
 func (db *DB) InviteUsers(actor roster.Actor, ids []uint64, opts MailOptions) (Queued, error) {
-	return db.queueMail(actor, ids, MailInvite, opts, func(u *roster.User) string {
-		switch {
-		case u.Status == roster.StatusActive:
-			return SkipActive
-		case u.Status == roster.StatusDisabled:
-			return SkipDisabled
-		case u.Suppressed:
-			return SkipSuppressed
-		}
-		return ""
-	})
+	return db.queueMail(actor, ids, MailInvite, opts, inviteSkip)
 }
 
 // QueueResets queues a password-reset mail for each Active user, like
 // InviteUsers; users not active yet (SkipNotActive), disabled or blocked
 // are skipped.
 func (db *DB) QueueResets(actor roster.Actor, ids []uint64, opts MailOptions) (Queued, error) {
-	return db.queueMail(actor, ids, MailReset, opts, func(u *roster.User) string {
-		switch {
-		case u.Status == roster.StatusPending:
-			return SkipNotActive
-		case u.Status == roster.StatusDisabled:
-			return SkipDisabled
-		case u.Suppressed:
-			return SkipSuppressed
-		}
-		return ""
-	})
+	return db.queueMail(actor, ids, MailReset, opts, resetSkip)
+}
+
+// InviteSkip says why InviteUsers would skip u for actor, or "" when it
+// would invite them: a confirmation dialog lists these before sending.
+func InviteSkip(actor roster.Actor, u *roster.User) string {
+	if actor.CanChange(u) != nil {
+		return SkipNoOwner
+	}
+	return inviteSkip(u)
+}
+
+// ResetSkip says why QueueResets would skip u for actor, or "".
+func ResetSkip(actor roster.Actor, u *roster.User) string {
+	if actor.CanChange(u) != nil {
+		return SkipNoOwner
+	}
+	return resetSkip(u)
+}
+
+func inviteSkip(u *roster.User) string {
+	switch {
+	case u.Status == roster.StatusActive:
+		return SkipActive
+	case u.Status == roster.StatusDisabled:
+		return SkipDisabled
+	case u.Suppressed:
+		return SkipSuppressed
+	}
+	return ""
+}
+
+func resetSkip(u *roster.User) string {
+	switch {
+	case u.Status == roster.StatusPending:
+		return SkipNotActive
+	case u.Status == roster.StatusDisabled:
+		return SkipDisabled
+	case u.Suppressed:
+		return SkipSuppressed
+	}
+	return ""
 }
 
 func (db *DB) queueMail(actor roster.Actor, ids []uint64, kind MailKind, opts MailOptions, skip func(*roster.User) string) (Queued, error) {

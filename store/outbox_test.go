@@ -422,3 +422,27 @@ func TestPackBody(t *testing.T) {
 		t.Fatal("a damaged body was accepted")
 	}
 }
+
+// Ensure the dry-run reasons match what InviteUsers does.
+func TestInviteSkip(t *testing.T) {
+	admin := roster.Actor{Name: "a", UserID: 99, Role: roster.RoleAdmin}
+	cases := []struct {
+		u      roster.User
+		invite string
+		reset  string
+	}{
+		{roster.User{Status: roster.StatusPending, Role: roster.RoleMember}, "", SkipNotActive},
+		{roster.User{Status: roster.StatusActive, Role: roster.RoleMember}, SkipActive, ""},
+		{roster.User{Status: roster.StatusDisabled, Role: roster.RoleMember}, SkipDisabled, SkipDisabled},
+		{roster.User{Status: roster.StatusPending, Role: roster.RoleMember, Suppressed: true}, SkipSuppressed, SkipNotActive},
+		{roster.User{Status: roster.StatusPending, Role: roster.RoleOwner}, SkipNoOwner, SkipNoOwner},
+	}
+	for i, c := range cases {
+		if got := InviteSkip(admin, &c.u); got != c.invite {
+			t.Errorf("%d: invite %q, want %q", i, got, c.invite)
+		}
+		if got := ResetSkip(admin, &c.u); got != c.reset {
+			t.Errorf("%d: reset %q, want %q", i, got, c.reset)
+		}
+	}
+}
