@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roster-dev/roster/store"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -160,6 +161,25 @@ func TestMultiprocess(t *testing.T) {
 		}
 		if code, _, e := rosterProc(bin, db, "check"); code != 0 {
 			t.Errorf("check: %s", e)
+		}
+	})
+
+	// Ensure another process's change moves the counter a screen polls.
+	t.Run("change counter across processes", func(t *testing.T) {
+		db := filepath.Join(t.TempDir(), "roster.db")
+		s, err := store.Open(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := s.Changes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, _, e := rosterProc(bin, db, "groups", "add", "staff"); code != 0 {
+			t.Fatal(e)
+		}
+		if after, err := s.Changes(); err != nil || after <= before {
+			t.Errorf("counter %d → %d (%v) after another process wrote", before, after, err)
 		}
 	})
 
