@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -246,4 +247,34 @@ func TestAppSessionsSeeEachOthersChanges(t *testing.T) {
 	a.waitScreen("Zelda Zed")
 	b.waitScreen("Zelda Zed")
 	b.waitScreen("4 shown")
+}
+
+// Ensure each session gets the colour profile of its own terminal: 256
+// colours for xterm-256color, 16 for xterm, none for NO_COLOR.
+func TestColourProfilePerSession(t *testing.T) {
+	ts := startRealServer(t, Config{})
+	_, signer := ts.addUser("olga", roster.RoleOwner, roster.StatusActive)
+	open := func(termName string, env map[string]string) *term {
+		c, err := ts.dial("olga", signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return openTermOnEnv(t, c, termName, env, 100, 30)
+	}
+	full := open("xterm-256color", nil)
+	basic := open("xterm", nil)
+	plain := open("xterm-256color", map[string]string{"NO_COLOR": "1"})
+	for _, tm := range []*term{full, basic, plain} {
+		tm.waitScreen("1 shown")
+	}
+	fg16 := regexp.MustCompile(`\x1b\[(?:[0-9]+;)*(?:3[0-7]|9[0-7])(?:;[0-9]+)*m`)
+	if out := full.output(); !strings.Contains(out, "38;5;") {
+		t.Error("xterm-256color: no 256-colour sequence")
+	}
+	if out := basic.output(); strings.Contains(out, "38;5;") || strings.Contains(out, "38;2;") || !fg16.MatchString(out) {
+		t.Error("xterm: want 16 colours, and only those")
+	}
+	if out := plain.output(); strings.Contains(out, "38;5;") || strings.Contains(out, "38;2;") || fg16.MatchString(out) {
+		t.Error("NO_COLOR: colours in the output")
+	}
 }

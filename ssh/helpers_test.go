@@ -155,9 +155,20 @@ func (ts *testServer) openTerm(name string, signer gossh.Signer, w, h int) *term
 
 func openTermOn(t testing.TB, client *gossh.Client, termName string, w, h int) *term {
 	t.Helper()
+	return openTermOnEnv(t, client, termName, nil, w, h)
+}
+
+// openTermOnEnv is openTermOn with environment variables sent first.
+func openTermOnEnv(t testing.TB, client *gossh.Client, termName string, env map[string]string, w, h int) *term {
+	t.Helper()
 	sess, err := client.NewSession()
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range env {
+		if err := sess.Setenv(k, v); err != nil {
+			t.Fatal(err)
+		}
 	}
 	tm := &term{t: t, client: client, sess: sess, emu: vt.NewEmulator(w, h), done: make(chan struct{})}
 	if err := sess.RequestPty(termName, h, w, gossh.TerminalModes{}); err != nil {

@@ -126,8 +126,8 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 	s.srv, err = wish.NewServer(
 		wish.WithVersion("Roster"),
 		wish.WithPublicKeyAuth(s.handlePublicKey),
-		// A backstop for dead connections and stalled handshakes; the
-		// idle rule people see (no key pressed) is the sessions' own.
+		// A backstop for dead connections; the idle rule people see (no
+		// key pressed) is the sessions' own, the handshake has its own.
 		wish.WithIdleTimeout(cfg.IdleTimeout+time.Minute),
 		wish.WithMiddleware(s.middleware()...),
 		charmssh.WrapConn(s.handshakeDeadline),
