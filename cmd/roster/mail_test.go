@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 	"github.com/roster-dev/roster/store"
@@ -182,5 +183,65 @@ func TestCLIInviteBounce(t *testing.T) {
 	}
 	if out := mustRun(t, db, "mail", "unblock", "bo"); !strings.Contains(out, "1 unblocked") {
 		t.Fatalf("unblock: %q", out)
+	}
+}
+
+// tempfailBackend answers every RCPT with 451.
+type tempfailBackend struct{ bounceBackend }
+
+func (tempfailBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return &tempfailSession{}, nil }
+
+type tempfailSession struct{ bounceSession }
+
+func (tempfailSession) Rcpt(string, *smtp.RcptOptions) error {
+	return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+}
+
+// Ensure a deferred invitation stays queued, `roster invite` says so and
+// does not count it as a failure.
+func TestCLIInviteDeferred(t *testing.T) {
+	db, _ := mailEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := smtp.NewServer(tempfailBackend{})
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+	mustRun(t, db, "users", "add", "--username", "ada", "--name", "Ada", "--email", "ada@example.com")
+	out := mustRun(t, db, "invite", "ada", "--smtp", "smtp://"+ln.Addr().String(), "--smtp-plaintext-loopback")
+	if !strings.Contains(out, "1 still queued") || !strings.Contains(out, "451 4.3.0 try again later") {
+		t.Fatalf("invite printed %q", out)
+	}
+	if out := mustRun(t, db, "mail", "queue"); !strings.Contains(out, "queued") || !strings.Contains(out, "ada@example.com") {
+		t.Fatalf("mail queue: %q", out)
+	}
+}
+
+// Ensure `roster serve` sends what another command queued, to the dev
+// mailbox when no SMTP server is configured.
+func TestServeSendsMail(t *testing.T) {
+	db, _ := mailEnv(t)
+	mustRun(t, db, "users", "add", "--username", "ada", "--name", "Ada", "--email", "ada@example.com")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var serr bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"--db", db, "serve", "--http", ""}, strings.NewReader(""), io.Discard, &serr)
+	}()
+	if out := mustRun(t, db, "invite", "ada", "--no-wait"); !strings.Contains(out, "1 invitations queued") {
+		t.Fatalf("invite --no-wait: %q", out)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(mailbox(t, db)) == 0 {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve sent nothing; its log:\n%s", serr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d: %s", code, serr.String())
 	}
 }
