@@ -511,13 +511,14 @@ func (db *DB) ReclaimLeases(dead func(owner string) bool) (int, error) {
 	return n, err
 }
 
-// RetryMail queues failed jobs again (those that still have their message)
-// and makes deferred jobs due now. It returns how many jobs it touched.
-// Bounced jobs stay: clear the block with UnblockMail and invite again.
-func (db *DB) RetryMail(actor roster.Actor) (int, error) {
-	n := 0
+// RetryMail queues failed jobs again (those that still have their message
+// and were not replaced by a newer mail) and makes deferred jobs due now.
+// It returns the jobs it touched. Bounced jobs stay: clear the block with
+// UnblockMail and invite again.
+func (db *DB) RetryMail(actor roster.Actor) ([]uint64, error) {
+	var touched []uint64
 	err := db.update(func(tx *bolt.Tx) error {
-		n = 0
+		touched = touched[:0]
 		actor, err := resolveActorTx(tx, actor)
 		if err != nil {
 			return err
@@ -557,14 +558,14 @@ func (db *DB) RetryMail(actor roster.Actor) (int, error) {
 			if err := requeueJobTx(tx, j, now, ""); err != nil {
 				return err
 			}
-			n++
+			touched = append(touched, j.ID)
 		}
-		if n == 0 {
+		if len(touched) == 0 {
 			return nil
 		}
-		return writeAudit(tx, now, actor, "mail.retry", nil, nil, fmt.Sprintf("%d mails queued again", n))
+		return writeAudit(tx, now, actor, "mail.retry", nil, nil, fmt.Sprintf("%d mails queued again", len(touched)))
 	})
-	return n, err
+	return touched, err
 }
 
 // PruneOutbox deletes final jobs that ended before t, with any body left.

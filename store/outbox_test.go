@@ -260,9 +260,9 @@ func TestRetryMail(t *testing.T) {
 	if u, _ := db.User(ids[0]); u.Delivery != roster.DeliveryFailed {
 		t.Fatalf("delivery %s", u.Delivery)
 	}
-	n, err := db.RetryMail(outboxActor)
-	if err != nil || n != 2 {
-		t.Fatalf("retried %d: %v", n, err)
+	touched, err := db.RetryMail(outboxActor)
+	if err != nil || len(touched) != 2 {
+		t.Fatalf("retried %v: %v", touched, err)
 	}
 	got, _, _ := db.RecordAndClaim(nil, ClaimRequest{Owner: "a", Max: 5, Lease: time.Minute})
 	if len(got) != 2 {

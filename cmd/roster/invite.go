@@ -82,7 +82,7 @@ mailbox: read it with 'roster mailbox'.`,
 				fmt.Fprintf(a.stderr, "refused %s: %s\n", sk.Target, sk.Reason)
 			}
 			if noWait {
-				fmt.Fprintf(a.stdout, "%d invitations queued (%s)\n", len(q.Jobs), m.Mode())
+				fmt.Fprintf(a.stdout, "%s queued (%s)\n", plural(len(q.Jobs), "invitation"), m.Mode())
 				if len(q.Skipped) > 0 {
 					return fmt.Errorf("%d refused", len(q.Skipped))
 				}

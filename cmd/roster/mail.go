@@ -94,30 +94,20 @@ func (a *app) mailRetryCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			before, err := db.OutboxJobs(store.OutboxFilter{})
+			jobs, err := db.RetryMail(a.actor())
 			if err != nil {
 				return err
 			}
-			n, err := db.RetryMail(a.actor())
-			if err != nil {
-				return err
-			}
-			if n == 0 {
+			if len(jobs) == 0 {
 				fmt.Fprintln(a.stdout, "nothing to retry")
 				return nil
-			}
-			var jobs []uint64
-			for _, j := range before {
-				if j.State == store.JobFailed || j.State == store.JobQueued {
-					jobs = append(jobs, j.ID)
-				}
 			}
 			m, stop, err := a.startMailer(cmd, db, !noWait)
 			if err != nil {
 				return err
 			}
 			defer stop()
-			fmt.Fprintf(a.stdout, "%d mails queued again\n", n)
+			fmt.Fprintf(a.stdout, "%s queued again\n", plural(len(jobs), "mail"))
 			if noWait {
 				return nil
 			}

@@ -216,6 +216,15 @@ func TestCLIInviteDeferred(t *testing.T) {
 	if out := mustRun(t, db, "mail", "queue"); !strings.Contains(out, "queued") || !strings.Contains(out, "ada@example.com") {
 		t.Fatalf("mail queue: %q", out)
 	}
+	// Retry now: the server still defers it, and says so again.
+	out = mustRun(t, db, "mail", "retry", "--smtp", "smtp://"+ln.Addr().String(), "--smtp-plaintext-loopback")
+	if !strings.Contains(out, "1 mail queued again") || !strings.Contains(out, "1 still queued") {
+		t.Fatalf("mail retry: %q", out)
+	}
+	var jobs []jobJSON
+	if err := json.Unmarshal([]byte(mustRun(t, db, "mail", "queue", "--json")), &jobs); err != nil || len(jobs) != 1 || jobs[0].Attempts != 2 {
+		t.Fatalf("mail queue --json: %+v %v", jobs, err)
+	}
 }
 
 // Ensure `roster serve` sends what another command queued, to the dev
@@ -229,7 +238,7 @@ func TestServeSendsMail(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"--db", db, "serve", "--http", ""}, strings.NewReader(""), io.Discard, &serr)
 	}()
-	if out := mustRun(t, db, "invite", "ada", "--no-wait"); !strings.Contains(out, "1 invitations queued") {
+	if out := mustRun(t, db, "invite", "ada", "--no-wait"); !strings.Contains(out, "1 invitation queued") {
 		t.Fatalf("invite --no-wait: %q", out)
 	}
 	deadline := time.Now().Add(20 * time.Second)
