@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/demo"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -290,5 +291,45 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if all, _ := db.AllUsers(); len(all) != 40 {
 		t.Errorf("%d users, want 40", len(all))
+	}
+}
+
+// Ensure LoadDemo writes the plan: its groups (reusing existing ones), its
+// users with their final statuses, and reports progress.
+func TestLoadDemo(t *testing.T) {
+	db := MustOpenDB(t)
+	mustGroup(t, db, "engineering")
+	plan := demo.Make(500, 4, 3)
+	var progress []int
+	if err := db.LoadDemo(local, plan, func(done int) { progress = append(progress, done) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(progress) == 0 || progress[len(progress)-1] != 500 {
+		t.Errorf("progress %v", progress)
+	}
+	all, err := db.AllUsers()
+	if err != nil || len(all) != 500 {
+		t.Fatalf("%d users, %v", len(all), err)
+	}
+	want := map[roster.Status]int{}
+	for _, st := range plan.Statuses {
+		want[st]++
+	}
+	got := CountByStatus(all)
+	for _, st := range roster.Statuses {
+		if got[st] != want[st] || got[st] == 0 {
+			t.Errorf("%s: %d, want %d (and some)", st, got[st], want[st])
+		}
+	}
+	groups, _ := db.Groups()
+	if len(groups) != 5 { // four demo groups and the built-in one
+		t.Errorf("groups %d", len(groups))
+	}
+	// Loading the same plan again conflicts and adds nobody.
+	if err := db.LoadDemo(local, plan, nil); roster.ErrorCode(err) != roster.ECONFLICT {
+		t.Errorf("second load: %v", err)
+	}
+	if again, _ := db.AllUsers(); len(again) != 500 {
+		t.Errorf("%d users after a refused load", len(again))
 	}
 }
