@@ -32,7 +32,7 @@ type directory struct {
 	byID   map[uint64]*userEntry
 
 	groups      []*groupEntry // by id
-	groupByName map[string]*groupEntry
+	groupByName map[string][]*groupEntry // by folded name: "Dev  Ops" and "dev ops" are one LDAP name
 	readers     *groupEntry // directory-readers, nil if missing
 
 	tls bool // StartTLS is offered (root DSE)
@@ -81,7 +81,7 @@ func buildDirectory(base DN, users []*roster.User, groups []*roster.Group) *dire
 		base:        base,
 		baseNorm:    base.Norm(),
 		baseDN:      base.String(),
-		groupByName: make(map[string]*groupEntry, len(groups)),
+		groupByName: make(map[string][]*groupEntry, len(groups)),
 	}
 	d.peopleDN = "ou=people," + d.baseDN
 	d.groupsDN = "ou=groups," + d.baseDN
@@ -102,7 +102,8 @@ func buildDirectory(base DN, users []*roster.User, groups []*roster.Group) *dire
 			created: timestamp(g.CreatedAt),
 		}
 		d.groups = append(d.groups, ge)
-		d.groupByName[fold(g.Name)] = ge
+		k := fold(g.Name)
+		d.groupByName[k] = append(d.groupByName[k], ge)
 		byGID[g.ID] = ge
 		if g.Name == roster.DirectoryReaders {
 			d.readers = ge

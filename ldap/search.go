@@ -156,8 +156,8 @@ func (d *directory) resolve(base DN, viewer *userEntry, reader bool) (entry, err
 				}
 			}
 		case parent == d.groupsNorm && typ == "cn":
-			if g := d.groupByName[val]; g != nil {
-				return entry{d: d, kind: kindGroup, group: g}, nil
+			if gs := d.groupByName[val]; len(gs) > 0 {
+				return entry{d: d, kind: kindGroup, group: gs[0]}, nil
 			}
 		}
 	}
@@ -221,8 +221,16 @@ func (d *directory) groupMembers(dn string) []*userEntry {
 	if canonicalType(strings.ToLower(parsed[0][0].Type)) != "cn" || parsed[1:].Norm() != d.groupsNorm {
 		return nil
 	}
-	if g := d.groupByName[fold(parsed[0][0].Value)]; g != nil {
-		return g.members
+	gs := d.groupByName[fold(parsed[0][0].Value)]
+	if len(gs) == 1 {
+		return gs[0].members
 	}
-	return nil
+	// Names that differ only in case or spacing are one name to LDAP: the
+	// members of all of them.
+	var all []*userEntry
+	for _, g := range gs {
+		all = append(all, g.members...)
+	}
+	slices.SortFunc(all, func(a, b *userEntry) int { return compareIDs(a.u.ID, b.u.ID) })
+	return slices.CompactFunc(all, func(a, b *userEntry) bool { return a == b })
 }
