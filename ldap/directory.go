@@ -31,9 +31,9 @@ type directory struct {
 	byMail map[string][]*userEntry
 	byID   map[uint64]*userEntry
 
-	groups      []*groupEntry // by id
+	groups      []*groupEntry            // by id
 	groupByName map[string][]*groupEntry // by folded name: "Dev  Ops" and "dev ops" are one LDAP name
-	readers     *groupEntry // directory-readers, nil if missing
+	readers     *groupEntry              // directory-readers, nil if missing
 
 	tls bool // StartTLS is offered (root DSE)
 }
