@@ -53,6 +53,9 @@ func (s *Server) bind(sess *session, name, pw string) (int, string) {
 	case pw == "":
 		return resultUnwillingToPerform, "unauthenticated bind (a name without a password) is not allowed"
 	}
+	if s.cfg.RequireTLS && !sess.tls.Load() {
+		return resultConfidentialityRequired, "this directory requires TLS: use LDAPS or StartTLS before you bind"
+	}
 	username, byDN := s.usernameFromBindName(name)
 	account := "account:" + fold(name)
 	if byDN {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
@@ -46,7 +47,7 @@ type session struct {
 
 	wmu sync.Mutex // serialises writes to the client
 	w   *bufio.Writer
-	tls bool
+	tls atomic.Bool // LDAPS, or after StartTLS
 
 	mu      sync.Mutex
 	boundID uint64 // 0 when not bound
@@ -88,7 +89,8 @@ func (sess *session) write(msg []byte, flush bool) error {
 
 // handleConn serves one client connection until either side closes it.
 func (s *Server) handleConn(c net.Conn, isTLS bool) {
-	sess := &session{token: newToken(), remote: c.RemoteAddr().String(), raw: c, tls: isTLS}
+	sess := &session{token: newToken(), remote: c.RemoteAddr().String(), raw: c}
+	sess.tls.Store(isTLS)
 	sess.addr = sess.remote
 	if host, _, err := net.SplitHostPort(sess.remote); err == nil {
 		sess.addr = host
@@ -279,7 +281,7 @@ func (s *Server) startTLS(sess *session, id int64, r *bufio.Reader) (net.Conn, e
 	if s.cfg.TLS == nil {
 		return nil, sess.write(extendedResponse(id, resultProtocolError, "StartTLS is not configured on this server", oidStartTLS, nil, false), true)
 	}
-	if sess.tls {
+	if sess.tls.Load() {
 		return nil, sess.write(extendedResponse(id, resultOperationsError, "TLS is already on", oidStartTLS, nil, false), true)
 	}
 	sess.wmu.Lock()
@@ -298,7 +300,7 @@ func (s *Server) startTLS(sess *session, id int64, r *bufio.Reader) (net.Conn, e
 	}
 	_ = tc.SetDeadline(time.Time{})
 	sess.w = bufio.NewWriter(tc)
-	sess.tls = true
+	sess.tls.Store(true)
 	return tc, nil
 }
 

@@ -37,6 +37,7 @@ const (
 	resultUnwillingToPerform         = gldap.ResultUnwillingToPerform
 	resultConstraintViolation        = gldap.ResultConstraintViolation
 	resultOther                      = gldap.ResultOther
+	resultConfidentialityRequired    = gldap.ResultConfidentialityRequired
 )
 
 // Config sets up a directory Server. Only BaseDN is required.
@@ -72,6 +73,10 @@ type Config struct {
 	// IdleTimeout closes a client connection that sends nothing for this
 	// long. Default 15 min.
 	IdleTimeout time.Duration
+
+	// RequireTLS refuses binds (and so everything else) on a connection
+	// that is not encrypted: LDAPS, or plain LDAP after StartTLS.
+	RequireTLS bool
 
 	// MaxConns bounds the client connections open at once; more are closed
 	// as soon as they are accepted. Default 1024.
@@ -151,6 +156,9 @@ type Server struct {
 // or ServeTLS with listeners, and Close at the end.
 func New(db *store.DB, cfg Config) (*Server, error) {
 	cfg.defaults()
+	if cfg.RequireTLS && cfg.TLS == nil {
+		return nil, errors.New("requiring TLS needs a certificate (Config.TLS)")
+	}
 	base, err := ParseDN(cfg.BaseDN)
 	if err != nil || len(base) == 0 {
 		return nil, fmt.Errorf("base DN %q: want something like dc=example,dc=com", cfg.BaseDN)

@@ -351,3 +351,23 @@ func TestMaxConns(t *testing.T) {
 		return c.Bind(userDN("carl"), testPasswords["carl"]) == nil
 	})
 }
+
+func TestRequireTLS(t *testing.T) {
+	db := fixture(t)
+	serverTLS, clientTLS := testCert(t)
+	_, addr := startServer(t, db, Config{TLS: serverTLS, RequireTLS: true})
+	c := dial(t, addr)
+	if err := c.Bind(userDN("ada"), testPasswords["ada"]); codeOf(err) != goldap.LDAPResultConfidentialityRequired {
+		t.Errorf("plain bind with RequireTLS: %v", err)
+	}
+	c = dial(t, addr)
+	if err := c.StartTLS(clientTLS); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Bind(userDN("ada"), testPasswords["ada"]); err != nil {
+		t.Errorf("bind after StartTLS: %v", err)
+	}
+	if _, err := New(db, Config{BaseDN: testBase, RequireTLS: true}); err == nil {
+		t.Error("RequireTLS without a certificate accepted")
+	}
+}

@@ -22,6 +22,7 @@ type directoryServer struct {
 	certFile      string
 	keyFile       string
 	baseDN        string
+	requireTLS    bool
 }
 
 func (d *directoryServer) name() string { return "ldap" }
@@ -36,13 +37,14 @@ func (d *directoryServer) addFlags(fs *pflag.FlagSet) {
 		base = "dc=example,dc=com"
 	}
 	fs.StringVar(&d.baseDN, "base-dn", base, "the directory's base DN (env ROSTER_BASE_DN)")
+	fs.BoolVar(&d.requireTLS, "ldap-require-tls", false, "refuse binds on the plain port until the client has done StartTLS")
 }
 
 func (d *directoryServer) enabled() bool { return d.addr != "" || d.tlsAddr != "" }
 
 // run serves until ctx is cancelled.
 func (d *directoryServer) run(ctx context.Context, db *store.DB, log *slog.Logger) error {
-	cfg := ldap.Config{BaseDN: d.baseDN, Log: log}
+	cfg := ldap.Config{BaseDN: d.baseDN, Log: log, RequireTLS: d.requireTLS}
 	if (d.certFile == "") != (d.keyFile == "") {
 		return usageError{errors.New("--ldap-cert and --ldap-key go together")}
 	}
@@ -52,6 +54,9 @@ func (d *directoryServer) run(ctx context.Context, db *store.DB, log *slog.Logge
 			return fmt.Errorf("load the LDAP certificate: %w", err)
 		}
 		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if d.requireTLS && cfg.TLS == nil {
+		return usageError{errors.New("--ldap-require-tls needs --ldap-cert and --ldap-key")}
 	}
 	if d.tlsAddr != "" && cfg.TLS == nil {
 		return usageError{errors.New("--ldaps needs --ldap-cert and --ldap-key")}

@@ -61,4 +61,5 @@ func TestServeLDAPFlags(t *testing.T) {
 	cliFail(t, path, 2, []string{"--ldaps needs --ldap-cert"}, "serve", "--ldaps", "127.0.0.1:0")
 	cliFail(t, path, 2, []string{"go together"}, "serve", "--ldap", "127.0.0.1:0", "--ldap-cert", "x.pem")
 	cliFail(t, path, 2, []string{"base DN"}, "serve", "--ldap", "127.0.0.1:0", "--base-dn", "not a dn")
+	cliFail(t, path, 2, []string{"--ldap-require-tls needs"}, "serve", "--ldap", "127.0.0.1:0", "--ldap-require-tls")
 }
