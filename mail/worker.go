@@ -361,6 +361,10 @@ func (w *Worker) deliver(ctx context.Context, d *dialer, sp **session, j *store.
 	if time.Until(j.Due) < 4*w.cfg.CommandTimeout+w.cfg.ConnectTimeout && time.Until(j.Due) < w.cfg.Lease/2 {
 		return release
 	}
+	body, err := j.Message()
+	if err != nil {
+		return store.JobResult{ID: j.ID, Outcome: store.OutcomeFailed, Detail: err.Error()}
+	}
 	if err := w.pace.wait(ctx); err != nil {
 		return release
 	}
@@ -382,7 +386,7 @@ func (w *Worker) deliver(ctx context.Context, d *dialer, sp **session, j *store.
 			}
 			*sp = s
 		}
-		err := (*sp).send(j.To, j.Body, beforeDot)
+		err := (*sp).send(j.To, body, beforeDot)
 		if err == nil {
 			return store.JobResult{ID: j.ID, Outcome: store.OutcomeSent}
 		}

@@ -95,7 +95,8 @@ func (k MailKind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// Job is one message in the outbox. Body is filled only by ClaimJobs.
+// Job is one message in the outbox. Its message is only carried by jobs
+// that RecordAndClaim returns (see Message).
 type Job struct {
 	ID        uint64
 	UserID    uint64 // 0 for a test message
@@ -109,7 +110,16 @@ type Job struct {
 	Detail    string    // the server's words on the last failure
 	DoneAt    time.Time // when the job reached a final state
 
-	Body []byte // the message; only set on claimed jobs
+	packed []byte // the stored message, on claimed jobs
+}
+
+// Message returns a claimed job's message, as rendered. The worker calls
+// it, so decompression happens in parallel and outside any transaction.
+func (j *Job) Message() ([]byte, error) {
+	if j.packed == nil {
+		return nil, roster.Errorf(roster.EINTERNAL, "outbox job %d carries no message (not claimed)", j.ID)
+	}
+	return unpackBody(j.packed)
 }
 
 // Outcome is what became of one delivery attempt.
@@ -219,15 +229,15 @@ func claimJobsTx(tx *bolt.Tx, now time.Time, req ClaimRequest) ([]*Job, error) {
 		if err := due.Put(dueKey(j.Due, j.ID), nil); err != nil {
 			return nil, err
 		}
-		body, err := unpackBody(bodies.Get(u64(j.ID)))
-		if err != nil || body == nil {
+		body := bodies.Get(u64(j.ID))
+		if body == nil {
 			// Nothing to send (should not happen): fail it rather than loop.
 			if err := finishJobTx(tx, now, j, JobFailed, "message body missing"); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		j.Body = body
+		j.packed = append([]byte(nil), body...) // unpacked by Message, outside the transaction
 		jobs = append(jobs, j)
 	}
 	return jobs, nil

@@ -155,7 +155,7 @@ func TestClaimAndRecord(t *testing.T) {
 	if err != nil || len(jobs) != 3 {
 		t.Fatalf("claimed %d: %v", len(jobs), err)
 	}
-	if jobs[0].State != JobSending || jobs[0].Attempts != 1 || len(jobs[0].Body) == 0 {
+	if msg, err := jobs[0].Message(); jobs[0].State != JobSending || jobs[0].Attempts != 1 || err != nil || !strings.HasPrefix(string(msg), "To: u0@example.com") {
 		t.Fatalf("claimed job %+v", jobs[0])
 	}
 	// Ensure leased jobs are not claimed again by another worker.
