@@ -305,3 +305,40 @@ func TestConfigHidesPassword(t *testing.T) {
 		t.Fatalf("printed %q", s)
 	}
 }
+
+// Ensure an internationalised address goes out with SMTPUTF8 when the
+// server offers it, and fails with the reason (no retry) when it does not.
+func TestInternationalAddress(t *testing.T) {
+	for _, offer := range []bool{true, false} {
+		db := openDB(t)
+		srv := startServer(t, serverOpts{utf8: offer})
+		users, err := db.CreateUsers(admin, []roster.NewUser{{Username: "zoe", Name: "Zoë", Email: "zoë@exämple.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := testConfig(srv.addr)
+		q := invite(t, db, cfg, users)
+		w, err := NewWorker(db, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		c := waitDone(t, db, q.Jobs)
+		cancel()
+		<-done
+		u, _ := db.User(users[0].ID)
+		if offer && srv.count() == 1 {
+			if _, text := textPart(t, srv.messages()[0].Data); !strings.Contains(text, "Hello Zoë") {
+				t.Errorf("text %q", text)
+			}
+		}
+		if offer && (c.Sent != 1 || srv.count() != 1 || srv.messages()[0].To != "zoë@exämple.com") {
+			t.Errorf("with SMTPUTF8: %+v %q", c, u.DeliveryDetail)
+		}
+		if !offer && (c.Failed != 1 || !strings.Contains(u.DeliveryDetail, "SMTPUTF8") || srv.count() != 0) {
+			t.Errorf("without SMTPUTF8: %+v %q", c, u.DeliveryDetail)
+		}
+	}
+}

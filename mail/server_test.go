@@ -64,6 +64,7 @@ type serverOpts struct {
 	password  string
 	insecure  bool // AllowInsecureAuth: a lax server that takes AUTH in plaintext
 	discard   bool // keep no message bodies (benchmarks)
+	utf8      bool // offer SMTPUTF8
 	mechanism []string
 }
 
@@ -80,6 +81,7 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 	s.srv.Domain = "test.local"
 	s.srv.ErrorLog = log.New(io.Discard, "", 0) // killed clients and dropped connections are the point
 	s.srv.AllowInsecureAuth = o.insecure
+	s.srv.EnableSMTPUTF8 = o.utf8
 	s.srv.ReadTimeout = time.Minute
 	s.srv.WriteTimeout = time.Minute
 	var ln net.Listener

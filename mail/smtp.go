@@ -169,7 +169,16 @@ func (d *dialer) auth(c *smtp.Client) error {
 // so at most one message per connection is delivered but not recorded.
 func (s *session) send(to string, body []byte, beforeDot func() error) error {
 	c := s.c
-	if err := c.Mail(s.d.from, nil); err != nil {
+	var opts *smtp.MailOptions
+	if !isASCII(to) || !isASCII(s.d.from) {
+		// An internationalised address needs SMTPUTF8 (RFC 6531) end to end.
+		if ok, _ := c.Extension("SMTPUTF8"); !ok {
+			return &deliveryError{Stage: stageMail, Config: true,
+				Err: errors.New("the address is not ASCII and the server does not offer SMTPUTF8")}
+		}
+		opts = &smtp.MailOptions{UTF8: true}
+	}
+	if err := c.Mail(s.d.from, opts); err != nil {
 		return &deliveryError{Stage: stageMail, Err: err}
 	}
 	if err := c.Rcpt(to, nil); err != nil {
@@ -266,4 +275,13 @@ func detailOf(err error) string {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
