@@ -144,6 +144,8 @@ func (s *actionsScreen) Help() help.KeyMap {
 	return keyMap{short: []key.Binding{s.keys.Up, s.keys.Down, s.keys.Choose, s.keys.Back}}
 }
 
+func (s *actionsScreen) dialog() {}
+
 func (s *actionsScreen) needsTyping() bool { return s.act.Danger && len(s.ids) > 1 }
 
 // Update implements screen.
@@ -415,5 +417,5 @@ func (s *actionsScreen) View() string {
 		}
 		b.WriteString("\n\n" + st.Muted.Render("enter to close"))
 	}
-	return s.c.dialog(strings.TrimRight(b.String(), "\n"))
+	return s.c.box(strings.TrimRight(b.String(), "\n"))
 }

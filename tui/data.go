@@ -280,3 +280,24 @@ func prefix8(s string) uint64 {
 	}
 	return p
 }
+
+// skipWc returns what is left of the plain string s after its first n
+// cells; a wide character cut in two becomes a space.
+func skipWc(s string, n int) string {
+	w := 0
+	var buf [utf8.UTFMax]byte
+	for i, r := range s {
+		if w >= n {
+			if w > n {
+				return " " + s[i:]
+			}
+			return s[i:]
+		}
+		rw := 1
+		if r >= utf8.RuneSelf {
+			rw = ansi.StringWidthWc(string(utf8.AppendRune(buf[:0], r)))
+		}
+		w += rw
+	}
+	return ""
+}

@@ -381,13 +381,18 @@ func (s *formScreen) saved(msg formSavedMsg) (screen, tea.Cmd) {
 // View implements screen.
 func (s *formScreen) View() string {
 	st := s.c.Styles.App
+	if s.discard {
+		return s.c.overlay(s.formView(), s.c.box(st.DialogTitle.Render("Discard what you typed?")+"\n\n"+
+			st.Key.Render("y")+" discard    "+st.Key.Render("n")+" keep editing"))
+	}
+	return s.formView()
+}
+
+func (s *formScreen) formView() string {
+	st := s.c.Styles.App
 	title := "Add new user"
 	if s.edit != nil {
 		title = "Edit " + s.edit.Username
-	}
-	if s.discard {
-		return s.c.dialog(st.DialogTitle.Render("Discard what you typed?") + "\n\n" +
-			st.Key.Render("y") + " discard    " + st.Key.Render("n") + " keep editing")
 	}
 	var b strings.Builder
 	b.WriteString(st.DialogTitle.Render(title))

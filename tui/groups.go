@@ -30,6 +30,8 @@ func newGroupPicker(c *Common, _ pickPurpose, current uint64) *groupPickerScreen
 // TakesText implements screen.
 func (s *groupPickerScreen) TakesText() bool { return true }
 
+func (s *groupPickerScreen) dialog() {}
+
 // Help implements screen.
 func (s *groupPickerScreen) Help() help.KeyMap {
 	return keyMap{short: []key.Binding{kb("type", "filter", "x"), kb("↑/↓", "move", "up"), kb("enter", "show", "enter"), kb("esc", "back", "esc")}}
@@ -57,7 +59,7 @@ func (s *groupPickerScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 // View implements screen.
 func (s *groupPickerScreen) View() string {
-	return s.c.dialog(s.pick.view(min(14, s.c.bodyHeight()-8)))
+	return s.c.box(s.pick.view(min(14, s.c.bodyHeight()-8)))
 }
 
 type groupsMode int
@@ -233,11 +235,7 @@ func (s *groupsScreen) deleteCmd(name string, removeMembers bool) tea.Cmd {
 // View implements screen.
 func (s *groupsScreen) View() string {
 	st := s.c.Styles
-	gs := s.groups()
 	var b strings.Builder
-	b.WriteString(st.App.DialogTitle.Render("Groups"))
-	b.WriteString(st.App.Muted.Render("  " + plural(len(gs), "group")))
-	b.WriteString("\n\n")
 	switch s.mode {
 	case groupsAdd, groupsRename:
 		if s.mode == groupsAdd {
@@ -249,7 +247,7 @@ func (s *groupsScreen) View() string {
 		if s.err != "" {
 			b.WriteString("\n" + st.Form.Invalid.Render("✗ "+s.err))
 		}
-		return s.c.dialog(b.String())
+		return s.c.overlay(s.listView(), s.c.box(b.String()))
 	case groupsDelete:
 		g := s.target
 		if g.Members > 0 {
@@ -263,8 +261,19 @@ func (s *groupsScreen) View() string {
 		if s.err != "" {
 			b.WriteString("\n\n" + st.Form.Invalid.Render("✗ "+s.err))
 		}
-		return s.c.dialog(b.String())
+		return s.c.overlay(s.listView(), s.c.box(b.String()))
 	}
+	return s.listView()
+}
+
+// listView draws the groups list.
+func (s *groupsScreen) listView() string {
+	st := s.c.Styles
+	gs := s.groups()
+	var b strings.Builder
+	b.WriteString(st.App.DialogTitle.Render("Groups"))
+	b.WriteString(st.App.Muted.Render("  " + plural(len(gs), "group")))
+	b.WriteString("\n\n")
 	if len(gs) == 0 {
 		b.WriteString(st.App.Muted.Render("No groups yet. Press n to add one."))
 		return b.String()

@@ -239,3 +239,26 @@ func (h *harness) user(username string) *roster.User {
 	}
 	return u
 }
+
+// boxText returns what the dialog box on the screen shows: the text
+// between its side borders.
+func boxText(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		i := strings.Index(l, "│")
+		j := strings.LastIndex(l, "│")
+		if i >= 0 && j > i {
+			b.WriteString(l[i+len("│") : j])
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// waitBoxGone waits until the dialog box no longer shows text.
+func (h *harness) waitBoxGone(text string) {
+	h.t.Helper()
+	h.waitFor("dialog without "+text, func(s string) bool {
+		return strings.Contains(s, "│") && !strings.Contains(boxText(s), text)
+	})
+}

@@ -20,6 +20,8 @@ func newHelpScreen(c *Common, km help.KeyMap) *helpScreen { return &helpScreen{c
 // TakesText implements screen.
 func (s *helpScreen) TakesText() bool { return false }
 
+func (s *helpScreen) dialog() {}
+
 // Help implements screen.
 func (s *helpScreen) Help() help.KeyMap {
 	return keyMap{short: []key.Binding{kb("esc/?", "close", "esc")}}
@@ -50,5 +52,5 @@ func (s *helpScreen) View() string {
 	b.WriteString(s.c.Styles.App.DialogTitle.Render("Keys"))
 	b.WriteString("\n\n")
 	b.WriteString(h.FullHelpView(groups))
-	return s.c.dialog(b.String())
+	return s.c.box(b.String())
 }

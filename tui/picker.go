@@ -3,9 +3,10 @@ package tui
 import (
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 )
 
 // pickItem is one choice of a picker.
@@ -160,12 +161,41 @@ func groupItems(c *Common) []pickItem {
 // bodyHeight is the height between the header and the footer.
 func (c *Common) bodyHeight() int { return max(0, c.Height-3) }
 
-// dialog centres a boxed dialog in the body.
-func (c *Common) dialog(content string) string {
-	box := c.Styles.App.Dialog.MaxWidth(c.Width).Render(content)
-	return lipgloss.Place(c.Width, c.bodyHeight(), lipgloss.Center, lipgloss.Center, box)
+// box draws content in the dialog frame.
+func (c *Common) box(content string) string {
+	return c.Styles.App.Dialog.Render(content)
 }
 
+// overlay draws box centred over the body bg, which is dimmed: its
+// colours are dropped and it is drawn in the muted style. Lines are cut
+// by wcwidth, as the terminal counts cells.
+func (c *Common) overlay(bg, box string) string {
+	w, h := c.Width, c.bodyHeight()
+	lines := strings.Split(clip(bg, w, h), "\n")
+	boxLines := strings.Split(box, "\n")
+	bw := 0
+	for _, l := range boxLines {
+		bw = max(bw, ansi.StringWidthWc(l))
+	}
+	x, y := max(0, (w-bw)/2), max(0, (h-len(boxLines))/2)
+	muted := c.Styles.App.Faint
+	for i, l := range lines {
+		plain, _ := displaySafe(ansi.Strip(l))
+		row := i - y
+		if row < 0 || row >= len(boxLines) {
+			if plain != "" {
+				lines[i] = muted.Render(plain)
+			}
+			continue
+		}
+		left, lw := cutWc(plain, x)
+		right := skipWc(plain, x+bw)
+		bl := boxLines[row]
+		pad := bw - ansi.StringWidthWc(bl)
+		lines[i] = muted.Render(left+strings.Repeat(" ", x-lw)) + bl + strings.Repeat(" ", max(0, pad)) + muted.Render(right)
+	}
+	return strings.Join(lines, "\n")
+}
 // bar draws a progress bar of width cells for a fraction done.
 func (c *Common) bar(frac float64, width int) string {
 	frac = max(0, min(1, frac))

@@ -22,7 +22,7 @@ func newPalette(dark bool) palette {
 	return palette{
 		primary:  ld(lipgloss.Blue, lipgloss.BrightBlue),
 		subtle:   ld(lipgloss.Color("243"), lipgloss.Color("246")),
-		faint:    ld(lipgloss.Color("250"), lipgloss.Color("238")),
+		faint:    ld(lipgloss.Color("250"), lipgloss.Color("240")),
 		errc:     ld(lipgloss.Red, lipgloss.BrightRed),
 		success:  ld(lipgloss.Green, lipgloss.BrightGreen),
 		warn:     ld(lipgloss.Yellow, lipgloss.BrightYellow),
@@ -35,7 +35,7 @@ type Styles struct {
 	Dark bool
 
 	App struct {
-		Title, Path, Muted, Error, Success, Warn, Key, Status lipgloss.Style
+		Title, Path, Muted, Faint, Error, Success, Warn, Key, Status lipgloss.Style
 		Box, Dialog, DialogTitle                              lipgloss.Style
 	}
 	Tabs struct {
@@ -59,6 +59,7 @@ func NewStyles(dark bool) *Styles {
 	s.App.Title = st().Bold(true).Foreground(p.primary)
 	s.App.Path = st().Foreground(p.subtle)
 	s.App.Muted = st().Foreground(p.subtle)
+	s.App.Faint = st().Foreground(p.faint)
 	s.App.Error = st().Foreground(p.errc).Bold(true)
 	s.App.Success = st().Foreground(p.success)
 	s.App.Warn = st().Foreground(p.warn)

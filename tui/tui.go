@@ -430,12 +430,28 @@ func (m *Model) render() string {
 	case !m.ready:
 		body = c.Styles.App.Muted.Render("Loading…")
 	case t != nil:
-		body = t.View()
+		body = m.bodyAt(len(m.stack) - 1)
 		km = t.Help()
 	default:
 		body = m.users.View()
 	}
 	return header + "\n" + clip(body, c.Width, bodyH) + "\n" + m.statusLine() + "\n" + m.help.View(km)
+}
+
+// dialogScreen is a screen drawn as a box over the screen below it.
+type dialogScreen interface{ dialog() }
+
+// bodyAt draws the screen at stack index i (-1: the user list), with the
+// screens below it showing through when it is a dialog.
+func (m *Model) bodyAt(i int) string {
+	if i < 0 {
+		return m.users.View()
+	}
+	s := m.stack[i]
+	if _, ok := s.(dialogScreen); ok {
+		return m.c.overlay(m.bodyAt(i-1), s.View())
+	}
+	return s.View()
 }
 
 func (m *Model) statusLine() string {

@@ -133,7 +133,7 @@ func TestGroupFilter(t *testing.T) {
 	h.keys("g")
 	h.waitText("Show the users of group", "engineering", "2 members")
 	h.typeText("sal")
-	h.waitGone("engineering")
+	h.waitBoxGone("engineering")
 	h.keys("enter")
 	s := h.waitText("group: sales", "2 shown")
 	if !strings.Contains(s, "Ken Thompson") || !strings.Contains(s, "Barbara Liskov") {
