@@ -196,6 +196,7 @@ func (c *Common) overlay(bg, box string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
 // bar draws a progress bar of width cells for a fraction done.
 func (c *Common) bar(frac float64, width int) string {
 	frac = max(0, min(1, frac))

@@ -36,7 +36,7 @@ type Styles struct {
 
 	App struct {
 		Title, Path, Muted, Faint, Error, Success, Warn, Key, Status lipgloss.Style
-		Box, Dialog, DialogTitle                              lipgloss.Style
+		Box, Dialog, DialogTitle                                     lipgloss.Style
 	}
 	Tabs struct {
 		Active, Inactive lipgloss.Style
