@@ -193,7 +193,7 @@ func (s *Server) HostKeyPath() string { return s.cfg.HostKeyPath }
 // Serve accepts connections on ln until Shutdown or Close. It returns
 // charmssh.ErrServerClosed after Shutdown, like http.Server.
 func (s *Server) Serve(ln net.Listener) error {
-	go s.watchIdle()
+	go s.watch()
 	return s.srv.Serve(ln)
 }
 

@@ -314,6 +314,42 @@ func TestIdleTimeout(t *testing.T) {
 	}
 }
 
+// Ensure a session ends, with a message, once its user is disabled or its
+// key removed, while other sessions go on.
+func TestAccessRevoked(t *testing.T) {
+	ts := startServer(t, Config{})
+	dis, disKey := ts.addUser("dis", roster.RoleAdmin, roster.StatusActive)
+	rem, remKey := ts.addUser("rem", roster.RoleAdmin, roster.StatusActive)
+	_, stayKey := ts.addUser("stay", roster.RoleOwner, roster.StatusActive)
+	a := ts.openTerm("dis", disKey, 80, 24)
+	b := ts.openTerm("rem", remKey, 80, 24)
+	c := ts.openTerm("stay", stayKey, 80, 24)
+	for _, tm := range []*term{a, b, c} {
+		tm.waitScreen("probe")
+	}
+	if _, err := ts.db.SetStatus(local, []uint64{dis.ID}, roster.StatusDisabled); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.db.RemoveKey(local, rem.ID, gossh.FingerprintSHA256(remKey.PublicKey())); err != nil {
+		t.Fatal(err)
+	}
+	for _, tm := range []*term{a, b} {
+		if code := tm.exitStatus(); code != 1 {
+			t.Errorf("exit status %d, want 1", code)
+		}
+		tm.waitOutput("no longer active, or your key was removed")
+	}
+	select {
+	case <-c.done:
+		t.Fatal("an unaffected session ended")
+	default:
+	}
+	c.press("q")
+	if code := c.exitStatus(); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+}
+
 // Ensure sessions beyond the limit are refused with a message, and a freed
 // place can be taken again.
 func TestSessionLimit(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	bm "charm.land/wish/v2/bubbletea"
 	charmssh "github.com/charmbracelet/ssh"
+	"github.com/roster-dev/roster"
 )
 
 // Why the server ended a session.
@@ -21,12 +22,15 @@ const (
 	endNone     endReason = iota
 	endIdle               // no key pressed for the idle timeout
 	endShutdown           // the server is stopping
+	endRevoked            // the user was disabled or deleted, or the key removed
 )
 
 // liveSession is one open app session.
 type liveSession struct {
 	sess      charmssh.Session
-	lastInput atomic.Int64 // unix nanoseconds of the last byte the client sent
+	actor     roster.Actor
+	key       charmssh.PublicKey // the key the session signed in with
+	lastInput atomic.Int64       // unix nanoseconds of the last byte the client sent
 
 	mu      sync.Mutex
 	program *tea.Program
@@ -105,7 +109,8 @@ func (r *registry) add(sess charmssh.Session) (*liveSession, endReason, bool) {
 	if len(r.live) >= r.max {
 		return nil, endNone, false
 	}
-	l := &liveSession{sess: sess}
+	actor, _ := actorOf(sess)
+	l := &liveSession{sess: sess, actor: actor, key: sess.PublicKey()}
 	l.touch()
 	r.live[sess] = l
 	return l, endNone, true
@@ -178,17 +183,59 @@ func (r *registry) endIdle(now time.Time, timeout time.Duration) {
 	}
 }
 
-// watchIdle ends idle sessions until the server stops.
-func (s *Server) watchIdle() {
-	every := min(max(s.cfg.IdleTimeout/10, 10*time.Millisecond), 30*time.Second)
-	t := time.NewTicker(every)
-	defer t.Stop()
+// all returns the open sessions.
+func (r *registry) all() []*liveSession {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*liveSession, 0, len(r.live))
+	for _, l := range r.live {
+		out = append(out, l)
+	}
+	return out
+}
+
+// revokeEvery is how often the server looks for changes that take a
+// signed-in user's access away.
+const revokeEvery = time.Second
+
+// watch ends idle sessions, and sessions whose user lost access (disabled,
+// deleted, the key removed), until the server stops.
+func (s *Server) watch() {
+	idle := time.NewTicker(min(max(s.cfg.IdleTimeout/10, 10*time.Millisecond), 30*time.Second))
+	defer idle.Stop()
+	revoke := time.NewTicker(revokeEvery)
+	defer revoke.Stop()
+	var seen uint64
 	for {
 		select {
 		case <-s.stopIdle:
 			return
-		case now := <-t.C:
+		case now := <-idle.C:
 			s.sessions.endIdle(now, s.cfg.IdleTimeout)
+		case <-revoke.C:
+			n, err := s.db.Changes()
+			if err != nil || n == seen {
+				continue
+			}
+			seen = n
+			s.endRevoked()
+		}
+	}
+}
+
+// endRevoked ends the sessions whose key no longer signs in their user.
+func (s *Server) endRevoked() {
+	for _, l := range s.sessions.all() {
+		if l.key == nil {
+			continue
+		}
+		u, _, err := s.db.UserByKey(l.key)
+		switch {
+		case roster.ErrorCode(err) == roster.ENOTFOUND, err == nil && (u.ID != l.actor.UserID || u.Status != roster.StatusActive):
+			s.log.Info("ssh session ended: access revoked", "user", l.actor.Name)
+			l.end(endRevoked)
+		case err != nil:
+			s.log.Error("ssh: check a session's access", "err", err)
 		}
 	}
 }
@@ -240,6 +287,9 @@ func (s *Server) sessionMiddleware(next charmssh.Handler) charmssh.Handler {
 			_ = sess.Exit(1)
 		case endShutdown:
 			fmt.Fprintln(sess, "roster: the server is shutting down; your saved changes are kept. Connect again in a moment.")
+			_ = sess.Exit(1)
+		case endRevoked:
+			fmt.Fprintln(sess, "roster: your account is no longer active, or your key was removed; signed out.")
 			_ = sess.Exit(1)
 		default:
 			_ = sess.Exit(0)
