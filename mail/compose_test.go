@@ -342,3 +342,26 @@ func TestInternationalAddress(t *testing.T) {
 		}
 	}
 }
+
+// Ensure the rate limit spaces messages across senders, and does not save
+// up idle time for a burst.
+func TestPacer(t *testing.T) {
+	p := &pacer{interval: 100 * time.Millisecond}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		if got := p.reserve(t0); !got.Equal(t0.Add(time.Duration(i) * 100 * time.Millisecond)) {
+			t.Fatalf("slot %d at %v", i, got.Sub(t0))
+		}
+	}
+	later := t0.Add(time.Hour)
+	if got := p.reserve(later); !got.Equal(later) {
+		t.Fatalf("after idle: %v", got.Sub(later))
+	}
+	if got := p.reserve(later); !got.Equal(later.Add(100 * time.Millisecond)) {
+		t.Fatalf("no burst after idle: %v", got.Sub(later))
+	}
+	var none *pacer
+	if err := none.wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

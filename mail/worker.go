@@ -504,15 +504,7 @@ func (p *pacer) wait(ctx context.Context) error {
 	if p == nil {
 		return nil
 	}
-	p.mu.Lock()
-	now := time.Now()
-	slot := p.next
-	if slot.Before(now) {
-		slot = now
-	}
-	p.next = slot.Add(p.interval)
-	p.mu.Unlock()
-	if d := time.Until(slot); d > 0 {
+	if d := time.Until(p.reserve(time.Now())); d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
@@ -522,4 +514,17 @@ func (p *pacer) wait(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// reserve returns the time the caller may send at: now, or one interval
+// after the slot reserved before, whichever is later.
+func (p *pacer) reserve(now time.Time) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	slot := p.next
+	if slot.Before(now) {
+		slot = now
+	}
+	p.next = slot.Add(p.interval)
+	return slot
 }
