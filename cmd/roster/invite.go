@@ -168,7 +168,7 @@ func (a *app) waitAndReport(ctx context.Context, m *mail.Mailer, noun string, q 
 		fmt.Fprintln(a.stdout, "No SMTP server is configured: the messages are in the dev mailbox ('roster mailbox').")
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("interrupted; what is still queued stays queued for the next roster process to send")
 	}
 	if bad := c.Failed + c.Bounced + len(q.Skipped); bad > 0 {
 		return fmt.Errorf("%d of %s not delivered", bad, plural(len(q.Jobs)+len(q.Skipped), noun))
