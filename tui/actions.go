@@ -335,9 +335,10 @@ func (s *actionsScreen) summary() (string, bool) {
 
 func (s *actionsScreen) who() string {
 	if len(s.ids) == 1 {
-		if i, ok := s.c.snap.index[s.ids[0]]; ok {
+		if i, ok := s.c.snap.indexOf(s.ids[0]); ok {
 			u := s.c.snap.rows[i].u
-			return u.Username + " (" + s.c.snap.rows[i].name + ")"
+			name, _ := displaySafe(u.Name)
+			return u.Username + " (" + name + ")"
 		}
 	}
 	return plural(len(s.ids), "user")

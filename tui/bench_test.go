@@ -136,7 +136,7 @@ func BenchmarkBubblesTableFrame100k(b *testing.B) {
 	rows := make([]table.Row, 0, len(snap.rows))
 	for _, i := range snap.order(0, false) {
 		r := snap.rows[i]
-		rows = append(rows, table.Row{r.name, r.u.Username, r.email, snap.groupNames(r.u), r.u.Role.String(), r.u.Status.String()})
+		rows = append(rows, table.Row{r.u.Name, r.u.Username, r.u.Email, snap.groupNames(r.u), r.u.Role.String(), r.u.Status.String()})
 	}
 	t := table.New(
 		table.WithColumns([]table.Column{{Title: "Name", Width: 25}, {Title: "Username", Width: 16}, {Title: "E-mail", Width: 28},

@@ -13,15 +13,15 @@ import (
 	"github.com/roster-dev/roster/store"
 )
 
-// row is one user as the list draws it: display-safe strings measured once
-// and a lower-cased search key built once, at load.
+// row is one user as the list keeps it: a lower-cased search key built
+// once, at load. Display strings are made and measured only for the rows
+// a frame shows (a few dozen), so loading 100,000 users does not measure
+// 200,000 strings.
 type row struct {
-	u                   *roster.User
-	name, email         string // display-safe (see displaySafe)
-	nameW, emailW, user int    // cell widths of name, e-mail and username
-	key                 string // lower-case "name\x00username\x00email"
-	lname               string // lower-case name, a prefix of key
-	status              roster.Status
+	u      *roster.User
+	key    string // lower-case "name\x00username\x00email"
+	lname  string // lower-case name, a prefix of key
+	status roster.Status
 }
 
 // snapshot is everything the screens read about the database, loaded at
@@ -29,7 +29,8 @@ type row struct {
 // sessions could share one.
 type snapshot struct {
 	rows      []row // in id order
-	index     map[uint64]int32
+	indexOnce sync.Once
+	index     map[uint64]int32 // id → row; see indexOf
 	groups    []*roster.Group
 	groupByID map[uint64]*roster.Group
 	counts    map[roster.Status]int
@@ -48,7 +49,6 @@ type sortKey struct {
 func newSnapshot(users []*roster.User, groups []*roster.Group, changes uint64) *snapshot {
 	s := &snapshot{
 		rows:      make([]row, len(users)),
-		index:     make(map[uint64]int32, len(users)),
 		groups:    groups,
 		groupByID: make(map[uint64]*roster.Group, len(groups)),
 		counts:    store.CountByStatus(users),
@@ -78,16 +78,25 @@ func newSnapshot(users []*roster.User, groups []*roster.Group, changes uint64) *
 		r := &s.rows[i]
 		r.u = u
 		r.status = u.Status
-		r.name, r.nameW = displaySafe(u.Name)
-		r.email, r.emailW = displaySafe(u.Email)
-		r.user = len(u.Username) // usernames are ASCII by rule
 		r.key = keys[start:ends[2*i+1]]
 		r.lname = keys[start:ends[2*i]]
 		start = ends[2*i+1]
-		s.index[u.ID] = int32(i)
 	}
 	s.order(roster.SortName, false) // the default order, ready for the first frame
 	return s
+}
+
+// indexOf returns the row of the user with id, building the index on
+// first use.
+func (s *snapshot) indexOf(id uint64) (int32, bool) {
+	s.indexOnce.Do(func() {
+		s.index = make(map[uint64]int32, len(s.rows))
+		for i := range s.rows {
+			s.index[s.rows[i].u.ID] = int32(i)
+		}
+	})
+	i, ok := s.index[id]
+	return i, ok
 }
 
 // lowerInto writes s lower-cased, with an ASCII fast path.
@@ -132,20 +141,44 @@ func (s *snapshot) order(by roster.UserSort, desc bool) []int32 {
 		}
 		return r.lname
 	}
-	// Each item carries the first 8 bytes of its text key as a number, so
-	// most comparisons touch no string memory.
+	// Items carry their keys as numbers (the first 16 bytes of the text,
+	// then the first 8 of the username), so that almost every comparison
+	// touches no string memory; runs the numbers cannot tell apart are
+	// sorted again by the full strings.
 	type item struct {
-		pfx uint64
-		i   int32
+		k1, k2, k3 uint64
+		i          int32
+		long       bool // the text is longer than k1 and k2 hold
 	}
 	items := make([]item, len(rows))
 	for i := range rows {
-		items[i] = item{i: int32(i)}
-		if by != roster.SortStatus && by != roster.SortCreated {
-			items[i].pfx = prefix8(textKey(&rows[i]))
+		r := &rows[i]
+		it := item{i: int32(i), k3: prefix8(r.u.Username)}
+		switch by {
+		case roster.SortStatus:
+			it.k1 = uint64(r.status)
+		case roster.SortCreated:
+			it.k1 = uint64(r.u.CreatedAt.UnixNano())
+		default:
+			t := textKey(r)
+			it.k1 = prefix8(t)
+			if len(t) > 8 {
+				it.k2 = prefix8(t[8:])
+			}
+			it.long = len(t) > 16
 		}
+		items[i] = it
 	}
-	compare := func(a, b item) int {
+	slices.SortFunc(items, func(a, b item) int {
+		if c := cmp.Compare(a.k1, b.k1); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.k2, b.k2); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.k3, b.k3)
+	})
+	full := func(a, b item) int {
 		ra, rb := &rows[a.i], &rows[b.i]
 		c := 0
 		switch by {
@@ -154,21 +187,44 @@ func (s *snapshot) order(by roster.UserSort, desc bool) []int32 {
 		case roster.SortCreated:
 			c = ra.u.CreatedAt.Compare(rb.u.CreatedAt)
 		default:
-			if c = cmp.Compare(a.pfx, b.pfx); c == 0 {
-				c = strings.Compare(textKey(ra), textKey(rb))
-			}
+			c = strings.Compare(textKey(ra), textKey(rb))
 		}
 		if c == 0 {
 			c = strings.Compare(ra.u.Username, rb.u.Username)
 		}
-		if desc {
-			c = -c
-		}
 		return c
 	}
-	slices.SortFunc(items, compare)
+	// Fix up runs of equal text keys: when a text is longer than its keys,
+	// the whole run is sorted by the strings; otherwise only the items
+	// whose username keys tie too.
+	for i := 0; i < len(items); {
+		j, long := i+1, items[i].long
+		for j < len(items) && items[j].k1 == items[i].k1 && items[j].k2 == items[i].k2 {
+			long = long || items[j].long
+			j++
+		}
+		if long {
+			slices.SortFunc(items[i:j], full)
+		} else {
+			for a := i; a < j; {
+				b := a + 1
+				for b < j && items[b].k3 == items[a].k3 {
+					b++
+				}
+				if b-a > 1 {
+					slices.SortFunc(items[a:b], full)
+				}
+				a = b
+			}
+		}
+		i = j
+	}
 	for i, it := range items {
-		o[i] = it.i
+		if desc {
+			o[len(items)-1-i] = it.i
+		} else {
+			o[i] = it.i
+		}
 	}
 	s.sorted[k] = o
 	return o

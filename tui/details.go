@@ -62,7 +62,7 @@ func (s *detailsScreen) Help() help.KeyMap {
 }
 
 func (s *detailsScreen) user() *roster.User {
-	if i, ok := s.c.snap.index[s.id]; ok {
+	if i, ok := s.c.snap.indexOf(s.id); ok {
 		return s.c.snap.rows[i].u
 	}
 	return nil

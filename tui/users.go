@@ -296,7 +296,7 @@ func (s *usersScreen) refresh() {
 	}
 	if snap != s.viewSnap {
 		for id := range s.selected {
-			if _, ok := snap.index[id]; !ok {
+			if _, ok := snap.indexOf(id); !ok {
 				delete(s.selected, id)
 			}
 		}

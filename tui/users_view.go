@@ -188,11 +188,13 @@ func (s *usersScreen) row(r *row, cols columns, sel, cursor bool, badges map[ros
 	} else {
 		b.WriteString("  ")
 	}
-	b.WriteString(fit(r.name, r.nameW, cols.name))
+	name, nameW := displaySafe(r.u.Name)
+	email, emailW := displaySafe(r.u.Email)
+	b.WriteString(fit(name, nameW, cols.name))
 	b.WriteByte(' ')
-	b.WriteString(fit(r.u.Username, r.user, cols.user))
+	b.WriteString(fit(r.u.Username, len(r.u.Username), cols.user)) // ASCII by rule
 	b.WriteByte(' ')
-	b.WriteString(fit(r.email, r.emailW, cols.email))
+	b.WriteString(fit(email, emailW, cols.email))
 	if cols.groups > 0 {
 		g, w := displaySafe(s.c.snap.groupNames(r.u))
 		b.WriteByte(' ')

@@ -1,0 +1,65 @@
+package tui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/demo"
+	"github.com/roster-dev/roster/store"
+)
+
+// Ensure the list's own sort (numeric keys, fixed-up runs) orders exactly
+// as the store's SortUsers does, for every column and direction, on demo
+// data full of equal names.
+func TestOrderMatchesStore(t *testing.T) {
+	db := mustOpenDB(t)
+	if err := db.LoadDemo(testActor, demo.Make(3000, 8, 7), nil); err != nil {
+		t.Fatal(err)
+	}
+	addUser(t, db, "long1", "Alexandrina Victoria of Kent B", "l1@example.com")
+	addUser(t, db, "long0", "Alexandrina Victoria of Kent A", "l0@example.com")
+	users, err := db.AllUsers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSnapshot(users, nil, 0)
+	for _, by := range roster.UserSorts {
+		for _, desc := range []bool{false, true} {
+			want := slices.Clone(users)
+			store.SortUsers(want, by, desc)
+			got := s.order(by, desc)
+			for i := range want {
+				if s.rows[got[i]].u != want[i] {
+					t.Fatalf("%v desc=%v: row %d is %s, want %s", by, desc, i, s.rows[got[i]].u.Username, want[i].Username)
+				}
+			}
+		}
+	}
+}
+
+// Ensure fit pads and cuts to exactly n cells as the terminal counts them.
+func TestFit(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"abc", 5, "abc  "},
+		{"abcdef", 4, "abc…"},
+		{"山田太郎", 5, "山田…"},
+		{"山田太郎", 6, "山田…"[:len("山田")] + "… "},
+		{"👩‍💻 dev", 8, "👩💻 dev"},
+		{"a\x1b[31mb", 4, "a\ufffd[…"},
+	} {
+		s, w := displaySafe(c.in)
+		got := fit(s, w, c.n)
+		if got != c.want {
+			t.Errorf("fit(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+		if strings.Contains(got, "\x1b") {
+			t.Errorf("fit(%q) lets an escape through", c.in)
+		}
+	}
+}
