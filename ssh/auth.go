@@ -2,6 +2,7 @@ package ssh
 
 import (
 	"fmt"
+	"net"
 
 	"charm.land/wish/v2"
 	charmssh "github.com/charmbracelet/ssh"
@@ -38,7 +39,6 @@ func (s *Server) handlePublicKey(ctx charmssh.Context, key charmssh.PublicKey) b
 	if reason == "" {
 		return true
 	}
-	s.limiter.failed(host)
 	s.log.Info("ssh sign-in refused", "name", ctx.User(), "from", ctx.RemoteAddr().String(), "reason", reason)
 	if u != nil {
 		if err := s.db.RecordLoginRefused(u.ID, "ssh", ctx.RemoteAddr().String(), reason); err != nil {
@@ -46,6 +46,14 @@ func (s *Server) handlePublicKey(ctx charmssh.Context, key charmssh.PublicKey) b
 		}
 	}
 	return false
+}
+
+// connectionFailed counts a connection that ended without signing in
+// against its address. Counting connections, not keys, spares people whose
+// agent offers other keys before the right one.
+func (s *Server) connectionFailed(conn net.Conn, err error) {
+	s.limiter.failed(clientHost(conn.RemoteAddr()))
+	s.log.Debug("ssh connection failed", "from", conn.RemoteAddr().String(), "err", err)
 }
 
 // check returns the key's user and a reason to refuse the sign-in as name

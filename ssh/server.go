@@ -58,9 +58,10 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxSessions refuses sessions beyond this many at once.
 	MaxSessions int
-	// MaxFailures failed sign-in attempts from one address are allowed in
-	// a row; then the address earns one attempt back every
-	// FailureWindow/MaxFailures and is refused until it has.
+	// MaxFailures connections from one address may fail to sign in in a
+	// row; then the address earns one attempt back every
+	// FailureWindow/MaxFailures and is refused until it has. (A client
+	// that offers several keys before the right one does not fail.)
 	MaxFailures   int
 	FailureWindow time.Duration
 	// HandshakeTimeout closes a connection that has not signed in by then.
@@ -133,6 +134,7 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 		charmssh.WrapConn(s.handshakeDeadline),
 		func(srv *charmssh.Server) error {
 			srv.AddHostKey(signer)
+			srv.ConnectionFailedCallback = s.connectionFailed
 			return nil
 		},
 	)

@@ -132,6 +132,8 @@ func TestFailedSignInsRateLimited(t *testing.T) {
 			t.Fatalf("attempt %d: an unknown key signed in", i+1)
 		}
 	}
+	// The server counts a failure once the connection has ended on its side.
+	waitCond(t, "three failures counted", func() bool { return !ts.srv.limiter.allowed("127.0.0.1") })
 	if c, err := ts.dialFrom("127.0.0.1", "ada", good); err == nil {
 		c.Close()
 		t.Fatal("a good key signed in from an address out of attempts")
@@ -141,6 +143,27 @@ func TestFailedSignInsRateLimited(t *testing.T) {
 		t.Fatalf("another address is refused too: %v", err)
 	}
 	c.Close()
+}
+
+// Ensure a client whose agent offers other keys before the right one is
+// not locked out, however often it connects.
+func TestManyKeysBeforeTheRightOne(t *testing.T) {
+	ts := startServer(t, Config{MaxFailures: 3, FailureWindow: time.Hour})
+	_, good := ts.addUser("ada", roster.RoleOwner, roster.StatusActive)
+	others := []gossh.Signer{newSigner(t), newSigner(t), newSigner(t), newSigner(t)}
+	for i := range 5 {
+		conn, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := &gossh.ClientConfig{User: "ada", HostKeyCallback: gossh.FixedHostKey(ts.srv.signer.PublicKey()),
+			Auth: []gossh.AuthMethod{gossh.PublicKeys(append(others, good)...)}, Timeout: waitFor}
+		c, chans, reqs, err := gossh.NewClientConn(conn, ts.addr, cfg)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i+1, err)
+		}
+		gossh.NewClient(c, chans, reqs).Close()
+	}
 }
 
 // Ensure the limiter gives attempts back over time.
