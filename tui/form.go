@@ -18,6 +18,7 @@ import (
 // Submit choices at the foot of the form.
 const (
 	choiceSave    = "Save"
+	choiceInvite  = "Save and invite" // only when Services.Invite is set
 	choiceAnother = "Save and add another"
 	choiceCancel  = "Cancel"
 )
@@ -80,8 +81,10 @@ type formScreen struct {
 
 // formSavedMsg reports the result of saving the form.
 type formSavedMsg struct {
-	user *roster.User
-	err  error
+	user      *roster.User
+	err       error
+	invited   bool
+	inviteErr error
 }
 
 func newFormScreen(c *Common, u *roster.User) *formScreen {
@@ -151,6 +154,9 @@ func (s *formScreen) build() {
 			Description("space toggles, / filters").Options(opts...).Value(&v.groups).Height(min(8, len(opts)+2)))
 	}
 	choices := []string{choiceSave, choiceAnother, choiceCancel}
+	if c.Services.Invite != nil {
+		choices = []string{choiceSave, choiceInvite, choiceAnother, choiceCancel}
+	}
 	if s.edit != nil {
 		choices = []string{choiceSave, choiceCancel}
 	}
@@ -346,7 +352,15 @@ func (s *formScreen) saveCmd() tea.Cmd {
 			u, err := c.DB.CreateUser(c.Actor, roster.NewUser{
 				Username: v.username, Name: v.name, Email: v.email, Role: v.role, Groups: v.groups,
 			})
-			return formSavedMsg{user: u, err: err}
+			msg := formSavedMsg{user: u, err: err}
+			if err == nil && v.choice == choiceInvite && c.Services.Invite != nil {
+				res, err := c.Services.Invite(c.Actor, []uint64{u.ID})
+				msg.invited, msg.inviteErr = err == nil && len(res.Changed) == 1, err
+				if err == nil && len(res.Skipped) > 0 {
+					msg.inviteErr = textErr(res.Skipped[0].Reason)
+				}
+			}
+			return msg
 		}
 		username, name, email := roster.NormalizeUsername(v.username), strings.TrimSpace(v.name), strings.TrimSpace(v.email)
 		upd := roster.UserUpdate{Username: &username, Name: &name, Email: &email, Role: &v.role, Groups: &v.groups}
@@ -367,6 +381,12 @@ func (s *formScreen) saved(msg formSavedMsg) (screen, tea.Cmd) {
 		verb = " saved"
 	}
 	text := "User " + msg.user.Username + verb
+	if msg.invited {
+		text += " and invited"
+	} else if msg.inviteErr != nil {
+		reload2 := tea.Batch(s.c.closeScreen(s), s.c.setStatus(text+", but the invitation was not sent: "+plainErr(msg.inviteErr).Error(), true), reload)
+		return s, reload2
+	}
 	if s.v.choice == choiceAnother {
 		role, groups := s.v.role, s.v.groups
 		*s.v = formValues{role: role, groups: groups}

@@ -7,7 +7,7 @@ func kb(help, desc string, keys ...string) key.Binding {
 }
 
 // GlobalKeys are the keys the root answers on every screen that does not
-// take text.
+// take text. Groups and Audit open screens through the launchers.
 type GlobalKeys struct {
 	Quit, Help, Groups, Audit key.Binding
 }
@@ -72,7 +72,7 @@ func (k keyMap) ShortHelp() []key.Binding { return k.short }
 // FullHelp implements help.KeyMap.
 func (k keyMap) FullHelp() [][]key.Binding { return k.full }
 
-func (k UserKeys) help(g GlobalKeys) keyMap {
+func (k UserKeys) help(g GlobalKeys, screens []key.Binding) keyMap {
 	return keyMap{
 		short: []key.Binding{k.Filter, k.Toggle, k.Actions, k.Add, k.Open, k.Group, g.Help, g.Quit},
 		full: [][]key.Binding{
@@ -80,7 +80,7 @@ func (k UserKeys) help(g GlobalKeys) keyMap {
 			{k.NextTab, k.PrevTab, k.Tab1, k.Tab2, k.Tab3, k.Tab4},
 			{k.Filter, k.ClearFilter, k.Group, k.Sort, k.Reverse},
 			{k.Toggle, k.SelectAll, k.Actions, k.Open, k.Add, k.Edit},
-			{g.Groups, g.Audit, g.Help, g.Quit},
+			append(screens, g.Help, g.Quit),
 		},
 	}
 }

@@ -184,3 +184,56 @@ func TestGolden(t *testing.T) {
 		goldenScreen(t, h, h.waitText("✗ username ada is taken"))
 	})
 }
+
+// Ensure optional services appear only when given: Send invitation in the
+// actions menu and Save and invite in the form call the Invite hook.
+func TestServicesInvite(t *testing.T) {
+	db := mustOpenDB(t)
+	seedSmall(t, db)
+	h := start(t, db, 100, 30)
+	h.waitText("Ada Lovelace")
+	h.keys("a")
+	s := h.waitText("Actions for ada")
+	if strings.Contains(s, "invitation") {
+		t.Errorf("no Invite service, yet the menu offers it:\n%s", s)
+	}
+
+	invited := make(chan []uint64, 4)
+	invite := func(_ roster.Actor, ids []uint64) (roster.BulkResult, error) {
+		invited <- ids
+		return roster.BulkResult{Changed: []string{"x"}}, nil
+	}
+	h = startOpts(t, db, 100, 30, Options{Services: Services{Invite: invite}})
+	h.waitText("Ada Lovelace")
+	h.keys("a")
+	h.waitText("Send invitation")
+	h.keys("6") // after activate, disable, add, remove, role
+	h.waitText("Done: 1 invited")
+	if ids := <-invited; len(ids) != 1 || ids[0] != h.user("ada").ID {
+		t.Errorf("invited %v", ids)
+	}
+	h.keys("enter", "n")
+	h.focus("Username")
+	h.typeText("newbie")
+	h.waitText("✓ valid and free")
+	h.keys("tab")
+	h.focus("Name")
+	h.typeText("New Bie")
+	h.keys("tab")
+	h.focus("E-mail")
+	h.typeText("newbie@example.com")
+	h.waitText("✓ valid and free")
+	h.keys("tab")
+	h.focus("Role")
+	h.keys("tab")
+	h.focus("Groups")
+	h.keys("tab")
+	h.focus("Submit")
+	h.keys("right")
+	h.waitText("Save and invite")
+	h.keys("enter")
+	h.waitText("User newbie added and invited")
+	if ids := <-invited; len(ids) != 1 || ids[0] != h.user("newbie").ID {
+		t.Errorf("invited %v", ids)
+	}
+}

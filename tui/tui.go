@@ -68,6 +68,10 @@ type Common struct {
 	Actions       []Action
 	Now           func() time.Time
 
+	// launchers are the screens a global key opens (G, L, and those other
+	// parts of Roster add); the help lists their keys.
+	launchers []launcher
+
 	snap *snapshot // the latest data; replaced, never changed
 	nav  []navOp   // screens' requests, applied by the root after Update
 }
@@ -162,6 +166,7 @@ func New(o Options) *Model {
 		Now:      now,
 	}
 	c.Actions = append(builtinActions(o.Services), o.Actions...)
+	c.launchers = builtinLaunchers(c)
 	m := &Model{c: c, help: help.New()}
 	m.help.Styles = c.Styles.Help
 	m.users = newUsersScreen(c)
@@ -346,24 +351,27 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.quiting = true
 		return tea.Quit, true
 	case key.Matches(msg, g.Help):
+		if _, ok := m.top().(*helpScreen); ok {
+			m.stack = m.stack[:len(m.stack)-1]
+			return nil, true
+		}
 		var km help.KeyMap = m.users.Help()
 		if t := m.top(); t != nil {
 			km = t.Help()
 		}
 		m.stack = append(m.stack, newHelpScreen(m.c, km))
 		return nil, true
-	case key.Matches(msg, g.Groups):
-		if _, ok := m.top().(*groupsScreen); !ok {
-			m.stack = append(m.stack, newGroupsScreen(m.c))
-		}
-		return nil, true
-	case key.Matches(msg, g.Audit):
-		if _, ok := m.top().(*auditScreen); !ok {
-			s := newAuditScreen(m.c)
+	}
+	for _, l := range m.c.launchers {
+		if key.Matches(msg, l.Key) {
+			// The same key again on its own screen does nothing.
+			if t := m.top(); t != nil && l.is(t) {
+				return nil, true
+			}
+			s, cmd := l.open(m.c)
 			m.stack = append(m.stack, s)
-			return s.loadCmd(), true
+			return cmd, true
 		}
-		return nil, true
 	}
 	return nil, false
 }

@@ -64,7 +64,7 @@ func newUsersScreen(c *Common) *usersScreen {
 func (s *usersScreen) TakesText() bool { return s.filtering }
 
 // Help returns the list's keys with the global ones.
-func (s *usersScreen) Help() help.KeyMap { return s.keys.help(s.c.Global) }
+func (s *usersScreen) Help() help.KeyMap { return s.keys.help(s.c.Global, s.c.launcherKeys()) }
 
 // Update handles the list's keys and data changes.
 func (s *usersScreen) Update(msg tea.Msg) (*usersScreen, tea.Cmd) {

@@ -1,0 +1,42 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// launcher opens a screen from a global key. A new screen (a mailbox, an
+// import screen, the signed-in user's account) is one file with its screen
+// type plus one entry here.
+type launcher struct {
+	Key  key.Binding
+	open func(c *Common) (screen, tea.Cmd)
+	is   func(s screen) bool // whether s is the screen this opens
+}
+
+func builtinLaunchers(c *Common) []launcher {
+	return []launcher{
+		{
+			Key:  c.Global.Groups,
+			open: func(c *Common) (screen, tea.Cmd) { return newGroupsScreen(c), nil },
+			is:   func(s screen) bool { _, ok := s.(*groupsScreen); return ok },
+		},
+		{
+			Key: c.Global.Audit,
+			open: func(c *Common) (screen, tea.Cmd) {
+				s := newAuditScreen(c)
+				return s, s.loadCmd()
+			},
+			is: func(s screen) bool { _, ok := s.(*auditScreen); return ok },
+		},
+	}
+}
+
+// launcherKeys returns the launchers' keys, for the help.
+func (c *Common) launcherKeys() []key.Binding {
+	keys := make([]key.Binding, len(c.launchers))
+	for i, l := range c.launchers {
+		keys[i] = l.Key
+	}
+	return keys
+}
