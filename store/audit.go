@@ -5,12 +5,29 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/roster-dev/roster"
 	bolt "go.etcd.io/bbolt"
 )
+
+// An event about many users at once (a bulk action, a batch of new users)
+// is indexed as one list of their ids rather than one audit_by_user entry
+// each: 10,000 entries spread over the whole of audit_by_user rewrite most
+// of its pages, so every bulk action cost more than the one before (a
+// 10,000-user status change on 100k users: 26 ms at first, 400 ms after 80
+// of them). The list is appended at the end of its bucket instead.
+//
+//	audit_by_users  event id → the user ids, 8 bytes each, ascending
+var bucketAuditByUsers = []byte("audit_by_users")
+
+func init() { allBuckets = append(allBuckets, bucketAuditByUsers) }
+
+// auditListMin is the number of users from which an event's index is a list.
+const auditListMin = 32
 
 // writeAudit appends an event in the caller's transaction, indexed under
 // every user id given, and bumps nothing: update() does that.
@@ -28,6 +45,18 @@ func writeAudit(tx *bolt.Tx, now time.Time, actor roster.Actor, action string, t
 	if err := b.Put(u64(id), data); err != nil {
 		return err
 	}
+	if len(userIDs) >= auditListMin {
+		ids := slices.Clone(userIDs)
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		list := make([]byte, 8*len(ids))
+		for i, uid := range ids {
+			binary.BigEndian.PutUint64(list[8*i:], uid)
+		}
+		lists := tx.Bucket(bucketAuditByUsers)
+		lists.FillPercent = 0.9 // event ids only grow
+		return lists.Put(u64(id), list)
+	}
 	idx := tx.Bucket(bucketAuditByUser)
 	for _, uid := range userIDs {
 		if err := idx.Put(key2(uid, id), nil); err != nil {
@@ -35,6 +64,33 @@ func writeAudit(tx *bolt.Tx, now time.Time, actor roster.Actor, action string, t
 		}
 	}
 	return nil
+}
+
+// userEventIDsTx returns the ids of the events about user uid, newest first,
+// from both indexes.
+func userEventIDsTx(tx *bolt.Tx, uid uint64) []uint64 {
+	var ids []uint64
+	prefix := u64(uid)
+	c := tx.Bucket(bucketAuditByUser).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ids = append(ids, idFromKey(k[8:]))
+	}
+	_ = tx.Bucket(bucketAuditByUsers).ForEach(func(k, v []byte) error {
+		if listHas(v, uid) {
+			ids = append(ids, idFromKey(k))
+		}
+		return nil
+	})
+	slices.Sort(ids)
+	slices.Reverse(ids)
+	return slices.Compact(ids)
+}
+
+// listHas reports whether an ascending list of 8-byte ids holds uid.
+func listHas(list []byte, uid uint64) bool {
+	n := len(list) / 8
+	i := sort.Search(n, func(i int) bool { return binary.BigEndian.Uint64(list[8*i:]) >= uid })
+	return i < n && binary.BigEndian.Uint64(list[8*i:]) == uid
 }
 
 // Audit records an event that has no other change with it (a sign-in, a
@@ -70,14 +126,11 @@ func (db *DB) AuditEvents(f AuditFilter) ([]roster.AuditEvent, error) {
 	err := db.view(func(tx *bolt.Tx) error {
 		events := tx.Bucket(bucketAudit)
 		if f.UserID != 0 {
-			prefix := u64(f.UserID)
-			c := tx.Bucket(bucketAuditByUser).Cursor()
-			k, _ := c.Seek(key2(f.UserID, ^uint64(0)))
-			if k == nil || !bytes.HasPrefix(k, prefix) {
-				k, _ = c.Prev()
-			}
-			for ; k != nil && bytes.HasPrefix(k, prefix) && !full(); k, _ = c.Prev() {
-				if data := events.Get(k[8:]); data != nil {
+			for _, id := range userEventIDsTx(tx, f.UserID) {
+				if full() {
+					break
+				}
+				if data := events.Get(u64(id)); data != nil {
 					if err := keep(data); err != nil {
 						return err
 					}

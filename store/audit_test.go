@@ -1,12 +1,14 @@
 package store
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/roster-dev/roster"
+	bolt "go.etcd.io/bbolt"
 )
 
 // Ensure every mutation writes its audit event in the same transaction:
@@ -219,4 +221,93 @@ func TestChangeCounter(t *testing.T) {
 	_, _ = db.CreateUser(local, roster.NewUser{Username: "-", Name: "", Email: ""})
 	_, _ = db.CreateGroup(local, "", "")
 	stayed("refused changes")
+}
+
+// Ensure an event about many users is indexed as one list, and a user's
+// history merges both indexes newest first.
+func TestAuditManyUsers(t *testing.T) {
+	db := MustOpenDB(t)
+	var batch []roster.NewUser
+	for i := range 40 {
+		n := fmt.Sprintf("u%02d", i)
+		batch = append(batch, roster.NewUser{Username: n, Name: n, Email: n + "@example.com"})
+	}
+	users, err := db.CreateUsers(local, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "First Renamed"
+	if _, err := db.UpdateUser(local, users[0].ID, roster.UserUpdate{Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	var most []uint64
+	for _, u := range users[:35] {
+		most = append([]uint64{u.ID}, most...) // in reverse: the list is sorted anyway
+	}
+	if _, err := db.SetStatus(local, most, roster.StatusActive); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetStatus(local, []uint64{users[0].ID}, roster.StatusDisabled); err != nil {
+		t.Fatal(err)
+	}
+
+	// The two big events went to the list index, the small ones per user.
+	var perUser, lists int
+	if err := db.view(func(tx *bolt.Tx) error {
+		perUser = tx.Bucket(bucketAuditByUser).Stats().KeyN
+		lists = tx.Bucket(bucketAuditByUsers).Stats().KeyN
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if perUser != 2 || lists != 2 {
+		t.Errorf("%d per-user entries and %d lists, want 2 and 2", perUser, lists)
+	}
+
+	history := func(u *roster.User, limit int) string {
+		t.Helper()
+		evs, err := db.AuditEvents(AuditFilter{UserID: u.ID, Limit: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, ev := range evs {
+			out = append(out, ev.Action+" "+ev.Details)
+		}
+		return strings.Join(out, "; ")
+	}
+	first := `user.status status disabled; user.status status active; user.update name "u00" → "First Renamed"; user.create 40 users`
+	if got := history(users[0], 0); got != first {
+		t.Errorf("first user's history:\n got %s\nwant %s", got, first)
+	}
+	if got := history(users[0], 2); got != "user.status status disabled; user.status status active" {
+		t.Errorf("first user's last two: %s", got)
+	}
+	if got := history(users[34], 0); got != "user.status status active; user.create 40 users" {
+		t.Errorf("user 35's history: %s", got)
+	}
+	if got := history(users[39], 0); got != "user.create 40 users" {
+		t.Errorf("user 40's history: %s", got)
+	}
+	if got := history(&roster.User{ID: 999}, 0); got != "" {
+		t.Errorf("unknown user's history: %s", got)
+	}
+	if got, _ := db.AuditEvents(AuditFilter{UserID: users[1].ID, Search: "active"}); len(got) != 1 {
+		t.Errorf("search within a history found %d", len(got))
+	}
+}
+
+func TestListHas(t *testing.T) {
+	list := make([]byte, 0, 40)
+	for _, id := range []uint64{2, 3, 5, 8, 1 << 40} {
+		list = append(list, u64(id)...)
+	}
+	for id, want := range map[uint64]bool{0: false, 1: false, 2: true, 4: false, 5: true, 8: true, 9: false, 1 << 40: true, 1<<40 + 1: false} {
+		if got := listHas(list, id); got != want {
+			t.Errorf("listHas(%d) = %v", id, got)
+		}
+	}
+	if listHas(nil, 1) || listHas([]byte{1, 2, 3}, 1) {
+		t.Error("empty or short list")
+	}
 }

@@ -131,6 +131,22 @@ func checkGroupsTx(tx *bolt.Tx, report func(string, ...any)) {
 		}
 		return nil
 	})
+	_ = tx.Bucket(bucketAuditByUsers).ForEach(func(k, v []byte) error {
+		if len(k) != 8 || tx.Bucket(bucketAudit).Get(k) == nil {
+			report("audit_by_users entry %x points at no event", k)
+		}
+		if len(v)%8 != 0 {
+			report("audit_by_users entry %x holds %d bytes, not a list of ids", k, len(v))
+			return nil
+		}
+		for i := 8; i < len(v); i += 8 {
+			if bytes.Compare(v[i-8:i], v[i:i+8]) >= 0 {
+				report("audit_by_users entry %x is not in ascending order", k)
+				break
+			}
+		}
+		return nil
+	})
 }
 
 // ErrCheckFailed is wrapped by callers that turn Check's problems into one error.

@@ -71,6 +71,9 @@ func TestCheckFindsCorruption(t *testing.T) {
 			return tx.Bucket(bucketGroupsByName).Delete([]byte("staff"))
 		}, "member of missing group 2"},
 		{"audit index points at nothing", put(bucketAuditByUser, key2(1, 999), nil), "points at no event"},
+		{"audit list points at nothing", put(bucketAuditByUsers, u64(999), u64(1)), "audit_by_users entry 00000000000003e7 points at no event"},
+		{"audit list of a bad size", put(bucketAuditByUsers, u64(1), []byte{1, 2, 3}), "holds 3 bytes"},
+		{"audit list out of order", put(bucketAuditByUsers, u64(1), append(u64(2), u64(1)...)), "not in ascending order"},
 		{"bucket missing", func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketUsersByEmail) }, "bucket users_by_email is missing"},
 	}
 	for _, c := range cases {

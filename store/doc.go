@@ -17,4 +17,5 @@
 //	group_members      group id + user id → empty (the user record holds the other direction)
 //	audit              id → JSON audit event
 //	audit_by_user      user id + event id → empty
+//	audit_by_users     event id → ids of the users of an event about many (audit.go)
 package store

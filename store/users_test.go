@@ -478,7 +478,7 @@ func TestSortUsersMatchesReference(t *testing.T) {
 		name := parts[i%len(parts)] + parts[(i/len(parts))%len(parts)] + "x"
 		users = append(users, &roster.User{
 			ID: uint64(i + 1), Username: fmt.Sprintf("u%03d", (i*37)%300), Name: name,
-			Email: strings.ToUpper(name[:1]) + fmt.Sprintf("%d@example.com", i%7),
+			Email:  strings.ToUpper(name[:1]) + fmt.Sprintf("%d@example.com", i%7),
 			Status: roster.Statuses[i%3], CreatedAt: time.Unix(int64(i%11), 0),
 		})
 	}
