@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"errors"
+	"fmt"
 	"image/color"
 	"slices"
 	"strings"
@@ -242,7 +244,7 @@ type textErr string
 func (e textErr) Error() string { return string(e) }
 
 func errorf(format string, args ...any) error {
-	return textErr(strings.TrimSpace(sprintf(format, args...)))
+	return textErr(fmt.Sprintf(format, args...))
 }
 
 // errOK marks a value checked and fine.
@@ -251,7 +253,7 @@ var errOK = textErr("")
 // plainErr drops the field prefix of a roster error for display under the field.
 func plainErr(err error) error {
 	var e *roster.Error
-	if asErr(err, &e) {
+	if errors.As(err, &e) {
 		return textErr(e.Message)
 	}
 	return textErr(roster.ErrorMessage(err))

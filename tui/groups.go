@@ -10,17 +10,13 @@ import (
 	"github.com/roster-dev/roster"
 )
 
-type pickPurpose int
-
-const pickFilter pickPurpose = iota
-
 // groupPickerScreen chooses the group the user list shows.
 type groupPickerScreen struct {
 	c    *Common
 	pick *picker
 }
 
-func newGroupPicker(c *Common, _ pickPurpose, current uint64) *groupPickerScreen {
+func newGroupPicker(c *Common, current uint64) *groupPickerScreen {
 	items := append([]pickItem{{label: "Any group", detail: c.Styles.App.Muted.Render(plural(len(c.snap.rows), "user"))}}, groupItems(c)...)
 	s := &groupPickerScreen{c: c, pick: newPicker(c, "Show the users of group", items, current)}
 	s.pick.input.Focus()

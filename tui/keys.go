@@ -85,9 +85,9 @@ func (k UserKeys) help(g GlobalKeys, screens []key.Binding) keyMap {
 	}
 }
 
-// ListKeys drive the small lists: menus, pickers, the groups and audit screens.
+// ListKeys drive the small lists: menus and pickers.
 type ListKeys struct {
-	Up, Down, Choose, Back, Filter key.Binding
+	Up, Down, Choose, Back key.Binding
 }
 
 // NewListKeys returns the key map shared by menus and pickers.
@@ -97,6 +97,5 @@ func NewListKeys() ListKeys {
 		Down:   kb("↓/j", "down", "down", "j"),
 		Choose: kb("enter", "choose", "enter"),
 		Back:   kb("esc", "back", "esc"),
-		Filter: kb("type", "filter", ""),
 	}
 }

@@ -140,15 +140,15 @@ func (c *Common) closeAndFilter(s screen, gid uint64) tea.Cmd {
 // the loading and error state. It gives input (keys, paste, mouse) to the
 // active screen only, and results of commands to every screen.
 type Model struct {
-	c       *Common
-	users   *usersScreen
-	stack   []screen
-	help    help.Model
-	status  statusMsg
-	loading bool
-	loadErr error
-	ready   bool // first snapshot arrived
-	quiting bool
+	c        *Common
+	users    *usersScreen
+	stack    []screen
+	help     help.Model
+	status   statusMsg
+	loading  bool
+	loadErr  error
+	ready    bool // first snapshot arrived
+	quitting bool
 }
 
 // New returns the root model for one session.
@@ -329,12 +329,12 @@ func (m *Model) applyNav() {
 // globalKey answers the keys the root owns.
 func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	if msg.String() == "ctrl+c" {
-		m.quiting = true
+		m.quitting = true
 		return tea.Quit, true
 	}
 	if m.tooSmall() {
 		if msg.String() == "q" || msg.String() == "esc" {
-			m.quiting = true
+			m.quitting = true
 			return tea.Quit, true
 		}
 		return nil, true
@@ -348,7 +348,7 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	g := m.c.Global
 	switch {
 	case key.Matches(msg, g.Quit) && len(m.stack) == 0:
-		m.quiting = true
+		m.quitting = true
 		return tea.Quit, true
 	case key.Matches(msg, g.Help):
 		if _, ok := m.top().(*helpScreen); ok {
@@ -419,7 +419,7 @@ func (m *Model) View() tea.View {
 // render draws the whole frame as a string.
 func (m *Model) render() string {
 	c := m.c
-	if m.quiting {
+	if m.quitting {
 		return ""
 	}
 	if c.Width == 0 {

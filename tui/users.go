@@ -167,7 +167,7 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (*usersScreen, tea.Cmd) {
 			clear(s.selected)
 		}
 	case key.Matches(msg, k.Group):
-		return s, s.c.openScreen(newGroupPicker(s.c, pickFilter, s.gid))
+		return s, s.c.openScreen(newGroupPicker(s.c, s.gid))
 	case key.Matches(msg, k.Toggle):
 		if u := s.current(); u != nil {
 			if _, ok := s.selected[u.ID]; ok {

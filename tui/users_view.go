@@ -166,7 +166,11 @@ func (s *usersScreen) titles(cols columns) string {
 	b.WriteString(t("Status", roster.SortStatus, cols.status))
 	if cols.seen > 0 {
 		b.WriteByte(' ')
-		b.WriteString(t("Latest", roster.SortCreated, cols.seen))
+		title := "Latest"
+		if s.sortBy == roster.SortCreated {
+			title = "Created"
+		}
+		b.WriteString(t(title, roster.SortCreated, cols.seen))
 	}
 	return b.String()
 }
@@ -210,6 +214,9 @@ func (s *usersScreen) row(r *row, cols columns, sel, cursor bool, badges map[ros
 		label, t := r.u.LastSeen()
 		if label == "last login" {
 			label = "login"
+		}
+		if s.sortBy == roster.SortCreated { // the column shows what it is sorted by
+			label, t = "created", r.u.CreatedAt
 		}
 		text := label + " " + ago(now, t)
 		seen = " " + fit(text, len(text), cols.seen)
