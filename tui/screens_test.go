@@ -237,3 +237,32 @@ func TestServicesInvite(t *testing.T) {
 		t.Errorf("invited %v", ids)
 	}
 }
+
+// Ensure sessions given one Shared load the users once and share them,
+// and still each see a change.
+func TestSharedSnapshot(t *testing.T) {
+	db := mustOpenDB(t)
+	seedSmall(t, db)
+	shared := NewShared(db)
+	a := startOpts(t, db, 100, 30, Options{Shared: shared})
+	b := startOpts(t, db, 100, 30, Options{Shared: shared})
+	a.waitText("Ada Lovelace")
+	b.waitText("Ada Lovelace")
+	first, err := shared.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := shared.load(); again != first {
+		t.Error("an unchanged database was loaded again")
+	}
+	// Session a filters; b does not see a's view.
+	a.keys("2")
+	a.waitText("2 shown")
+	b.waitText("5 shown")
+	addUser(t, db, "zed", "Zed Shaw", "zed@example.com")
+	a.waitText("3 shown")
+	b.waitText("6 shown")
+	if now, _ := shared.load(); now == first {
+		t.Error("a changed database was not loaded again")
+	}
+}

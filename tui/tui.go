@@ -38,6 +38,10 @@ type Options struct {
 	// Actions are appended to the actions menu after the built-in ones.
 	Actions []Action
 
+	// Shared, when set, is the loaded data several sessions on the same
+	// database share (see NewShared); nil loads privately.
+	Shared *Shared
+
 	// DarkBackground is the initial guess until the terminal answers the
 	// background colour query; true suits most terminals.
 	DarkBackground bool
@@ -141,6 +145,7 @@ func (c *Common) closeAndFilter(s screen, gid uint64) tea.Cmd {
 // active screen only, and results of commands to every screen.
 type Model struct {
 	c        *Common
+	shared   *Shared
 	users    *usersScreen
 	stack    []screen
 	help     help.Model
@@ -167,7 +172,7 @@ func New(o Options) *Model {
 	}
 	c.Actions = append(builtinActions(o.Services), o.Actions...)
 	c.launchers = builtinLaunchers(c)
-	m := &Model{c: c, help: help.New()}
+	m := &Model{c: c, help: help.New(), shared: o.Shared}
 	m.help.Styles = c.Styles.Help
 	m.users = newUsersScreen(c)
 	return m
@@ -177,7 +182,7 @@ func New(o Options) *Model {
 // the data.
 func (m *Model) Init() tea.Cmd {
 	m.loading = true
-	return tea.Batch(tea.RequestBackgroundColor, loadCmd(m.c.DB), tickCmd())
+	return tea.Batch(tea.RequestBackgroundColor, m.loadCmd(), tickCmd())
 }
 
 type tickMsg struct{}
@@ -199,8 +204,13 @@ type changesMsg struct {
 }
 
 // loadCmd reads everything the screens show, off the Update loop.
-func loadCmd(db *store.DB) tea.Cmd {
+func (m *Model) loadCmd() tea.Cmd {
+	db, shared := m.c.DB, m.shared
 	return func() tea.Msg {
+		if shared != nil {
+			snap, err := shared.load()
+			return loadedMsg{snap: snap, err: err}
+		}
 		snap, err := loadSnapshot(db)
 		return loadedMsg{snap: snap, err: err}
 	}
@@ -265,7 +275,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case changesMsg:
 		if msg.err == nil && m.c.snap != nil && msg.n != m.c.snap.changes && !m.loading {
 			m.loading = true
-			return m, loadCmd(m.c.DB)
+			return m, m.loadCmd()
 		}
 		return m, nil
 	case reloadMsg:
@@ -273,7 +283,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil // the poll will notice whatever this load misses
 		}
 		m.loading = true
-		return m, loadCmd(m.c.DB)
+		return m, m.loadCmd()
 	case loadedMsg:
 		m.loading = false
 		m.loadErr = msg.err

@@ -1,0 +1,55 @@
+package tui
+
+import (
+	"sync"
+
+	"github.com/roster-dev/roster/store"
+	"golang.org/x/sync/singleflight"
+)
+
+// Shared lets several sessions on one database (the SSH server's) share
+// one loaded copy of the users: each session keeps only its own view (the
+// filter, the order as row indexes, the selection). A Shared is safe for
+// concurrent use; give the same one to every session's Options.
+type Shared struct {
+	db    *store.DB
+	group singleflight.Group
+
+	mu   sync.Mutex
+	snap *snapshot
+}
+
+// NewShared returns a Shared for db.
+func NewShared(db *store.DB) *Shared { return &Shared{db: db} }
+
+// load returns the current snapshot: the cached one while the change
+// counter has not moved, else a fresh one, loaded once however many
+// sessions ask at the same time.
+func (s *Shared) load() (*snapshot, error) {
+	n, err := s.db.Changes()
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	snap := s.snap
+	s.mu.Unlock()
+	if snap != nil && snap.changes == n {
+		return snap, nil
+	}
+	v, err, _ := s.group.Do("load", func() (any, error) {
+		snap, err := loadSnapshot(s.db)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if s.snap == nil || snap.changes >= s.snap.changes {
+			s.snap = snap
+		}
+		s.mu.Unlock()
+		return snap, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*snapshot), nil
+}
