@@ -1,8 +1,16 @@
 package tui
 
 import (
+	"bytes"
+	"image/color"
+	"io"
+	"regexp"
 	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/roster-dev/roster"
@@ -264,5 +272,68 @@ func TestSharedSnapshot(t *testing.T) {
 	b.waitText("6 shown")
 	if now, _ := shared.load(); now == first {
 		t.Error("a changed database was not loaded again")
+	}
+}
+
+// Ensure the styles follow the terminal's background: a light one gives
+// other colours than a dark one.
+func TestLightAndDark(t *testing.T) {
+	db := mustOpenDB(t)
+	seedSmall(t, db)
+	h := start(t, db, 100, 30)
+	h.waitText("Ada Lovelace")
+	dark := h.frame()
+	h.tm.Send(tea.BackgroundColorMsg{Color: color.White})
+	light := h.waitFor("light styles", func(string) bool { return h.frame() != dark })
+	if ansi.Strip(h.frame()) != light {
+		t.Error("the text changed with the background")
+	}
+}
+
+// Ensure NO_COLOR (an Ascii colour profile) sends no colour at all, while
+// the cursor and selection stay visible as text.
+func TestNoColor(t *testing.T) {
+	db := mustOpenDB(t)
+	seedSmall(t, db)
+	m := New(Options{DB: db, Actor: testActor, DarkBackground: true})
+	// TTY_FORCE makes the colour detection treat teatest's buffer as a
+	// 256-colour terminal, so that only NO_COLOR takes the colours away
+	// (without NO_COLOR this test fails).
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30),
+		teatest.WithProgramOptions(tea.WithEnvironment([]string{"NO_COLOR=1", "TTY_FORCE=1", "TERM=xterm-256color"})))
+	// WaitFor consumes the output it reads; keep every byte.
+	var seen []byte
+	keep := func(want string) func([]byte) bool {
+		return func(b []byte) bool {
+			if bytes.Contains(b, []byte(want)) {
+				seen = append(seen, b...)
+				return true
+			}
+			return false
+		}
+	}
+	teatest.WaitFor(t, tm.Output(), keep("Lovelace"), teatest.WithDuration(waitTime))
+	tm.Send(keyMsg("space"))
+	teatest.WaitFor(t, tm.Output(), keep("selected"), teatest.WithDuration(waitTime))
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(tm.FinalOutput(t, teatest.WithFinalTimeout(waitTime)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append(seen, rest...)
+	if !bytes.Contains(out, []byte("\x1b[7m")) {
+		t.Error("no reverse video for the cursor")
+	}
+	// Look at every SGR sequence's parameters for a colour.
+	for _, m := range regexp.MustCompile(`\x1b\[([0-9;:]*)m`).FindAllSubmatch(out, -1) {
+		for _, p := range strings.FieldsFunc(string(m[1]), func(r rune) bool { return r == ';' || r == ':' }) {
+			switch {
+			case len(p) == 2 && (p[0] == '3' || p[0] == '4' || p[0] == '9') && p[1] != '9',
+				len(p) == 3 && p[:2] == "10":
+				t.Fatalf("colour in %q with NO_COLOR", m[0])
+			}
+		}
 	}
 }
