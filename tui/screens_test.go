@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/color"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -336,4 +337,20 @@ func TestNoColor(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Ensure a database that cannot be read at start shows why, and the list
+// appears once it can be read.
+func TestLoadErrorRecovers(t *testing.T) {
+	db := mustOpenDB(t)
+	seedSmall(t, db)
+	if err := os.Rename(db.Path(), db.Path()+".away"); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, db, 100, 30)
+	h.waitText("Cannot read the database")
+	if err := os.Rename(db.Path()+".away", db.Path()); err != nil {
+		t.Fatal(err)
+	}
+	h.waitText("Ada Lovelace", "5 shown")
 }

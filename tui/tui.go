@@ -273,7 +273,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(changesCmd(m.c.DB), tickCmd())
 	case changesMsg:
-		if msg.err == nil && m.c.snap != nil && msg.n != m.c.snap.changes && !m.loading {
+		// Reload when the counter moved, and keep trying after a failed
+		// load (the file was busy or missing).
+		stale := m.c.snap == nil || msg.n != m.c.snap.changes || m.loadErr != nil
+		if msg.err == nil && stale && !m.loading {
 			m.loading = true
 			return m, m.loadCmd()
 		}
