@@ -306,3 +306,44 @@ func TestWideCharacters(t *testing.T) {
 		})
 	}
 }
+
+// Ensure the moving keys reach every row and the window follows the cursor.
+func TestMoving(t *testing.T) {
+	db := mustOpenDB(t)
+	var in []roster.NewUser
+	for i := range 100 {
+		in = append(in, roster.NewUser{Username: fmt.Sprintf("u%03d", i), Name: fmt.Sprintf("User %03d", i), Email: fmt.Sprintf("u%03d@example.com", i)})
+	}
+	if _, err := db.CreateUsers(testActor, in); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, db, 100, 20)
+	h.waitText("› ", "User 000")
+	cursorAt := func(name string) {
+		t.Helper()
+		h.waitFor("cursor on "+name, func(s string) bool {
+			for _, r := range listRows(s) {
+				if strings.HasPrefix(r, "›") && strings.Contains(r, name) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	h.keys("end")
+	cursorAt("User 099")
+	h.keys("home")
+	cursorAt("User 000")
+	h.keys("pgdown") // a page is the rows shown less one: 13 at this height
+	cursorAt("User 013")
+	h.keys("pgdown", "pgdown", "pgdown", "pgdown", "pgdown", "pgdown", "pgdown", "pgdown")
+	cursorAt("User 099")
+	h.keys("k", "j", "j")
+	cursorAt("User 099")
+	h.keys("home", "pgup")
+	cursorAt("User 000")
+	h.keys("down", "down")
+	cursorAt("User 002")
+	h.keys("up")
+	cursorAt("User 001")
+}
