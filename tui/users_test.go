@@ -334,8 +334,8 @@ func TestMoving(t *testing.T) {
 	cursorAt("User 099")
 	h.keys("home")
 	cursorAt("User 000")
-	h.keys("pgdown") // a page is the rows shown less one: 13 at this height
-	cursorAt("User 013")
+	h.keys("pgdown") // a page is the rows shown less one: 14 at this height
+	cursorAt("User 014")
 	h.keys("pgdown", "pgdown", "pgdown", "pgdown", "pgdown", "pgdown", "pgdown", "pgdown")
 	cursorAt("User 099")
 	h.keys("k", "j", "j")
