@@ -5,14 +5,11 @@
 package tui
 
 import (
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
 )
@@ -58,86 +55,6 @@ type Services struct {
 	Invite func(actor roster.Actor, ids []uint64) (roster.BulkResult, error)
 	// SendReset queues password-reset mail for the users.
 	SendReset func(actor roster.Actor, ids []uint64) (roster.BulkResult, error)
-}
-
-// Common is what every screen shares: the size, styles, keys and services.
-// Screens keep a pointer to the root's one Common.
-type Common struct {
-	Width, Height int
-	Styles        *Styles
-	Global        GlobalKeys
-	DB            *store.DB
-	Actor         roster.Actor
-	Services      Services
-	Actions       []Action
-	Now           func() time.Time
-
-	// launchers are the screens a global key opens (G, L, and those other
-	// parts of Roster add); the help lists their keys.
-	launchers []launcher
-
-	snap *snapshot // the latest data; replaced, never changed
-	nav  []navOp   // screens' requests, applied by the root after Update
-}
-
-// screen is a page the root shows on top of the user list. Update returns
-// the screen itself (or its replacement); a screen asks the root to open
-// or close screens, set the status line or filter the list through its
-// Common (openScreen, closeScreen, setStatus, closeAndFilter), which the
-// root applies as soon as Update returns, before the next key.
-type screen interface {
-	Update(msg tea.Msg) (screen, tea.Cmd)
-	View() string
-	Help() help.KeyMap
-	// TakesText reports that keys currently go to a text input, so the root
-	// leaves q, ? and other letters alone.
-	TakesText() bool
-}
-
-// navOp is one request of a screen to the root.
-type navOp struct {
-	open   screen
-	close  screen
-	status *statusMsg
-	filter *uint64 // set the list's group filter
-}
-
-// statusMsg is the status line's text.
-type statusMsg struct {
-	text string
-	err  bool
-}
-
-// Messages for the root.
-type (
-	// reloadMsg asks for an immediate reload after a change this session made.
-	reloadMsg struct{}
-	// dataMsg tells screens that a new snapshot is loaded.
-	dataMsg struct{}
-)
-
-// openScreen asks the root to show s on top.
-func (c *Common) openScreen(s screen) tea.Cmd {
-	c.nav = append(c.nav, navOp{open: s})
-	return nil
-}
-
-// closeScreen asks the root to close s.
-func (c *Common) closeScreen(s screen) tea.Cmd {
-	c.nav = append(c.nav, navOp{close: s})
-	return nil
-}
-
-// setStatus asks the root to show text in the status line.
-func (c *Common) setStatus(text string, isErr bool) tea.Cmd {
-	c.nav = append(c.nav, navOp{status: &statusMsg{text: text, err: isErr}})
-	return nil
-}
-
-// closeAndFilter closes s and shows the users of group gid (0: all).
-func (c *Common) closeAndFilter(s screen, gid uint64) tea.Cmd {
-	c.nav = append(c.nav, navOp{close: s}, navOp{filter: &gid})
-	return nil
 }
 
 // Model is the root model: it owns global keys, the header, the footer and
@@ -419,104 +336,4 @@ func (m *Model) forwardAll(msg tea.Msg) tea.Cmd {
 
 func (m *Model) tooSmall() bool {
 	return m.c.Width < MinWidth || m.c.Height < MinHeight
-}
-
-// View implements tea.Model.
-func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
-	v.AltScreen = true
-	v.WindowTitle = "Roster"
-	return v
-}
-
-// render draws the whole frame as a string.
-func (m *Model) render() string {
-	c := m.c
-	if m.quitting {
-		return ""
-	}
-	if c.Width == 0 {
-		return "" // no size yet
-	}
-	if m.tooSmall() {
-		return tooSmallView(c)
-	}
-	header := m.header()
-	var km help.KeyMap = m.users.Help()
-	body := ""
-	bodyH := c.Height - lipgloss.Height(header) - 2 // footer: status + help
-	switch t := m.top(); {
-	case m.loadErr != nil && !m.ready:
-		body = c.Styles.App.Error.Render("Cannot read the database: " + roster.ErrorMessage(m.loadErr))
-	case !m.ready:
-		body = c.Styles.App.Muted.Render("Loading…")
-	case t != nil:
-		body = m.bodyAt(len(m.stack) - 1)
-		km = t.Help()
-	default:
-		body = m.users.View()
-	}
-	return header + "\n" + clip(body, c.Width, bodyH) + "\n" + m.statusLine() + "\n" + m.help.View(km)
-}
-
-// dialogScreen is a screen drawn as a box over the screen below it.
-type dialogScreen interface{ dialog() }
-
-// bodyAt draws the screen at stack index i (-1: the user list), with the
-// screens below it showing through when it is a dialog.
-func (m *Model) bodyAt(i int) string {
-	if i < 0 {
-		return m.users.View()
-	}
-	s := m.stack[i]
-	if _, ok := s.(dialogScreen); ok {
-		return m.c.overlay(m.bodyAt(i-1), s.View())
-	}
-	return s.View()
-}
-
-func (m *Model) statusLine() string {
-	c := m.c
-	st := c.Styles.App
-	left := ""
-	switch {
-	case m.status.text != "" && m.status.err:
-		left = st.Error.Render("✗ " + m.status.text)
-	case m.status.text != "":
-		left = st.Success.Render("✓ " + m.status.text)
-	case m.loadErr != nil:
-		left = st.Error.Render("✗ " + roster.ErrorMessage(m.loadErr))
-	default:
-		left = m.users.footerText()
-	}
-	return lipgloss.NewStyle().MaxWidth(c.Width).Render(left)
-}
-
-func tooSmallView(c *Common) string {
-	msg := "Terminal too small"
-	detail := ""
-	if c.Width >= 20 {
-		detail = "\nneed at least " + itoa(MinWidth) + "×" + itoa(MinHeight) + ", have " + itoa(c.Width) + "×" + itoa(c.Height)
-	}
-	s := lipgloss.NewStyle().MaxWidth(c.Width).MaxHeight(c.Height).Render(msg + detail)
-	return s
-}
-
-// clip makes s exactly h lines of at most w cells. It measures the way the
-// terminal draws (wcwidth), not by graphemes as lipgloss does, so that
-// lines with combining marks are neither padded nor cut wrongly.
-func clip(s string, w, h int) string {
-	lines := strings.SplitN(s, "\n", h+1)
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for i, l := range lines {
-		if ansi.StringWidthWc(l) > w {
-			lines[i] = ansi.TruncateWc(l, w, "")
-		}
-	}
-	for len(lines) < h {
-		lines = append(lines, "")
-	}
-	return strings.Join(lines, "\n")
 }
