@@ -23,10 +23,14 @@ const (
 // Action is one entry of the actions menu. Other parts of Roster append
 // their own through Options.Actions.
 type Action struct {
-	Label  string    // menu text: "Disable"
-	Verb   string    // past tense for the summary: "disabled"
-	Arg    ActionArg // what to ask before running
-	Danger bool      // destroys data: always confirmed, and the count typed for more than one user
+	Label string // menu text: "Disable"
+	Verb  string // past tense for the summary: "disabled"; the chosen group or role follows it
+	// Question, when set, asks for confirmation ("Add 3 users to sales?");
+	// who names the users, arg is the chosen group or role. The default is
+	// the label, who and arg.
+	Question func(who, arg string) string
+	Arg      ActionArg // what to ask before running
+	Danger   bool      // destroys data: always confirmed, and the count typed for more than one user
 	// Hidden, when set and true, leaves the action out of the menu.
 	Hidden func(c *Common) bool
 	// Run does the work for one batch of users; arg is the chosen group
@@ -45,13 +49,13 @@ func builtinActions(sv Services) []Action {
 		{Label: "Disable", Verb: "disabled", Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
 			return c.DB.SetStatus(c.Actor, ids, roster.StatusDisabled)
 		}},
-		{Label: "Add to group…", Verb: "added", Arg: ArgGroup, Run: func(c *Common, ids []uint64, g string) (roster.BulkResult, error) {
+		{Label: "Add to group…", Verb: "added to", Arg: ArgGroup, Question: func(who, g string) string { return "Add " + who + " to " + g + "?" }, Run: func(c *Common, ids []uint64, g string) (roster.BulkResult, error) {
 			return c.DB.AddToGroup(c.Actor, ids, g)
 		}},
-		{Label: "Remove from group…", Verb: "removed", Arg: ArgGroup, Run: func(c *Common, ids []uint64, g string) (roster.BulkResult, error) {
+		{Label: "Remove from group…", Verb: "removed from", Arg: ArgGroup, Question: func(who, g string) string { return "Remove " + who + " from " + g + "?" }, Run: func(c *Common, ids []uint64, g string) (roster.BulkResult, error) {
 			return c.DB.RemoveFromGroup(c.Actor, ids, g)
 		}},
-		{Label: "Change role…", Verb: "changed", Arg: ArgRole, Run: func(c *Common, ids []uint64, r string) (roster.BulkResult, error) {
+		{Label: "Change role…", Verb: "made", Arg: ArgRole, Question: func(who, r string) string { return "Make " + who + " " + r + "?" }, Run: func(c *Common, ids []uint64, r string) (roster.BulkResult, error) {
 			role, err := roster.ParseRole(r)
 			if err != nil {
 				return roster.BulkResult{}, err
@@ -314,14 +318,8 @@ func (s *actionsScreen) batchDone(msg batchMsg) tea.Cmd {
 // summary says what the action did, as one line.
 func (s *actionsScreen) summary() (string, bool) {
 	verb := s.act.Verb
-	if s.act.Arg == ArgGroup {
-		if strings.HasPrefix(s.act.Label, "Add") {
-			verb = "added to " + s.arg
-		} else {
-			verb = "removed from " + s.arg
-		}
-	} else if s.act.Arg == ArgRole {
-		verb = "made " + s.arg
+	if s.arg != "" {
+		verb += " " + s.arg
 	}
 	text := s.result.Summary(verb)
 	if s.cancelled && s.done < len(s.ids) {
@@ -379,14 +377,13 @@ func (s *actionsScreen) View() string {
 			b.WriteString(s.pick.view(min(12, s.c.bodyHeight()-6)))
 		}
 	case stepConfirm:
-		q := strings.TrimSuffix(strings.TrimSuffix(s.act.Label, "…"), " to group")
-		switch s.act.Arg {
-		case ArgGroup:
-			q = s.act.Label[:strings.Index(s.act.Label, " ")] + " " + s.who() + " " + map[bool]string{true: "to", false: "from"}[strings.HasPrefix(s.act.Label, "Add")] + " " + s.arg + "?"
-		case ArgRole:
-			q = "Make " + s.who() + " " + s.arg + "?"
-		default:
-			q += " " + s.who() + "?"
+		q := strings.TrimSuffix(s.act.Label, "…") + " " + s.who()
+		if s.arg != "" {
+			q += " (" + s.arg + ")"
+		}
+		q += "?"
+		if s.act.Question != nil {
+			q = s.act.Question(s.who(), s.arg)
 		}
 		b.WriteString(st.DialogTitle.Render(q))
 		b.WriteString("\n\n")
