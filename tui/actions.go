@@ -175,6 +175,9 @@ func (s *actionsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 	k := msg.String()
+	if len(s.acts) == 0 {
+		return s, s.c.closeScreen(s)
+	}
 	switch s.step {
 	case stepMenu:
 		switch {
