@@ -338,7 +338,7 @@ func (s *actionsScreen) who() string {
 	if len(s.ids) == 1 {
 		if i, ok := s.c.snap.indexOf(s.ids[0]); ok {
 			u := s.c.snap.rows[i].u
-			name, _ := displaySafe(u.Name)
+			name, _ := s.c.cells.safe(u.Name)
 			return u.Username + " (" + name + ")"
 		}
 	}

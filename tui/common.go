@@ -21,6 +21,8 @@ type Common struct {
 	Actions       []Action
 	Now           func() time.Time
 
+	cells cells // how the terminal counts cells
+
 	// launchers are the screens a global key opens (G, L, and those other
 	// parts of Roster add); the help lists their keys.
 	launchers []launcher

@@ -250,12 +250,28 @@ func (s *snapshot) groupNames(u *roster.User) string {
 	return strings.Join(names, ", ")
 }
 
-// displaySafe returns s as it can be drawn in a column, and its width in
-// terminal cells. Control characters become U+FFFD; zero-width joiners and
-// emoji variation selectors are dropped, because terminals without grapheme
-// support draw a joined emoji (👩‍💻) wider than its measured two cells and
-// shift the rest of the row; the parts are shown side by side instead.
-func displaySafe(s string) (string, int) {
+// cells measures and cuts text as the terminal draws it: by code point
+// (wcwidth), which is what Bubble Tea's renderer does by default, or by
+// grapheme cluster once the terminal says it supports Unicode mode 2027
+// (the renderer then switches too). Every cell of the app goes through it,
+// so that columns line up in both.
+type cells struct{ graphemes bool }
+
+// width measures s, which may hold escape sequences.
+func (k cells) width(s string) int {
+	if k.graphemes {
+		return ansi.StringWidth(s)
+	}
+	return ansi.StringWidthWc(s)
+}
+
+// safe returns s as it can be drawn in a column, and its width in cells.
+// Control characters become U+FFFD; zero-width joiners, emoji variation
+// selectors and skin-tone modifiers are dropped, because terminals without
+// grapheme support draw a joined emoji (👩‍💻) wider than the two cells it
+// is measured as and shift the rest of the row: the parts are shown side
+// by side instead, the same width in both ways of counting.
+func (k cells) safe(s string) (string, int) {
 	ascii := true
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= utf8.RuneSelf || c < 0x20 || c == 0x7f {
@@ -272,14 +288,13 @@ func displaySafe(s string) (string, int) {
 			switch {
 			case r == '\u200d' || r == '\ufe0f' || r == '\ufe0e' || (r >= 0x1f3fb && r <= 0x1f3ff):
 				return -1
-			case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
-				(r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
+			case unsafeRune(r):
 				return '\ufffd'
 			}
 			return r
 		}, s)
 	}
-	return clean, ansi.StringWidthWc(clean)
+	return clean, k.width(clean)
 }
 
 func unsafeRune(r rune) bool {
@@ -288,40 +303,87 @@ func unsafeRune(r rune) bool {
 		(r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }
 
-// cellWidth measures a string the way the terminal will draw it.
-func cellWidth(s string) int {
-	_, w := displaySafe(s)
+// safeWidth is the width of s made safe.
+func (k cells) safeWidth(s string) int {
+	_, w := k.safe(s)
 	return w
 }
 
-// fit pads or cuts s (of width w) to exactly n cells.
-func fit(s string, w, n int) string {
+// fit pads or cuts the plain string s (of width w) to exactly n cells.
+func (k cells) fit(s string, w, n int) string {
 	if n <= 0 {
 		return ""
 	}
 	if w <= n {
 		return s + strings.Repeat(" ", n-w)
 	}
-	t, tw := cutWc(s, n-1)
+	t, tw := k.cut(s, n-1)
 	return t + "…" + strings.Repeat(" ", n-1-tw)
 }
 
-// cutWc returns the longest prefix of the plain string s that fits in n
-// cells, and its width, summing code points as the terminal does.
-func cutWc(s string, n int) (string, int) {
-	w := 0
-	var buf [utf8.UTFMax]byte
-	for i, r := range s {
-		rw := 1
-		if r >= utf8.RuneSelf {
-			rw = ansi.StringWidthWc(string(utf8.AppendRune(buf[:0], r)))
+// cut returns the longest prefix of the plain string s that fits in n
+// cells, and its width.
+func (k cells) cut(s string, n int) (string, int) {
+	w, i := 0, 0
+	for i < len(s) {
+		step, sw := k.next(s[i:])
+		if w+sw > n {
+			break
 		}
-		if w+rw > n {
-			return s[:i], w
-		}
-		w += rw
+		w += sw
+		i += step
 	}
-	return s, w
+	return s[:i], w
+}
+
+// skip returns what is left of the plain string s after its first n
+// cells; a wide character cut in two becomes a space.
+func (k cells) skip(s string, n int) string {
+	w, i := 0, 0
+	for i < len(s) && w < n {
+		step, sw := k.next(s[i:])
+		w += sw
+		i += step
+	}
+	if w > n {
+		return " " + s[i:]
+	}
+	return s[i:]
+}
+
+// next returns the length in bytes and the width of the first unit of s:
+// a code point, or a grapheme cluster.
+func (k cells) next(s string) (int, int) {
+	if k.graphemes {
+		g, w := ansi.FirstGraphemeCluster(s, ansi.GraphemeWidth)
+		return max(1, len(g)), w
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	if r < utf8.RuneSelf {
+		return 1, 1
+	}
+	return size, ansi.StringWidthWc(s[:size])
+}
+
+// clip makes s exactly h lines of at most w cells.
+func (k cells) clip(s string, w, h int) string {
+	lines := strings.SplitN(s, "\n", h+1)
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if k.width(l) > w {
+			if k.graphemes {
+				lines[i] = ansi.Truncate(l, w, "")
+			} else {
+				lines[i] = ansi.TruncateWc(l, w, "")
+			}
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // prefix8 reads the first 8 bytes of s as a big-endian number, so that
@@ -335,25 +397,4 @@ func prefix8(s string) uint64 {
 		}
 	}
 	return p
-}
-
-// skipWc returns what is left of the plain string s after its first n
-// cells; a wide character cut in two becomes a space.
-func skipWc(s string, n int) string {
-	w := 0
-	var buf [utf8.UTFMax]byte
-	for i, r := range s {
-		if w >= n {
-			if w > n {
-				return " " + s[i:]
-			}
-			return s[i:]
-		}
-		rw := 1
-		if r >= utf8.RuneSelf {
-			rw = ansi.StringWidthWc(string(utf8.AppendRune(buf[:0], r)))
-		}
-		w += rw
-	}
-	return ""
 }

@@ -53,13 +53,39 @@ func TestFit(t *testing.T) {
 		{"👩‍💻 dev", 8, "👩💻 dev"},
 		{"a\x1b[31mb", 4, "a\ufffd[…"},
 	} {
-		s, w := displaySafe(c.in)
-		got := fit(s, w, c.n)
+		s, w := cells{}.safe(c.in)
+		got := cells{}.fit(s, w, c.n)
 		if got != c.want {
 			t.Errorf("fit(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
 		}
 		if strings.Contains(got, "\x1b") {
 			t.Errorf("fit(%q) lets an escape through", c.in)
 		}
+	}
+}
+
+// Ensure both ways of counting cells cut and pad a row to the same number
+// of cells, each by its own count: grapheme clusters make an Indic
+// conjunct narrower than code points do.
+func TestCellsGraphemes(t *testing.T) {
+	name := "प्रिया शर्मा"
+	for _, k := range []cells{{}, {graphemes: true}} {
+		s, w := k.safe(name)
+		for _, n := range []int{3, 5, 8, 20} {
+			got := k.fit(s, w, n)
+			if gw := k.width(got); gw != n {
+				t.Errorf("graphemes=%v fit(%q, %d) is %d cells: %q", k.graphemes, name, n, gw, got)
+			}
+		}
+		left, lw := k.cut(s, 4)
+		if k.width(left) != lw || lw > 4 {
+			t.Errorf("graphemes=%v cut: %q is %d cells, said %d", k.graphemes, left, k.width(left), lw)
+		}
+		if got := left + k.skip(s, lw); got != s {
+			t.Errorf("graphemes=%v cut+skip = %q, want %q", k.graphemes, got, s)
+		}
+	}
+	if (cells{}).safeWidth(name) == (cells{graphemes: true}).safeWidth(name) {
+		t.Log("the two counts agree on this name; the test shows less")
 	}
 }

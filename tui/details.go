@@ -108,12 +108,12 @@ func (s *detailsScreen) View() string {
 	if u == nil {
 		return st.App.Muted.Render("This user no longer exists.")
 	}
-	name, _ := displaySafe(u.Name)
-	email, _ := displaySafe(u.Email)
+	name, _ := s.c.cells.safe(u.Name)
+	email, _ := s.c.cells.safe(u.Email)
 	var lines []string
 	lines = append(lines, st.App.DialogTitle.Render(name)+"  "+st.List.Badge[u.Status.String()].Render(u.Status.String()), "")
 	field := func(label, value string) {
-		lines = append(lines, st.App.Muted.Render(fit(label, len(label), 14))+value)
+		lines = append(lines, st.App.Muted.Render(s.c.cells.fit(label, len(label), 14))+value)
 	}
 	when := func(t time.Time) string {
 		if t.IsZero() {
@@ -173,6 +173,6 @@ func eventLine(c *Common, ev roster.AuditEvent, width int) string {
 		rest += "  " + ev.Details
 	}
 	rest += "  by " + ev.Actor
-	rest, w := displaySafe(rest)
-	return st.Muted.Render(t) + "  " + fit(rest, w, max(10, width-len(t)-2))
+	rest, w := c.cells.safe(rest)
+	return st.Muted.Render(t) + "  " + c.cells.fit(rest, w, max(10, width-len(t)-2))
 }

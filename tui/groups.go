@@ -279,16 +279,16 @@ func (s *groupsScreen) listView() string {
 	end := min(len(gs), start+h)
 	nameW := 10
 	for _, g := range gs[start:end] {
-		nameW = max(nameW, cellWidth(g.Name))
+		nameW = max(nameW, s.c.cells.safeWidth(g.Name))
 	}
 	nameW = min(nameW, max(10, s.c.Width/2))
 	for i := start; i < end; i++ {
 		g := gs[i]
-		name, w := displaySafe(g.Name)
-		line := fit(name, w, nameW) + "  " + fit(plural(g.Members, "member"), len(plural(g.Members, "member")), 12)
+		name, w := s.c.cells.safe(g.Name)
+		line := s.c.cells.fit(name, w, nameW) + "  " + s.c.cells.fit(plural(g.Members, "member"), len(plural(g.Members, "member")), 12)
 		if g.Description != "" {
-			d, dw := displaySafe(g.Description)
-			line += "  " + fit(d, dw, max(0, s.c.Width-nameW-20))
+			d, dw := s.c.cells.safe(g.Description)
+			line += "  " + s.c.cells.fit(d, dw, max(0, s.c.Width-nameW-20))
 		}
 		if i == s.cursor {
 			b.WriteString(st.List.Cursor.Render("› " + line))

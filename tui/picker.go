@@ -125,12 +125,12 @@ func (p *picker) view(h int) string {
 	end := min(len(p.shown), start+h)
 	width := 0
 	for _, i := range p.shown[start:end] {
-		width = max(width, cellWidth(p.items[i].label))
+		width = max(width, p.c.cells.safeWidth(p.items[i].label))
 	}
 	for k := start; k < end; k++ {
 		it := p.items[p.shown[k]]
-		label, w := displaySafe(it.label)
-		line := fit(label, w, width) + "  " + it.detail
+		label, w := p.c.cells.safe(it.label)
+		line := p.c.cells.fit(label, w, width) + "  " + it.detail
 		if k == p.cursor {
 			b.WriteString(st.List.Cursor.Render("› " + line))
 		} else {
@@ -168,19 +168,19 @@ func (c *Common) box(content string) string {
 
 // overlay draws box centred over the body bg, which is dimmed: its
 // colours are dropped and it is drawn in the muted style. Lines are cut
-// by wcwidth, as the terminal counts cells.
+// as the terminal counts cells.
 func (c *Common) overlay(bg, box string) string {
 	w, h := c.Width, c.bodyHeight()
-	lines := strings.Split(clip(bg, w, h), "\n")
+	lines := strings.Split(c.cells.clip(bg, w, h), "\n")
 	boxLines := strings.Split(box, "\n")
 	bw := 0
 	for _, l := range boxLines {
-		bw = max(bw, ansi.StringWidthWc(l))
+		bw = max(bw, c.cells.width(l))
 	}
 	x, y := max(0, (w-bw)/2), max(0, (h-len(boxLines))/2)
 	muted := c.Styles.App.Faint
 	for i, l := range lines {
-		plain, _ := displaySafe(ansi.Strip(l))
+		plain, _ := c.cells.safe(ansi.Strip(l))
 		row := i - y
 		if row < 0 || row >= len(boxLines) {
 			if plain != "" {
@@ -188,10 +188,10 @@ func (c *Common) overlay(bg, box string) string {
 			}
 			continue
 		}
-		left, lw := cutWc(plain, x)
-		right := skipWc(plain, x+bw)
+		left, lw := c.cells.cut(plain, x)
+		right := c.cells.skip(plain, x+bw)
 		bl := boxLines[row]
-		pad := bw - ansi.StringWidthWc(bl)
+		pad := bw - c.cells.width(bl)
 		lines[i] = muted.Render(left+strings.Repeat(" ", x-lw)) + bl + strings.Repeat(" ", max(0, pad)) + muted.Render(right)
 	}
 	return strings.Join(lines, "\n")

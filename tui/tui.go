@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
 )
@@ -180,6 +181,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.c.Width, m.c.Height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
 		return m, m.forwardAll(msg)
+	case tea.ModeReportMsg:
+		// A terminal with Unicode mode 2027 draws by grapheme clusters, and
+		// Bubble Tea's renderer switches to count that way: so do we.
+		if msg.Mode == ansi.ModeUnicodeCore && (msg.Value == ansi.ModeSet || msg.Value == ansi.ModeReset || msg.Value == ansi.ModePermanentlySet) {
+			m.c.cells.graphemes = true
+		}
+		return m, nil
 	case tea.BackgroundColorMsg:
 		m.c.Styles = NewStyles(msg.IsDark())
 		m.help.Styles = m.c.Styles.Help

@@ -285,65 +285,31 @@ func TestWideCharacters(t *testing.T) {
 	for i, n := range names {
 		addUser(t, db, fmt.Sprintf("user%d", i), n, fmt.Sprintf("user%d@example.com", i))
 	}
-	for _, w := range []int{60, 90, 140} {
-		t.Run(itoa(w), func(t *testing.T) {
-			h := start(t, db, w, 20)
-			s := h.waitText(itoa(len(names)) + " shown")
-			rows := listRows(s)
-			if len(rows) != len(names) {
-				t.Fatalf("%d rows:\n%s", len(rows), s)
-			}
-			for _, r := range rows {
-				// The username column starts at the same cell in every row.
-				i := strings.Index(r, "user")
-				if col := ansi.StringWidthWc(r[:i]); col != markWidth+layout(w).name+1 {
-					t.Errorf("username starts at cell %d, want %d: %q", col, markWidth+layout(w).name+1, r)
+	for _, graphemes := range []bool{false, true} {
+		k := cells{graphemes: graphemes}
+		for _, w := range []int{60, 90, 140} {
+			t.Run(fmt.Sprintf("%d/graphemes=%v", w, graphemes), func(t *testing.T) {
+				h := start(t, db, w, 20)
+				if graphemes {
+					// What a terminal with Unicode mode 2027 answers.
+					h.tm.Send(tea.ModeReportMsg{Mode: ansi.ModeUnicodeCore, Value: ansi.ModeReset})
 				}
-				if n := ansi.StringWidthWc(r); n > w {
-					t.Errorf("row is %d cells in %d: %q", n, w, r)
+				s := h.waitText(itoa(len(names)) + " shown")
+				rows := listRows(s)
+				if len(rows) != len(names) {
+					t.Fatalf("%d rows:\n%s", len(rows), s)
 				}
-			}
-		})
-	}
-}
-
-// Ensure the moving keys reach every row and the window follows the cursor.
-func TestMoving(t *testing.T) {
-	db := mustOpenDB(t)
-	var in []roster.NewUser
-	for i := range 100 {
-		in = append(in, roster.NewUser{Username: fmt.Sprintf("u%03d", i), Name: fmt.Sprintf("User %03d", i), Email: fmt.Sprintf("u%03d@example.com", i)})
-	}
-	if _, err := db.CreateUsers(testActor, in); err != nil {
-		t.Fatal(err)
-	}
-	h := start(t, db, 100, 20)
-	h.waitText("› ", "User 000")
-	cursorAt := func(name string) {
-		t.Helper()
-		h.waitFor("cursor on "+name, func(s string) bool {
-			for _, r := range listRows(s) {
-				if strings.HasPrefix(r, "›") && strings.Contains(r, name) {
-					return true
+				for _, r := range rows {
+					// The username column starts at the same cell in every row.
+					i := strings.Index(r, "user")
+					if col := k.width(r[:i]); col != markWidth+layout(w).name+1 {
+						t.Errorf("username starts at cell %d, want %d: %q", col, markWidth+layout(w).name+1, r)
+					}
+					if n := k.width(r); n > w {
+						t.Errorf("row is %d cells in %d: %q", n, w, r)
+					}
 				}
-			}
-			return false
-		})
+			})
+		}
 	}
-	h.keys("end")
-	cursorAt("User 099")
-	h.keys("home")
-	cursorAt("User 000")
-	h.keys("pgdown") // a page is the rows shown less one: 14 at this height
-	cursorAt("User 014")
-	h.keys("pgdown", "pgdown", "pgdown", "pgdown", "pgdown", "pgdown", "pgdown", "pgdown")
-	cursorAt("User 099")
-	h.keys("k", "j", "j")
-	cursorAt("User 099")
-	h.keys("home", "pgup")
-	cursorAt("User 000")
-	h.keys("down", "down")
-	cursorAt("User 002")
-	h.keys("up")
-	cursorAt("User 001")
 }

@@ -124,7 +124,7 @@ func (s *usersScreen) View() string {
 	end := min(len(s.view), s.offset+h)
 	badges := make(map[roster.Status]string, 3)
 	for _, status := range roster.Statuses {
-		badges[status] = st.List.Badge[status.String()].Render(fit(status.String(), len(status.String()), cols.status))
+		badges[status] = st.List.Badge[status.String()].Render(s.c.cells.fit(status.String(), len(status.String()), cols.status))
 	}
 	now := c.Now()
 	for i := s.offset; i < end; i++ {
@@ -147,7 +147,7 @@ func (s *usersScreen) titles(cols columns) string {
 		if s.sortBy == by {
 			name += arrow
 		}
-		return fit(name, cellWidth(name), n)
+		return s.c.cells.fit(name, s.c.cells.safeWidth(name), n)
 	}
 	var b strings.Builder
 	b.WriteString("   ")
@@ -158,10 +158,10 @@ func (s *usersScreen) titles(cols columns) string {
 	b.WriteString(t("E-mail", roster.SortEmail, cols.email))
 	if cols.groups > 0 {
 		b.WriteByte(' ')
-		b.WriteString(fit("Groups", 6, cols.groups))
+		b.WriteString(s.c.cells.fit("Groups", 6, cols.groups))
 	}
 	b.WriteByte(' ')
-	b.WriteString(fit("Role", 4, cols.role))
+	b.WriteString(s.c.cells.fit("Role", 4, cols.role))
 	b.WriteByte(' ')
 	b.WriteString(t("Status", roster.SortStatus, cols.status))
 	if cols.seen > 0 {
@@ -192,21 +192,21 @@ func (s *usersScreen) row(r *row, cols columns, sel, cursor bool, badges map[ros
 	} else {
 		b.WriteString("  ")
 	}
-	name, nameW := displaySafe(r.u.Name)
-	email, emailW := displaySafe(r.u.Email)
-	b.WriteString(fit(name, nameW, cols.name))
+	name, nameW := s.c.cells.safe(r.u.Name)
+	email, emailW := s.c.cells.safe(r.u.Email)
+	b.WriteString(s.c.cells.fit(name, nameW, cols.name))
 	b.WriteByte(' ')
-	b.WriteString(fit(r.u.Username, len(r.u.Username), cols.user)) // ASCII by rule
+	b.WriteString(s.c.cells.fit(r.u.Username, len(r.u.Username), cols.user)) // ASCII by rule
 	b.WriteByte(' ')
-	b.WriteString(fit(email, emailW, cols.email))
+	b.WriteString(s.c.cells.fit(email, emailW, cols.email))
 	if cols.groups > 0 {
-		g, w := displaySafe(s.c.snap.groupNames(r.u))
+		g, w := s.c.cells.safe(s.c.snap.groupNames(r.u))
 		b.WriteByte(' ')
-		b.WriteString(fit(g, w, cols.groups))
+		b.WriteString(s.c.cells.fit(g, w, cols.groups))
 	}
 	b.WriteByte(' ')
 	role := r.u.Role.String()
-	b.WriteString(fit(role, len(role), cols.role))
+	b.WriteString(s.c.cells.fit(role, len(role), cols.role))
 	b.WriteByte(' ')
 	plain := b.String()
 	seen := ""
@@ -219,12 +219,12 @@ func (s *usersScreen) row(r *row, cols columns, sel, cursor bool, badges map[ros
 			label, t = "created", r.u.CreatedAt
 		}
 		text := label + " " + ago(now, t)
-		seen = " " + fit(text, len(text), cols.seen)
+		seen = " " + s.c.cells.fit(text, len(text), cols.seen)
 	}
 	switch {
 	case cursor:
 		status := r.u.Status.String()
-		return st.List.Cursor.Render(plain + fit(status, len(status), cols.status) + seen)
+		return st.List.Cursor.Render(plain + s.c.cells.fit(status, len(status), cols.status) + seen)
 	case sel:
 		return " " + st.List.Mark.Render("●") + " " + st.List.Selected.Render(plain[len(" ● "):]) + badges[r.u.Status] + st.App.Muted.Render(seen)
 	}

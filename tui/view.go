@@ -1,12 +1,9 @@
 package tui
 
 import (
-	"strings"
-
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 	"github.com/roster-dev/roster"
 )
 
@@ -45,7 +42,7 @@ func (m *Model) render() string {
 	default:
 		body = m.users.View()
 	}
-	return header + "\n" + clip(body, c.Width, bodyH) + "\n" + m.statusLine() + "\n" + m.help.View(km)
+	return header + "\n" + c.cells.clip(body, c.Width, bodyH) + "\n" + m.statusLine() + "\n" + m.help.View(km)
 }
 
 // dialogScreen is a screen drawn as a box over the screen below it.
@@ -89,23 +86,4 @@ func tooSmallView(c *Common) string {
 	}
 	s := lipgloss.NewStyle().MaxWidth(c.Width).MaxHeight(c.Height).Render(msg + detail)
 	return s
-}
-
-// clip makes s exactly h lines of at most w cells. It measures the way the
-// terminal draws (wcwidth), not by graphemes as lipgloss does, so that
-// lines with combining marks are neither padded nor cut wrongly.
-func clip(s string, w, h int) string {
-	lines := strings.SplitN(s, "\n", h+1)
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for i, l := range lines {
-		if ansi.StringWidthWc(l) > w {
-			lines[i] = ansi.TruncateWc(l, w, "")
-		}
-	}
-	for len(lines) < h {
-		lines = append(lines, "")
-	}
-	return strings.Join(lines, "\n")
 }
