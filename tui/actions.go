@@ -36,6 +36,13 @@ type Action struct {
 	// Run does the work for one batch of users; arg is the chosen group
 	// name or role name. Long selections are run in batches.
 	Run func(c *Common, ids []uint64, arg string) (roster.BulkResult, error)
+	// Open, when set, replaces Run: choosing the action opens the screen it
+	// returns (for work with its own confirmation and progress, such as
+	// sending mail).
+	Open func(c *Common, ids []uint64) (screen, tea.Cmd)
+	// LabelFor, when set, names the action for these users ("Re-send
+	// invitation" when they were invited before); "" leaves it out.
+	LabelFor func(c *Common, ids []uint64) string
 }
 
 // BatchSize is how many users one transaction of a bulk action changes.
@@ -63,12 +70,14 @@ func builtinActions(sv Services) []Action {
 			return c.DB.SetRole(c.Actor, ids, role)
 		}},
 	}
-	if sv.Invite != nil {
+	if sv.Mail != nil {
+		acts = append(acts, mailActions()...)
+	} else if sv.Invite != nil {
 		acts = append(acts, Action{Label: "Send invitation", Verb: "invited", Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
 			return c.Services.Invite(c.Actor, ids)
 		}})
 	}
-	if sv.SendReset != nil {
+	if sv.SendReset != nil && sv.Mail == nil {
 		acts = append(acts, Action{Label: "Send password reset", Verb: "sent a reset link", Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
 			return c.Services.SendReset(c.Actor, ids)
 		}})
@@ -119,6 +128,11 @@ func newActionsScreen(c *Common, ids []uint64) *actionsScreen {
 	s := &actionsScreen{c: c, keys: NewListKeys(), ids: ids}
 	for _, a := range c.Actions {
 		if a.Hidden == nil || !a.Hidden(c) {
+			if a.LabelFor != nil {
+				if a.Label = a.LabelFor(c, ids); a.Label == "" {
+					continue
+				}
+			}
 			s.acts = append(s.acts, a)
 		}
 	}
@@ -259,6 +273,14 @@ func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 
 func (s *actionsScreen) choose(i int) (screen, tea.Cmd) {
 	s.act = s.acts[i]
+	if s.act.Open != nil {
+		next, cmd := s.act.Open(s.c, s.ids)
+		s.c.closeScreen(s)
+		if next != nil {
+			s.c.openScreen(next)
+		}
+		return s, cmd
+	}
 	switch s.act.Arg {
 	case ArgGroup:
 		if len(s.c.snap.groups) == 0 {

@@ -7,18 +7,19 @@ func kb(help, desc string, keys ...string) key.Binding {
 }
 
 // GlobalKeys are the keys the root answers on every screen that does not
-// take text. Groups and Audit open screens through the launchers.
+// take text. Groups, Audit and Mailbox open screens through the launchers.
 type GlobalKeys struct {
-	Quit, Help, Groups, Audit key.Binding
+	Quit, Help, Groups, Audit, Mailbox key.Binding
 }
 
 // NewGlobalKeys returns the root's key map.
 func NewGlobalKeys() GlobalKeys {
 	return GlobalKeys{
-		Quit:   kb("q", "quit", "q", "ctrl+c"),
-		Help:   kb("?", "all keys", "?"),
-		Groups: kb("G", "groups", "G"),
-		Audit:  kb("L", "audit log", "L"),
+		Quit:    kb("q", "quit", "q", "ctrl+c"),
+		Help:    kb("?", "all keys", "?"),
+		Groups:  kb("G", "groups", "G"),
+		Audit:   kb("L", "audit log", "L"),
+		Mailbox: kb("M", "mailbox", "M"),
 	}
 }
 

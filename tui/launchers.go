@@ -15,7 +15,7 @@ type launcher struct {
 }
 
 func builtinLaunchers(c *Common) []launcher {
-	return []launcher{
+	ls := []launcher{
 		{
 			Key:  c.Global.Groups,
 			open: func(c *Common) (screen, tea.Cmd) { return newGroupsScreen(c), nil },
@@ -30,6 +30,17 @@ func builtinLaunchers(c *Common) []launcher {
 			is: func(s screen) bool { _, ok := s.(*auditScreen); return ok },
 		},
 	}
+	if c.Services.Mail != nil {
+		ls = append(ls, launcher{
+			Key: c.Global.Mailbox,
+			open: func(c *Common) (screen, tea.Cmd) {
+				s := newMailboxScreen(c)
+				return s, s.loadCmd()
+			},
+			is: func(s screen) bool { _, ok := s.(*mailboxScreen); return ok },
+		})
+	}
+	return ls
 }
 
 // launcherKeys returns the launchers' keys, for the help.

@@ -56,6 +56,17 @@ type Services struct {
 	Invite func(actor roster.Actor, ids []uint64) (roster.BulkResult, error)
 	// SendReset queues password-reset mail for the users.
 	SendReset func(actor roster.Actor, ids []uint64) (roster.BulkResult, error)
+
+	// Mail, when set, is the mail system (*mail.Mailer implements it): the
+	// invitation and reset actions then follow their mail with a progress
+	// bar and a summary, the Mailbox screen (M) opens, and the header says
+	// where mail goes. See invite.go.
+	Mail Mailer
+	// LinkTTL is how long a set-password link stays valid (0: the store's default).
+	LinkTTL time.Duration
+	// Site says where the invitation site is served, for the header
+	// ("http://127.0.0.1:8080", "served by another roster process"); "" says nothing.
+	Site string
 }
 
 // Model is the root model: it owns global keys, the header, the footer and

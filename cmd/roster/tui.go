@@ -1,16 +1,34 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
 	"os"
+	"path/filepath"
+	"syscall"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/mail"
+	"github.com/roster-dev/roster/store"
 	"github.com/roster-dev/roster/tui"
+	"github.com/roster-dev/roster/web"
 	"github.com/spf13/cobra"
 )
 
-// runTUI opens the terminal app on the terminal the command runs in.
+// runTUI opens the terminal app on the terminal the command runs in. The
+// app is complete on its own: it sends queued mail (to the built-in dev
+// mailbox when no SMTP server is set) and serves the invitation site when
+// no other roster process does, so a fresh machine shows the whole
+// invitation flow. Nothing is written to the terminal behind the app: the
+// log goes to tui.log next to the database when ROSTER_DEBUG is set, and
+// nowhere otherwise.
 func (a *app) runTUI(cmd *cobra.Command) error {
 	if !a.isTerminal() {
 		return errors.New("the terminal app needs a terminal; run a command instead (see 'roster --help')")
@@ -19,9 +37,46 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	m := tui.New(tui.Options{DB: db, Actor: a.actor(), DarkBackground: true})
+	cfg, err := a.mailConfig(cmd.Flags())
+	if err != nil {
+		return err
+	}
+	log, closeLog := a.tuiLog(db)
+	defer closeLog()
+	defer announce(db, "the terminal app", log)()
+
+	mailer, err := mail.New(db, cfg, log)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(cmd.Context())
+	defer cancel()
+	mailDone := make(chan error, 1)
+	go func() { mailDone <- mailer.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-mailDone; err != nil {
+			log.Error("mail worker", "err", err)
+		}
+	}()
+
+	site, siteText := startSite(db, cfg, mailer, log)
+	if site != nil {
+		defer func() {
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer scancel()
+			_ = site.Shutdown(sctx)
+		}()
+	}
+
+	m := tui.New(tui.Options{
+		DB:             db,
+		Actor:          a.actor(),
+		DarkBackground: true,
+		Services:       tuiServices(mailer, cfg, siteText),
+	})
 	p := tea.NewProgram(m,
-		tea.WithContext(cmd.Context()),
+		tea.WithContext(ctx),
 		tea.WithInput(a.stdin),
 		tea.WithOutput(a.stdout),
 		tea.WithEnvironment(os.Environ()),
@@ -30,4 +85,80 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 		return fmt.Errorf("terminal app: %w", err)
 	}
 	return nil
+}
+
+// tuiServices plugs the mail system into the terminal app.
+func tuiServices(m *mail.Mailer, cfg mail.Config, site string) tui.Services {
+	return tui.Services{
+		Invite: func(actor roster.Actor, ids []uint64) (roster.BulkResult, error) {
+			q, err := m.Invite(actor, ids)
+			return q.BulkResult, err
+		},
+		SendReset: func(actor roster.Actor, ids []uint64) (roster.BulkResult, error) {
+			q, err := m.QueueResets(actor, ids)
+			return q.BulkResult, err
+		},
+		Mail:    m,
+		LinkTTL: cfg.TTL,
+		Site:    site,
+	}
+}
+
+// startSite serves the invitation site from this process, on the address
+// of the base URL when it is a plain http address on this machine, else on
+// web.DefaultAddr. When the address is taken, a `roster serve` probably
+// serves the site already, and it is left alone. It returns the server
+// (nil when it does not run) and what the header says about the site.
+func startSite(db *store.DB, cfg mail.Config, resets web.Resetter, log *slog.Logger) (*web.Server, string) {
+	addr := siteAddr(cfg.BaseURL)
+	site := web.New(db)
+	site.Org, site.BaseURL, site.Resets, site.Log = cfg.OrgName, cfg.BaseURL, resets, log
+	got, err := site.Start(addr)
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		log.Info("the invitation site's address is taken; another process serves it", "addr", addr)
+		return nil, addr + " (served by another process)"
+	case err != nil:
+		log.Error("cannot serve the invitation site", "addr", addr, "err", err)
+		why := err
+		if u := errors.Unwrap(err); u != nil {
+			why = u
+		}
+		return nil, "not served (" + why.Error() + ")"
+	}
+	log.Info("invitation site listening", "addr", got.String())
+	return site, "http://" + got.String()
+}
+
+// siteAddr is where to listen for base: its host and port when it is an
+// http address on a loopback or unspecified host, else web.DefaultAddr.
+func siteAddr(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "http" {
+		return web.DefaultAddr
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "80"
+	}
+	if host == "localhost" {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return net.JoinHostPort(host, port)
+	}
+	return web.DefaultAddr
+}
+
+// tuiLog is the terminal app's log: a file next to the database when
+// ROSTER_DEBUG is set, else nothing. It never writes to the terminal.
+func (a *app) tuiLog(db *store.DB) (*slog.Logger, func()) {
+	if os.Getenv("ROSTER_DEBUG") == "" {
+		return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}
+	}
+	f, err := os.OpenFile(filepath.Join(filepath.Dir(db.Path()), "tui.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { f.Close() }
 }

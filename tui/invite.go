@@ -1,0 +1,655 @@
+package tui
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
+)
+
+// Mailer is the mail system the terminal app drives: it queues invitation
+// and reset mail, reports the jobs' progress and says where mail goes.
+// *mail.Mailer implements it.
+type Mailer interface {
+	// Invite queues invitations and returns the jobs (store.DB.InviteUsers).
+	Invite(actor roster.Actor, ids []uint64) (store.Queued, error)
+	// QueueResets queues password-reset mail (store.DB.QueueResets).
+	QueueResets(actor roster.Actor, ids []uint64) (store.Queued, error)
+	// Progress counts the jobs per state.
+	Progress(jobs []uint64) (store.JobCounts, error)
+	// Mode says where mail goes: "dev mailbox" or the SMTP URL without secrets.
+	Mode() string
+	// DevMailbox reports whether mail goes to the built-in dev mailbox.
+	DevMailbox() bool
+	// BaseURL is the base of the links in mail, without a trailing slash.
+	BaseURL() string
+}
+
+// ProgressEvery is how often the invitation progress bar polls the jobs.
+const ProgressEvery = 200 * time.Millisecond
+
+// mailKind is what a mailScreen sends.
+type mailKind int
+
+const (
+	mailInvite mailKind = iota
+	mailReset
+)
+
+// mailActions are the actions menu's entries for mail, when Services.Mail is set.
+func mailActions() []Action {
+	return []Action{
+		{
+			Label: "Send invitation",
+			LabelFor: func(c *Common, ids []uint64) string {
+				if anyInvited(c, ids) {
+					return "Re-send invitation"
+				}
+				return "Send invitation"
+			},
+			Open: func(c *Common, ids []uint64) (screen, tea.Cmd) { return newMailScreen(c, ids, mailInvite), nil },
+		},
+		{
+			Label: "Send password reset",
+			LabelFor: func(c *Common, ids []uint64) string {
+				return labelIf(anyUser(c, ids, func(u *roster.User) bool { return u.Status == roster.StatusActive }), "Send password reset")
+			},
+			Open: func(c *Common, ids []uint64) (screen, tea.Cmd) { return newMailScreen(c, ids, mailReset), nil },
+		},
+		{
+			Label:    "Set-password link",
+			LabelFor: func(c *Common, ids []uint64) string { return labelIf(len(ids) == 1, "Set-password link") },
+			Open: func(c *Common, ids []uint64) (screen, tea.Cmd) {
+				if len(ids) != 1 {
+					return nil, c.setStatus("A set-password link is for one user at a time: select one", true)
+				}
+				return newLinkScreen(c, ids[0]), nil
+			},
+		},
+		{
+			Label: "Unblock mail", Verb: "unblocked",
+			LabelFor: func(c *Common, ids []uint64) string {
+				return labelIf(anyUser(c, ids, func(u *roster.User) bool { return u.Suppressed }), "Unblock mail")
+			},
+			Question: func(who, _ string) string { return "Let mail go to " + who + " again?" },
+			Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
+				return c.DB.UnblockMail(c.Actor, ids)
+			},
+		},
+	}
+}
+
+// labelIf returns label when show holds, else "" (the action is left out).
+func labelIf(show bool, label string) string {
+	if show {
+		return label
+	}
+	return ""
+}
+
+// anyUser reports whether any of the users (in the loaded data) matches.
+func anyUser(c *Common, ids []uint64, match func(u *roster.User) bool) bool {
+	if c.snap == nil {
+		return false
+	}
+	for _, id := range ids {
+		if i, ok := c.snap.indexOf(id); ok && match(c.snap.rows[i].u) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyInvited reports whether any of the users was invited before.
+func anyInvited(c *Common, ids []uint64) bool {
+	return anyUser(c, ids, func(u *roster.User) bool { return !u.InvitedAt.IsZero() })
+}
+
+type mailStep int
+
+const (
+	mailConfirm mailStep = iota
+	mailQueuing
+	mailSending
+	mailDone
+)
+
+// mailScreen sends invitations or reset mail: a confirmation that names the
+// count and what will be skipped and why, then a progress bar fed by the
+// jobs' states while the worker sends, then a summary.
+type mailScreen struct {
+	c    *Common
+	kind mailKind
+	ids  []uint64 // every user asked for
+	send int      // how many would be sent at confirmation time
+	skip []skipGroup
+	step mailStep
+
+	q      store.Queued
+	counts store.JobCounts
+	failed []*store.Job // failed, bounced and deferred jobs, for the summary
+	err    error
+}
+
+// skipGroup is the users skipped for one reason.
+type skipGroup struct {
+	reason string
+	names  []string
+}
+
+// Messages of a mailScreen; each carries its screen, as results go to every screen.
+type (
+	mailQueuedMsg struct {
+		s   *mailScreen
+		q   store.Queued
+		err error
+	}
+	mailProgressMsg struct {
+		s      *mailScreen
+		counts store.JobCounts
+		err    error
+	}
+	mailJobsMsg struct {
+		s    *mailScreen
+		jobs []*store.Job
+		err  error
+	}
+)
+
+func newMailScreen(c *Common, ids []uint64, kind mailKind) *mailScreen {
+	s := &mailScreen{c: c, kind: kind, ids: ids}
+	skipFn := store.InviteSkip
+	if kind == mailReset {
+		skipFn = store.ResetSkip
+	}
+	groups := map[string]*skipGroup{}
+	for _, id := range ids {
+		reason := "deleted"
+		name := "#" + itoa(int(id))
+		if i, ok := c.snap.indexOf(id); ok {
+			u := c.snap.rows[i].u
+			name = u.Username
+			reason = skipFn(c.Actor, u)
+		}
+		if reason == "" {
+			s.send++
+			continue
+		}
+		g := groups[reason]
+		if g == nil {
+			g = &skipGroup{reason: reason}
+			groups[reason] = g
+		}
+		g.names = append(g.names, name)
+	}
+	for _, g := range groups {
+		s.skip = append(s.skip, *g)
+	}
+	sort.Slice(s.skip, func(i, j int) bool {
+		if len(s.skip[i].names) != len(s.skip[j].names) {
+			return len(s.skip[i].names) > len(s.skip[j].names)
+		}
+		return s.skip[i].reason < s.skip[j].reason
+	})
+	return s
+}
+
+func (s *mailScreen) dialog() {}
+
+// TakesText implements screen: while mail is queued the root leaves keys alone.
+func (s *mailScreen) TakesText() bool { return s.step == mailQueuing }
+
+// Help implements screen.
+func (s *mailScreen) Help() help.KeyMap {
+	switch s.step {
+	case mailConfirm:
+		if s.send == 0 {
+			return keyMap{short: []key.Binding{kb("enter/esc", "close", "enter")}}
+		}
+		return keyMap{short: []key.Binding{kb("y/enter", "send", "y"), kb("n/esc", "cancel", "n")}}
+	case mailSending:
+		return keyMap{short: []key.Binding{kb("esc", "close; sending goes on", "esc")}}
+	case mailDone:
+		return keyMap{short: []key.Binding{kb("enter/esc", "close", "enter")}}
+	}
+	return keyMap{}
+}
+
+// noun is "invitation" or "password reset".
+func (s *mailScreen) noun() string {
+	if s.kind == mailReset {
+		return "password reset"
+	}
+	return "invitation"
+}
+
+// Update implements screen.
+func (s *mailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case mailQueuedMsg:
+		if msg.s != s {
+			return s, nil
+		}
+		s.q, s.err = msg.q, msg.err
+		if msg.err != nil || len(msg.q.Jobs) == 0 {
+			s.step = mailDone
+			return s, func() tea.Msg { return reloadMsg{} }
+		}
+		s.step = mailSending
+		s.counts = store.JobCounts{Total: len(msg.q.Jobs), Queued: len(msg.q.Jobs)}
+		return s, tea.Batch(s.pollCmd(0), func() tea.Msg { return reloadMsg{} })
+	case mailProgressMsg:
+		if msg.s != s || s.step != mailSending {
+			return s, nil
+		}
+		if msg.err != nil {
+			s.err, s.step = msg.err, mailDone
+			return s, nil
+		}
+		s.counts = msg.counts
+		if msg.counts.Pending() == msg.counts.Deferred {
+			if msg.counts.Failed+msg.counts.Bounced+msg.counts.Deferred > 0 {
+				return s, s.jobsCmd()
+			}
+			s.step = mailDone
+			return s, func() tea.Msg { return reloadMsg{} }
+		}
+		return s, s.pollCmd(ProgressEvery)
+	case mailJobsMsg:
+		if msg.s != s {
+			return s, nil
+		}
+		s.step = mailDone
+		if msg.err != nil {
+			s.err = msg.err
+		}
+		for _, j := range msg.jobs {
+			if j.State == store.JobFailed || j.State == store.JobBounced || j.State == store.JobQueued {
+				s.failed = append(s.failed, j)
+			}
+		}
+		return s, func() tea.Msg { return reloadMsg{} }
+	case tea.KeyPressMsg:
+		return s.key(msg)
+	}
+	return s, nil
+}
+
+func (s *mailScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
+	k := msg.String()
+	switch s.step {
+	case mailConfirm:
+		switch {
+		case s.send == 0 && (k == "enter" || k == "esc" || k == "q" || k == "n"):
+			return s, s.c.closeScreen(s)
+		case s.send == 0:
+		case k == "y" || k == "Y" || k == "enter":
+			s.step = mailQueuing
+			return s, s.queueCmd()
+		case k == "n" || k == "N" || k == "esc" || k == "q":
+			return s, s.c.closeScreen(s)
+		}
+	case mailSending:
+		if k == "esc" || k == "q" {
+			text := plural(s.counts.Pending(), s.noun()) + " still sending in the background"
+			return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus(text, false))
+		}
+	case mailDone:
+		switch k {
+		case "enter", "esc", "q", "space":
+			text, isErr := s.summaryLine()
+			return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus(text, isErr))
+		}
+	}
+	return s, nil
+}
+
+// queueCmd queues the mail for every user asked for; the store skips the
+// same users the confirmation listed (or more, if they changed meanwhile).
+func (s *mailScreen) queueCmd() tea.Cmd {
+	m, actor, ids, kind := s.c.Services.Mail, s.c.Actor, s.ids, s.kind
+	return func() tea.Msg {
+		var q store.Queued
+		var err error
+		if kind == mailReset {
+			q, err = m.QueueResets(actor, ids)
+		} else {
+			q, err = m.Invite(actor, ids)
+		}
+		return mailQueuedMsg{s: s, q: q, err: err}
+	}
+}
+
+// pollCmd counts the jobs' states after d.
+func (s *mailScreen) pollCmd(d time.Duration) tea.Cmd {
+	m, jobs := s.c.Services.Mail, s.q.Jobs
+	poll := func(time.Time) tea.Msg {
+		c, err := m.Progress(jobs)
+		return mailProgressMsg{s: s, counts: c, err: err}
+	}
+	if d <= 0 {
+		return func() tea.Msg { return poll(time.Time{}) }
+	}
+	return tea.Tick(d, poll)
+}
+
+// jobsCmd reads the jobs, for the reasons of failures.
+func (s *mailScreen) jobsCmd() tea.Cmd {
+	db, jobs := s.c.DB, s.q.Jobs
+	return func() tea.Msg {
+		js, err := db.Jobs(jobs)
+		return mailJobsMsg{s: s, jobs: js, err: err}
+	}
+}
+
+// summaryLine says what happened, as one line for the status bar.
+func (s *mailScreen) summaryLine() (string, bool) {
+	if s.err != nil {
+		return s.noun() + ": " + roster.ErrorMessage(s.err), true
+	}
+	c := s.counts
+	parts := []string{plural(c.Sent, s.noun()) + " sent"}
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, itoa(n)+" "+what)
+		}
+	}
+	add(c.Failed, "failed")
+	add(c.Bounced, "bounced")
+	add(len(s.q.Skipped), "skipped")
+	add(c.Deferred, "deferred")
+	add(c.Cancelled, "replaced")
+	add(c.Missing, "deleted")
+	// Skipped users were listed in the confirmation: not an error.
+	bad := c.Failed+c.Bounced > 0
+	return plural(len(s.ids), "user") + ": " + strings.Join(parts, ", "), bad
+}
+
+func (s *mailScreen) who() string {
+	if len(s.ids) == 1 {
+		if i, ok := s.c.snap.indexOf(s.ids[0]); ok {
+			return s.c.snap.rows[i].u.Username
+		}
+	}
+	return plural(len(s.ids), "user")
+}
+
+// View implements screen.
+func (s *mailScreen) View() string {
+	st := s.c.Styles.App
+	width := min(64, max(20, s.c.Width-10)) // text inside the dialog frame
+	var b strings.Builder
+	verb := "Send"
+	if s.kind == mailInvite && anyInvited(s.c, s.ids) {
+		verb = "Re-send"
+	}
+	switch s.step {
+	case mailConfirm:
+		if s.send == 0 {
+			b.WriteString(st.DialogTitle.Render("No " + s.noun() + " to send"))
+		} else {
+			b.WriteString(st.DialogTitle.Render(verb + " " + plural(s.send, s.noun()) + "?"))
+		}
+		b.WriteString("\n\n")
+		if s.send > 0 {
+			b.WriteString(st.Muted.Render("Mail goes to: "+s.c.Services.Mail.Mode()) + "\n")
+		}
+		if len(s.skip) > 0 {
+			b.WriteString("\n" + st.Warn.Render("Skipped: "+plural(len(s.ids)-s.send, "user")) + "\n")
+			for i, g := range s.skip {
+				if i == 4 {
+					b.WriteString(st.Muted.Render("  …and "+itoa(len(s.skip)-i)+" more reasons") + "\n")
+					break
+				}
+				b.WriteString("  " + itoa(len(g.names)) + " " + g.reason + ": " + nameList(g.names, width-len(g.reason)-8) + "\n")
+			}
+		}
+		b.WriteString("\n")
+		if s.send == 0 {
+			b.WriteString(st.Muted.Render("enter to close"))
+		} else {
+			b.WriteString(st.Key.Render("y") + " send    " + st.Key.Render("n") + " cancel")
+		}
+	case mailQueuing:
+		b.WriteString(st.DialogTitle.Render(verb + " " + plural(s.send, s.noun())))
+		b.WriteString("\n\n" + st.Muted.Render("Queuing…"))
+	case mailSending:
+		c := s.counts
+		b.WriteString(st.DialogTitle.Render(verb + " " + plural(c.Total, s.noun())))
+		b.WriteString("\n\n")
+		frac := 0.0
+		if c.Total > 0 {
+			frac = float64(c.Done()) / float64(c.Total)
+		}
+		b.WriteString(s.c.bar(frac, min(40, width-6)))
+		line := itoa(c.Sent) + " of " + itoa(c.Total) + " sent"
+		if c.Failed+c.Bounced > 0 {
+			line += ", " + itoa(c.Failed+c.Bounced) + " failed or bounced"
+		}
+		if c.Deferred > 0 {
+			line += ", " + itoa(c.Deferred) + " deferred"
+		}
+		b.WriteString("\n" + st.Muted.Render(line))
+		b.WriteString("\n" + st.Muted.Render("esc closes this; sending goes on"))
+	case mailDone:
+		s.viewSummary(&b, width)
+	}
+	return s.c.box(strings.TrimRight(b.String(), "\n"))
+}
+
+// viewSummary draws the summary: sent, failed with reasons, bounced,
+// skipped, deferred.
+func (s *mailScreen) viewSummary(b *strings.Builder, width int) {
+	st := s.c.Styles.App
+	text, bad := s.summaryLine()
+	if s.err != nil {
+		b.WriteString(st.Error.Render("✗ " + text))
+		b.WriteString("\n\n" + st.Muted.Render("enter to close"))
+		return
+	}
+	if bad || len(s.q.Skipped) > 0 || s.counts.Deferred > 0 {
+		b.WriteString(st.Warn.Render("! " + text))
+	} else {
+		b.WriteString(st.Success.Render("✓ " + text))
+	}
+	b.WriteString("\n")
+	shown := 0
+	for _, j := range s.failed {
+		if shown == 5 {
+			b.WriteString(st.Muted.Render("  …and "+itoa(len(s.failed)-shown)+" more ('roster mail queue' lists them)") + "\n")
+			break
+		}
+		state := j.State.String()
+		if j.State == store.JobQueued {
+			state = "deferred"
+		}
+		detail := j.Detail
+		if detail == "" {
+			detail = "no reason given"
+		}
+		line := state + " " + j.To + ": " + detail
+		b.WriteString("  " + st.Error.Render(s.c.cells.fit(line, s.c.cells.safeWidth(line), width-2)) + "\n")
+		shown++
+	}
+	for _, g := range groupSkipped(s.q.Skipped) {
+		b.WriteString("  " + st.Warn.Render(itoa(len(g.names))+" skipped, "+g.reason) + ": " + nameList(g.names, width-len(g.reason)-16) + "\n")
+	}
+	if s.counts.Deferred > 0 {
+		b.WriteString(st.Muted.Render("Deferred mail is retried later by this app or 'roster serve'.") + "\n")
+	}
+	if s.c.Services.Mail.DevMailbox() && s.counts.Sent > 0 {
+		b.WriteString(st.Muted.Render("No SMTP server is set: read the mail with ") + st.Key.Render("M") + st.Muted.Render(" (Mailbox).") + "\n")
+	}
+	b.WriteString("\n" + st.Muted.Render("enter to close"))
+}
+
+// groupSkipped groups a bulk result's skipped users by reason.
+func groupSkipped(sk []roster.Skipped) []skipGroup {
+	var out []skipGroup
+	at := map[string]int{}
+	for _, x := range sk {
+		i, ok := at[x.Reason]
+		if !ok {
+			i = len(out)
+			at[x.Reason] = i
+			out = append(out, skipGroup{reason: x.Reason})
+		}
+		out[i].names = append(out[i].names, x.Target)
+	}
+	return out
+}
+
+// nameList joins names into at most width cells, ending "…" when cut.
+func nameList(names []string, width int) string {
+	width = max(width, 12)
+	var b strings.Builder
+	for i, n := range names {
+		sep := ""
+		if i > 0 {
+			sep = ", "
+		}
+		more := ""
+		if i < len(names)-1 {
+			more = ", …"
+		}
+		if b.Len()+len(sep)+len(n)+len(more) > width {
+			b.WriteString(sep + "…")
+			break
+		}
+		b.WriteString(sep + n)
+	}
+	return b.String()
+}
+
+// linkScreen makes a one-time set-password link for one user and shows it
+// once, in full, so it can be copied (c copies it to the clipboard).
+type linkScreen struct {
+	c       *Common
+	id      uint64
+	name    string
+	pending bool
+	link    string
+	expires time.Time
+	err     error
+	busy    bool
+}
+
+// linkMsg carries a new link.
+type linkMsg struct {
+	s       *linkScreen
+	link    string
+	expires time.Time
+	err     error
+}
+
+func newLinkScreen(c *Common, id uint64) *linkScreen {
+	s := &linkScreen{c: c, id: id, name: "#" + itoa(int(id))}
+	if i, ok := c.snap.indexOf(id); ok {
+		u := c.snap.rows[i].u
+		s.name, s.pending = u.Username, u.Status == roster.StatusPending
+	}
+	return s
+}
+
+func (s *linkScreen) dialog() {}
+
+// TakesText implements screen.
+func (s *linkScreen) TakesText() bool { return s.busy }
+
+// Help implements screen.
+func (s *linkScreen) Help() help.KeyMap {
+	if s.link != "" {
+		return keyMap{short: []key.Binding{kb("c", "copy to clipboard", "c"), kb("enter/esc", "close", "enter")}}
+	}
+	return keyMap{short: []key.Binding{kb("y/enter", "make the link", "y"), kb("n/esc", "cancel", "n")}}
+}
+
+// Update implements screen.
+func (s *linkScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case linkMsg:
+		if msg.s == s {
+			s.busy = false
+			s.link, s.expires, s.err = msg.link, msg.expires, msg.err
+			return s, func() tea.Msg { return reloadMsg{} }
+		}
+	case tea.KeyPressMsg:
+		k := msg.String()
+		switch {
+		case s.busy:
+		case s.link != "" || s.err != nil:
+			switch k {
+			case "c":
+				if s.link != "" {
+					return s, tea.Batch(tea.SetClipboard(s.link), s.c.setStatus("Link copied to the clipboard (if the terminal allows it)", false))
+				}
+			case "enter", "esc", "q", "space":
+				if s.err != nil {
+					return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus("No link: "+roster.ErrorMessage(s.err), true))
+				}
+				return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus("Set-password link made for "+s.name, false))
+			}
+		case k == "y" || k == "Y" || k == "enter":
+			s.busy = true
+			return s, s.issueCmd()
+		case k == "n" || k == "N" || k == "esc" || k == "q":
+			return s, s.c.closeScreen(s)
+		}
+	}
+	return s, nil
+}
+
+func (s *linkScreen) issueCmd() tea.Cmd {
+	db, actor, id, ttl := s.c.DB, s.c.Actor, s.id, s.c.Services.LinkTTL
+	base := strings.TrimRight(s.c.Services.Mail.BaseURL(), "/")
+	purpose := roster.TokenReset
+	if s.pending {
+		purpose = roster.TokenInvite
+	}
+	return func() tea.Msg {
+		raw, t, err := db.IssueLink(actor, id, purpose, ttl)
+		if err != nil {
+			return linkMsg{s: s, err: err}
+		}
+		return linkMsg{s: s, link: base + "/invite/" + raw, expires: t.ExpiresAt}
+	}
+}
+
+// View implements screen.
+func (s *linkScreen) View() string {
+	st := s.c.Styles.App
+	width := max(20, s.c.Width-8) // text inside the dialog frame
+	var b strings.Builder
+	switch {
+	case s.err != nil:
+		b.WriteString(st.Error.Render("✗ No link: " + roster.ErrorMessage(s.err)))
+		b.WriteString("\n\n" + st.Muted.Render("enter to close"))
+	case s.link != "":
+		b.WriteString(st.DialogTitle.Render("One-time link for " + s.name))
+		b.WriteString("\n\n")
+		// The link in full, cut into lines of the dialog's width (no
+		// hyphens), so it can be read and copied even on a narrow terminal.
+		for l := s.link; l != ""; {
+			n := min(len(l), width)
+			b.WriteString(st.Key.Render(l[:n]) + "\n")
+			l = l[n:]
+		}
+		b.WriteString("\n" + "Valid until " + s.expires.Local().Format("2006-01-02 15:04") + ", once.")
+		b.WriteString("\n" + st.Warn.Render("Shown only now: copy it (c) before closing."))
+		b.WriteString("\n" + st.Muted.Render("Any earlier link for "+s.name+" no longer works."))
+	case s.busy:
+		b.WriteString(st.Muted.Render("Making the link…"))
+	default:
+		b.WriteString(st.DialogTitle.Render("Make a set-password link for " + s.name + "?"))
+		b.WriteString("\n\n")
+		b.WriteString("No mail is sent: you hand the link over yourself.\n")
+		b.WriteString("It replaces any earlier link, invitation included.\n\n")
+		b.WriteString(st.Key.Render("y") + " make it    " + st.Key.Render("n") + " cancel")
+	}
+	return s.c.box(strings.TrimRight(b.String(), "\n"))
+}
