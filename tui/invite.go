@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
 )
@@ -652,4 +653,130 @@ func (s *linkScreen) View() string {
 		b.WriteString(st.Key.Render("y") + " make it    " + st.Key.Render("n") + " cancel")
 	}
 	return s.c.box(strings.TrimRight(b.String(), "\n"))
+}
+
+// backupMsg is when the last backup was made and the schedule's interval.
+type backupMsg struct {
+	at    time.Time
+	every time.Duration
+	err   error
+}
+
+// backupCmd reads the last backup's time, for the header.
+func backupCmd(db *store.DB) tea.Cmd {
+	return func() tea.Msg {
+		at, _, err := db.LastBackup()
+		if err != nil {
+			return backupMsg{err: err}
+		}
+		every, err := db.BackupInterval()
+		return backupMsg{at: at, every: every, err: err}
+	}
+}
+
+// servicesHeader is the header when the app runs the services: the
+// product, where mail goes, where the invitation site is served and the
+// last backup (a warning when there is none or it is overdue), then the
+// database path and the counts when they fit. Parts are dropped from the
+// least telling when the terminal is narrow.
+func (m *Model) servicesHeader(left, counts string) string {
+	c := m.c
+	st := c.Styles.App
+	type part struct {
+		text string
+		keep int // lower goes first
+	}
+	title := st.Title.Render("Roster")
+	path := st.Path.Render(c.DB.Path())
+	mail := st.Muted.Render("✉ " + c.Services.Mail.Mode())
+	var site string
+	if c.Services.Site != "" {
+		site = st.Muted.Render("site " + strings.TrimPrefix(c.Services.Site, "http://"))
+	}
+	backup, warn := m.backupText()
+	if warn {
+		backup = st.Warn.Render("⚠ " + backup)
+	} else {
+		backup = st.Muted.Render(backup)
+	}
+	bk := 2
+	if warn {
+		bk = 5
+	}
+	// In display order; keep says what survives a narrow terminal.
+	parts := []part{{title, 9}, {mail, 6}, {site, 4}, {backup, bk}, {path, 1}, {counts, 3}}
+	for limit := 0; limit <= 9; limit++ {
+		var shown []string
+		for _, p := range parts {
+			if p.keep >= limit && p.text != "" {
+				shown = append(shown, p.text)
+			}
+		}
+		line := strings.Join(shown, "  ")
+		if lipgloss.Width(line) <= c.Width {
+			return line
+		}
+	}
+	return lipgloss.NewStyle().MaxWidth(c.Width).Render(title)
+}
+
+// backupText says when the last backup was made, and whether to warn: none
+// yet, or older than the schedule's interval (store.DefaultBackupInterval
+// when none is recorded).
+func (m *Model) backupText() (string, bool) {
+	b := m.backup
+	switch {
+	case b.err != nil:
+		return "backup unknown", true
+	case b.at.IsZero():
+		return "no backup yet", true
+	}
+	every := b.every
+	if every <= 0 {
+		every = store.DefaultBackupInterval
+	}
+	now := m.c.Now()
+	text := "backup " + ago(now, b.at) + " ago"
+	if ago(now, b.at) == "now" {
+		text = "backed up now"
+	}
+	return text, now.Sub(b.at) > every
+}
+
+// invitationFilters are the states the list's invitation filter (i) cycles
+// through after "" (any): the states rows show (see rowInvitation), then
+// "none" for rows that show none.
+var invitationFilters = []string{"", "queued", "sent", "failed", "bounced", "expired", "none"}
+
+func nextInvitationFilter(cur string) string {
+	for i, f := range invitationFilters {
+		if f == cur {
+			return invitationFilters[(i+1)%len(invitationFilters)]
+		}
+	}
+	return ""
+}
+
+// filterInvitation keeps the rows that show the invitation state inv
+// ("none": rows that show none).
+func filterInvitation(snap *snapshot, view []int32, inv string, now time.Time) []int32 {
+	if inv == "none" {
+		inv = ""
+	}
+	out := make([]int32, 0, len(view)/4+16)
+	for _, i := range view {
+		if rowInvitation(snap.rows[i].u, now) == inv {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// rowInvitation is the invitation state a row shows: for a Pending user
+// their invitation's, for anyone a blocked address; "" shows nothing.
+func rowInvitation(u *roster.User, now time.Time) string {
+	if u.Status != roster.StatusPending && !u.Suppressed {
+		return ""
+	}
+	return store.InvitationState(u, now)
 }

@@ -28,6 +28,7 @@ type UserKeys struct {
 	Up, Down, PageUp, PageDown, Home, End     key.Binding
 	NextTab, PrevTab, Tab1, Tab2, Tab3, Tab4  key.Binding
 	Sort, Reverse, Filter, ClearFilter, Group key.Binding
+	Invitation                                key.Binding
 	Toggle, SelectAll                         key.Binding
 	Open, Add, Edit, Actions                  key.Binding
 }
@@ -52,6 +53,7 @@ func NewUserKeys() UserKeys {
 		Filter:      kb("/", "filter", "/"),
 		ClearFilter: kb("esc", "clear filter/selection", "esc"),
 		Group:       kb("g", "filter by group", "g"),
+		Invitation:  kb("i", "filter by invitation", "i"),
 		Toggle:      kb("space", "select", "space"),
 		SelectAll:   kb("ctrl+a", "select all shown", "ctrl+a"),
 		Open:        kb("enter", "details", "enter"),
@@ -79,7 +81,7 @@ func (k UserKeys) help(g GlobalKeys, screens []key.Binding) keyMap {
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 			{k.NextTab, k.PrevTab, k.Tab1, k.Tab2, k.Tab3, k.Tab4},
-			{k.Filter, k.ClearFilter, k.Group, k.Sort, k.Reverse},
+			{k.Filter, k.ClearFilter, k.Group, k.Invitation, k.Sort, k.Reverse},
 			{k.Toggle, k.SelectAll, k.Actions, k.Open, k.Add, k.Edit},
 			append(screens, g.Help, g.Quit),
 		},

@@ -83,6 +83,7 @@ type Model struct {
 	loadErr  error
 	ready    bool // first snapshot arrived
 	quitting bool
+	backup   backupMsg // the last backup, for the header
 }
 
 // New returns the root model for one session.
@@ -111,7 +112,7 @@ func New(o Options) *Model {
 // the data.
 func (m *Model) Init() tea.Cmd {
 	m.loading = true
-	return tea.Batch(tea.RequestBackgroundColor, m.loadCmd(), tickCmd())
+	return tea.Batch(tea.RequestBackgroundColor, m.loadCmd(), tickCmd(), backupCmd(m.c.DB))
 }
 
 type tickMsg struct{}
@@ -231,7 +232,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.c.snap = msg.snap
 		m.ready = true
-		return m, m.forwardAll(dataMsg{})
+		return m, tea.Batch(m.forwardAll(dataMsg{}), backupCmd(m.c.DB))
+	case backupMsg:
+		m.backup = msg
+		return m, nil
 	case statusMsg:
 		m.status = msg
 		return m, nil

@@ -26,6 +26,7 @@ type usersScreen struct {
 	sortBy roster.UserSort
 	desc   bool
 	gid    uint64 // group filter, 0 for any
+	inv    string // invitation filter (see invitationFilters), "" for any
 
 	input     textinput.Model
 	filtering bool   // keys go to the filter input
@@ -50,6 +51,7 @@ type viewKey struct {
 	sortBy roster.UserSort
 	desc   bool
 	gid    uint64
+	inv    string
 }
 
 func newUsersScreen(c *Common) *usersScreen {
@@ -163,9 +165,15 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (*usersScreen, tea.Cmd) {
 			s.setQuery("")
 		case s.gid != 0:
 			s.setGroup(0)
+		case s.inv != "":
+			s.inv = nextInvitationFilter("")
+			s.refresh()
 		case len(s.selected) > 0:
 			clear(s.selected)
 		}
+	case key.Matches(msg, k.Invitation):
+		s.inv = nextInvitationFilter(s.inv)
+		s.refresh()
 	case key.Matches(msg, k.Group):
 		return s, s.c.openScreen(newGroupPicker(s.c, s.gid))
 	case key.Matches(msg, k.Toggle):
@@ -304,7 +312,7 @@ func (s *usersScreen) refresh() {
 			s.gid = 0
 		}
 	}
-	vk := viewKey{tab: s.tab, sortBy: s.sortBy, desc: s.desc, gid: s.gid}
+	vk := viewKey{tab: s.tab, sortBy: s.sortBy, desc: s.desc, gid: s.gid, inv: s.inv}
 	if snap != s.viewSnap || vk != s.viewKey || len(s.recent) > 16 {
 		s.recent = map[string][]int32{}
 	}
@@ -317,6 +325,9 @@ func (s *usersScreen) refresh() {
 			base = s.view
 		}
 		s.view = filterRows(snap, base, statusTabs[s.tab], s.gid, s.query, narrow || vk.tab != 0 || vk.gid != 0 || s.query != "")
+		if s.inv != "" {
+			s.view = filterInvitation(snap, s.view, s.inv, s.c.Now())
+		}
 		s.recent[s.query] = s.view
 	}
 	s.viewSnap, s.viewKey, s.viewQ = snap, vk, s.query

@@ -39,7 +39,7 @@ func layout(width int) columns {
 // listHeight is how many user rows fit.
 func (s *usersScreen) listHeight() int {
 	h := s.c.Height - 1 - 2 - 1 - 1 // header, footer (2), tabs, column titles
-	if s.filtering || s.query != "" || s.gid != 0 {
+	if s.filtering || s.query != "" || s.gid != 0 || s.inv != "" {
 		h--
 	}
 	return max(0, h)
@@ -60,6 +60,9 @@ func (m *Model) header() string {
 	}
 	if m.loading && m.ready {
 		right = "↻ " + right
+	}
+	if c.Services.Mail != nil {
+		return m.servicesHeader(left, right)
 	}
 	gap := c.Width - lipgloss.Width(left) - lipgloss.Width(right)
 	if gap < 2 {
@@ -92,7 +95,7 @@ func (s *usersScreen) View() string {
 	}
 	b.WriteByte('\n')
 
-	if s.filtering || s.query != "" || s.gid != 0 {
+	if s.filtering || s.query != "" || s.gid != 0 || s.inv != "" {
 		line := ""
 		if s.filtering {
 			line = s.input.View()
@@ -104,6 +107,12 @@ func (s *usersScreen) View() string {
 				line += "   "
 			}
 			line += st.App.Muted.Render("group: ") + st.App.Key.Render(g.Name) + st.App.Muted.Render(" (g to change, esc to clear)")
+		}
+		if s.inv != "" {
+			if line != "" {
+				line += "   "
+			}
+			line += st.App.Muted.Render("invitation: ") + st.App.Key.Render(s.inv) + st.App.Muted.Render(" (i for the next)")
 		}
 		b.WriteString(lipgloss.NewStyle().MaxWidth(c.Width).Render(line))
 		b.WriteByte('\n')
@@ -209,26 +218,38 @@ func (s *usersScreen) row(r *row, cols columns, sel, cursor bool, badges map[ros
 	b.WriteString(s.c.cells.fit(role, len(role), cols.role))
 	b.WriteByte(' ')
 	plain := b.String()
+	inv := rowInvitation(r.u, now)
 	seen := ""
 	if cols.seen > 0 {
 		label, t := r.u.LastSeen()
 		if label == "last login" {
 			label = "login"
 		}
-		if s.sortBy == roster.SortCreated { // the column shows what it is sorted by
-			label, t = "created", r.u.CreatedAt
-		}
 		text := label + " " + ago(now, t)
-		seen = " " + s.c.cells.fit(text, len(text), cols.seen)
+		if inv != "" { // the invitation's state says more than "invited"
+			text = "✉ " + inv + " " + ago(now, r.u.InvitedAt)
+		}
+		if s.sortBy == roster.SortCreated { // the column shows what it is sorted by
+			text = "created " + ago(now, r.u.CreatedAt)
+		}
+		text, w := s.c.cells.safe(text)
+		seen = " " + s.c.cells.fit(text, w, cols.seen)
+	}
+	status, badge := r.u.Status.String(), badges[r.u.Status]
+	if inv != "" && cols.seen == 0 { // no room for the Latest column: the state goes in the status cell
+		text, w := s.c.cells.safe("✉" + inv)
+		status = s.c.cells.fit(text, w, cols.status)
+		badge = st.List.Badge[r.u.Status.String()].Render(status)
+	} else {
+		status = s.c.cells.fit(status, len(status), cols.status)
 	}
 	switch {
 	case cursor:
-		status := r.u.Status.String()
-		return st.List.Cursor.Render(plain + s.c.cells.fit(status, len(status), cols.status) + seen)
+		return st.List.Cursor.Render(plain + status + seen)
 	case sel:
-		return " " + st.List.Mark.Render("●") + " " + st.List.Selected.Render(plain[len(" ● "):]) + badges[r.u.Status] + st.App.Muted.Render(seen)
+		return " " + st.List.Mark.Render("●") + " " + st.List.Selected.Render(plain[len(" ● "):]) + badge + st.App.Muted.Render(seen)
 	}
-	return plain + badges[r.u.Status] + st.App.Muted.Render(seen)
+	return plain + badge + st.App.Muted.Render(seen)
 }
 
 func (s *usersScreen) emptyState() string {
