@@ -128,6 +128,7 @@ type mailScreen struct {
 	kind mailKind
 	ids  []uint64 // every user asked for
 	send int      // how many would be sent at confirmation time
+	verb string   // "Send" or "Re-send", as asked
 	skip []skipGroup
 	step mailStep
 
@@ -163,7 +164,10 @@ type (
 )
 
 func newMailScreen(c *Common, ids []uint64, kind mailKind) *mailScreen {
-	s := &mailScreen{c: c, kind: kind, ids: ids}
+	s := &mailScreen{c: c, kind: kind, ids: ids, verb: "Send"}
+	if kind == mailInvite && anyInvited(c, ids) {
+		s.verb = "Re-send"
+	}
 	skipFn := store.InviteSkip
 	if kind == mailReset {
 		skipFn = store.ResetSkip
@@ -385,10 +389,7 @@ func (s *mailScreen) View() string {
 	st := s.c.Styles.App
 	width := min(64, max(20, s.c.Width-10)) // text inside the dialog frame
 	var b strings.Builder
-	verb := "Send"
-	if s.kind == mailInvite && anyInvited(s.c, s.ids) {
-		verb = "Re-send"
-	}
+	verb := s.verb
 	switch s.step {
 	case mailConfirm:
 		if s.send == 0 {
@@ -473,8 +474,11 @@ func (s *mailScreen) viewSummary(b *strings.Builder, width int) {
 		if detail == "" {
 			detail = "no reason given"
 		}
-		line := state + " " + j.To + ": " + detail
-		b.WriteString("  " + st.Error.Render(s.c.cells.fit(line, s.c.cells.safeWidth(line), width-2)) + "\n")
+		// The address, then the server's words on a line of their own.
+		to, w := s.c.cells.safe(state + " " + j.To + ":")
+		b.WriteString("  " + st.Error.Render(s.c.cells.fit(to, w, width-2)) + "\n")
+		detail, w = s.c.cells.safe(detail)
+		b.WriteString("    " + s.c.cells.fit(detail, w, width-4) + "\n")
 		shown++
 	}
 	for _, g := range groupSkipped(s.q.Skipped) {

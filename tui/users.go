@@ -166,7 +166,7 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (*usersScreen, tea.Cmd) {
 		case s.gid != 0:
 			s.setGroup(0)
 		case s.inv != "":
-			s.inv = nextInvitationFilter("")
+			s.inv = ""
 			s.refresh()
 		case len(s.selected) > 0:
 			clear(s.selected)
