@@ -117,7 +117,7 @@ func startSite(db *store.DB, cfg mail.Config, resets web.Resetter, log *slog.Log
 	switch {
 	case errors.Is(err, syscall.EADDRINUSE):
 		log.Info("the invitation site's address is taken; another process serves it", "addr", addr)
-		return nil, addr + " (served by another process)"
+		return nil, addr + " (another process)"
 	case err != nil:
 		log.Error("cannot serve the invitation site", "addr", addr, "err", err)
 		why := err
