@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 	"github.com/roster-dev/roster"
@@ -278,4 +279,25 @@ func TestSetPasswordLink(t *testing.T) {
 	h.keys("enter")
 	h.waitText("✓ Set-password link made for ada")
 	h.waitGone("Shown only now")
+}
+
+// Ensure the header warns when there is no backup or the last one is older
+// than the schedule's interval, and says when it was made otherwise.
+func TestHeaderBackup(t *testing.T) {
+	db := mustOpenDB(t) // backups are made at testClock; the app's clock is an hour later
+	addUser(t, db, "ada", "Ada Lovelace", "ada@example.com")
+	m, _ := newMailer(t, db, "")
+	h := startOpts(t, db, 100, 24, mailOptions(m))
+	h.waitText("⚠ no backup yet")
+	if _, err := db.Backup(store.BackupOptions{Dest: t.TempDir() + "/"}); err != nil {
+		t.Fatal(err)
+	}
+	s := h.waitText("backup 1h ago")
+	if strings.Contains(s, "⚠") {
+		t.Fatalf("a backup an hour old warns with the default interval:\n%s", s)
+	}
+	if _, err := db.Backup(store.BackupOptions{Dest: t.TempDir() + "/", Every: 30 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitText("⚠ backup 1h ago")
 }

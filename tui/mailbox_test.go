@@ -82,3 +82,19 @@ func TestMailboxNeedsMail(t *testing.T) {
 		t.Fatalf("the mailbox shows without the mail system:\n%s", s)
 	}
 }
+
+// Ensure mail that arrives while the Mailbox screen is open shows at once.
+func TestMailboxLive(t *testing.T) {
+	db := openMailDB(t)
+	ada := addUser(t, db, "ada", "Ada Lovelace", "ada@example.com")
+	m, run := newMailer(t, db, "")
+	run()
+	h := startOpts(t, db, 100, 24, mailOptions(m))
+	h.waitText("Ada Lovelace")
+	h.keys("M")
+	h.waitText("No mail yet")
+	if _, err := m.Invite(testActor, []uint64{ada.ID}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitText("ada@example.com", "You are invited", "/invite/")
+}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,6 +16,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/roster-dev/roster/mail"
+	"github.com/roster-dev/roster/store"
+	"github.com/roster-dev/roster/web"
 )
 
 // TestTUIInvitationFlow runs the built binary in tmux on a fresh database
@@ -169,4 +175,52 @@ func lineWith(screen, text string) string {
 		}
 	}
 	return fmt.Sprintf("(no line with %q)", text)
+}
+
+// Ensure the terminal app leaves the invitation site to the process that
+// already serves it, and says so, and serves it itself otherwise.
+func TestTUIStartSite(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg := mail.Config{BaseURL: "http://" + taken.Addr().String()}
+	site, text := startSite(db, cfg, nil, log)
+	if site != nil || text != taken.Addr().String()+" (another process)" {
+		t.Fatalf("on a taken address: site %v, header %q", site, text)
+	}
+
+	addr := freeAddr(t)
+	cfg.BaseURL = "http://" + addr
+	site, text = startSite(db, cfg, nil, log)
+	if site == nil || text != "http://"+addr {
+		t.Fatalf("on a free address: site %v, header %q", site, text)
+	}
+	defer site.Shutdown(context.Background())
+	resp, err := http.Get("http://" + addr + "/invite/nonsense")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		t.Fatalf("the site answers %s", resp.Status)
+	}
+
+	for base, want := range map[string]string{
+		"http://127.0.0.1:9999":        "127.0.0.1:9999",
+		"http://localhost:7000/roster": "127.0.0.1:7000",
+		"http://[::1]:8081":            "[::1]:8081",
+		"https://accounts.example.com": web.DefaultAddr,
+		"http://accounts.example.com":  web.DefaultAddr,
+	} {
+		if got := siteAddr(base); got != want {
+			t.Errorf("siteAddr(%q) = %q, want %q", base, got, want)
+		}
+	}
 }
