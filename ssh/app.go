@@ -2,13 +2,24 @@ package ssh
 
 import (
 	tea "charm.land/bubbletea/v2"
+	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
 	"github.com/roster-dev/roster/tui"
 )
 
-// defaultApp runs Roster's terminal app as the session's user.
-func defaultApp(db *store.DB) App {
+// TerminalApp runs Roster's terminal app as the session's user: members
+// get My account (their details, sign-ins and keys), admins and owners the
+// administration app. The role is the one the user had at sign-in; the
+// store checks the current one on every change.
+func TerminalApp(db *store.DB, services tui.Services) App {
 	return func(s Session) tea.Model {
-		return tui.New(tui.Options{DB: db, Actor: s.Actor, DarkBackground: true})
+		o := tui.Options{DB: db, Actor: s.Actor, Services: services, DarkBackground: true}
+		if s.Actor.Role < roster.RoleAdmin {
+			return tui.NewAccount(o)
+		}
+		return tui.New(o)
 	}
 }
+
+// defaultApp is TerminalApp without mail.
+func defaultApp(db *store.DB) App { return TerminalApp(db, tui.Services{}) }

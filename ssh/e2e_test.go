@@ -157,14 +157,15 @@ func (ts *testServer) addUserWithKey(t *testing.T, dir, name string, role roster
 
 // Ensure, with OpenSSH's own client in a real terminal (tmux): an owner
 // signs in, adds a user through the form, and the change is recorded
-// under the owner's name.
+// under the owner's name; a member signs in and sees only My account.
 func TestOpenSSHEndToEnd(t *testing.T) {
 	ts := startRealServer(t, Config{})
 	o := newOpenSSH(t, ts)
 	owner := ts.addUserWithKey(t, o.dir, "olga", roster.RoleOwner)
+	member := ts.addUserWithKey(t, o.dir, "mia", roster.RoleMember)
 
 	w := o.connect("olga", owner)
-	w.waitScreen("1 shown")
+	w.waitScreen("2 shown")
 	w.keys("n")
 	w.waitScreen("Add new user")
 	// huh moves the focus in a command: wait for it before typing on, as
@@ -203,6 +204,18 @@ func TestOpenSSHEndToEnd(t *testing.T) {
 
 	w.keys("q")
 	w.waitScreen("SSH-EXIT=0")
+
+	m := o.connect("mia", member)
+	m.waitScreen("My account")
+	m.waitScreen("mia@example.com")
+	m.waitScreen("SSH keys")
+	for _, other := range []string{"olga", "Grace", "Add new user"} {
+		if strings.Contains(m.screen(), other) {
+			t.Errorf("the member sees %q:\n%s", other, m.screen())
+		}
+	}
+	m.keys("q")
+	m.waitScreen("SSH-EXIT=0")
 }
 
 // Ensure, with the real app, that a user added through one session's form

@@ -56,6 +56,8 @@ type Services struct {
 	Invite func(actor roster.Actor, ids []uint64) (roster.BulkResult, error)
 	// SendReset queues password-reset mail for the users.
 	SendReset func(actor roster.Actor, ids []uint64) (roster.BulkResult, error)
+	// RequestReset queues a reset link to an active user's own address (My account).
+	RequestReset func(email string) error
 
 	// Mail, when set, is the mail system (*mail.Mailer implements it): the
 	// invitation and reset actions then follow their mail with a progress

@@ -8,8 +8,6 @@ import (
 	"net"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
-	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/mail"
 	rostersh "github.com/roster-dev/roster/ssh"
 	"github.com/roster-dev/roster/store"
@@ -60,9 +58,7 @@ func (s *sshServer) run(ctx context.Context, db *store.DB, log *slog.Logger) err
 		IdleTimeout: s.idleTimeout,
 		MaxSessions: s.maxSessions,
 		Log:         log,
-		App: func(sess rostersh.Session) tea.Model {
-			return tui.New(tui.Options{DB: db, Actor: sess.Actor, Services: services, DarkBackground: true})
-		},
+		App:         rostersh.TerminalApp(db, services),
 	})
 	if err != nil {
 		return err
@@ -105,11 +101,9 @@ func (s *sshServer) services(db *store.DB, log *slog.Logger) (tui.Services, erro
 	if err != nil {
 		return tui.Services{}, err
 	}
-	bulk := func(queue func(roster.Actor, []uint64) (store.Queued, error)) func(roster.Actor, []uint64) (roster.BulkResult, error) {
-		return func(a roster.Actor, ids []uint64) (roster.BulkResult, error) {
-			q, err := queue(a, ids)
-			return q.BulkResult, err
-		}
-	}
-	return tui.Services{Invite: bulk(mailer.Invite), SendReset: bulk(mailer.QueueResets)}, nil
+	services := tuiServices(mailer, cfg, "")
+	// A member's "send me a reset link" is the site's "forgot password"
+	// for their own address.
+	services.RequestReset = func(email string) error { return mailer.RequestReset(context.Background(), email) }
+	return services, nil
 }
