@@ -707,11 +707,20 @@ func (m *Model) servicesHeader(left, counts string) string {
 	if warn {
 		bk = 5
 	}
+	// The user count alone stays when the counts per status do not fit
+	// (the tabs show those).
+	short := ""
+	if c.snap != nil {
+		short = st.Muted.Render(plural(len(c.snap.rows), "user"))
+	}
 	// In display order; keep says what survives a narrow terminal.
-	parts := []part{{title, 9}, {mail, 6}, {site, 4}, {backup, bk}, {path, 1}, {counts, 3}}
+	parts := []part{{title, 9}, {mail, 6}, {site, 4}, {backup, bk}, {path, 1}, {counts, 3}, {short, 7}}
 	for limit := 0; limit <= 9; limit++ {
 		var shown []string
 		for _, p := range parts {
+			if p.text == short && limit <= 3 && counts != "" {
+				continue // the full counts are shown
+			}
 			if p.keep >= limit && p.text != "" {
 				shown = append(shown, p.text)
 			}
