@@ -203,6 +203,7 @@ func TestInviteBounceAndUnblock(t *testing.T) {
 	h.waitText("Send 2 invitations?")
 	h.keys("y")
 	s := h.waitText("2 users: 1 invitation sent, 1 bounced")
+	t.Logf("summary:\n%s", s)
 	if box := boxText(s); !strings.Contains(box, "bounced bounce@example.com:") || !strings.Contains(box, "550 5.1.1 No such user here") {
 		t.Fatalf("summary lacks the bounce's reason:\n%s", box)
 	}
