@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
 )
@@ -25,6 +26,8 @@ type mailboxScreen struct {
 	cursor   int
 	offset   int
 	clearing bool // asking whether to empty the mailbox
+	reading  bool // showing the message at the cursor in full
+	scroll   int  // first line of the message shown while reading
 }
 
 // mailboxMsg carries the mailbox's messages.
@@ -59,8 +62,13 @@ func (s *mailboxScreen) Help() help.KeyMap {
 	if s.clearing {
 		return keyMap{short: []key.Binding{kb("y", "empty it", "y"), kb("n/esc", "keep", "n")}}
 	}
+	if s.reading {
+		keys := []key.Binding{kb("↑/↓", "scroll", "up", "down"), kb("c", "copy link", "c"), kb("enter/esc", "back to the list", "esc")}
+		return keyMap{short: keys, full: [][]key.Binding{keys}}
+	}
 	keys := []key.Binding{
 		kb("↑/↓", "move", "up", "down"),
+		kb("enter", "read", "enter"),
 		kb("c", "copy link", "c"),
 		kb("x", "empty mailbox", "x"),
 		kb("esc", "back", "esc"),
@@ -110,7 +118,26 @@ func (s *mailboxScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		}
 		return s, nil
 	}
+	if s.reading {
+		switch k {
+		case "up", "k":
+			s.scroll = max(0, s.scroll-1)
+		case "down", "j":
+			s.scroll = min(s.scroll+1, max(0, len(s.messageLines())-s.c.bodyHeight()+1))
+		case "c":
+			if m := s.current(); m != nil && m.Link != "" {
+				return s, tea.Batch(tea.SetClipboard(m.Link), s.c.setStatus("Link copied to the clipboard (if the terminal allows it)", false))
+			}
+		case "enter", "esc", "q":
+			s.reading = false
+		}
+		return s, nil
+	}
 	switch k {
+	case "enter":
+		if s.current() != nil {
+			s.reading, s.scroll = true, 0
+		}
 	case "up", "k":
 		s.cursor--
 	case "down", "j":
@@ -184,10 +211,38 @@ func (s *mailboxScreen) clamp() {
 	s.offset = max(0, min(s.offset, len(s.msgs)-h))
 }
 
+// messageLines is the message at the cursor as lines of the screen's
+// width: its headers, then its text, with long lines (the link) cut, not
+// hyphenated, so they can be copied.
+func (s *mailboxScreen) messageLines() []string {
+	m := s.current()
+	if m == nil {
+		return nil
+	}
+	width := max(20, s.c.Width)
+	lines := []string{
+		"From     " + m.From,
+		"To       " + strings.Join(m.To, ", "),
+		"Subject  " + m.Subject,
+		"Received " + m.ReceivedAt.Local().Format("2006-01-02 15:04:05"),
+		"",
+	}
+	for _, l := range strings.Split(strings.ReplaceAll(m.Text, "\r\n", "\n"), "\n") {
+		l, _ = s.c.cells.safe(l)
+		lines = append(lines, strings.Split(ansi.Hardwrap(l, width, true), "\n")...)
+	}
+	return lines
+}
+
 // View implements screen.
 func (s *mailboxScreen) View() string {
 	c := s.c
 	st := c.Styles.App
+	if s.reading {
+		lines := s.messageLines()
+		lines = lines[min(s.scroll, len(lines)):]
+		return st.Title.Render("Mailbox") + st.Muted.Render(" · message "+itoa(s.cursor+1)+" of "+itoa(len(s.msgs))) + "\n" + strings.Join(lines, "\n")
+	}
 	var b strings.Builder
 	title := ""
 	if m := c.Services.Mail; m != nil && !m.DevMailbox() {

@@ -50,6 +50,12 @@ func TestMailboxScreen(t *testing.T) {
 	h.keys("down")
 	h.waitText("To       ada@example.com", msgs[1].Link)
 
+	// enter reads the whole message; enter again goes back to the list.
+	h.keys("enter")
+	s = h.waitText("message 2 of 2", "Hello Ada Lovelace", "Your username is: ada", msgs[1].Link)
+	h.keys("enter")
+	h.waitText("Received", "To       ada@example.com")
+
 	// A narrow terminal still shows the whole link, over several lines.
 	h.tm.Send(tea.WindowSizeMsg{Width: 60, Height: 16})
 	s = h.waitText("To       ada@example.com")
