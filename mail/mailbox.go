@@ -66,6 +66,7 @@ func StartMailbox(db *store.DB, addr string, log *slog.Logger) (*Mailbox, error)
 	m.srv.ReadTimeout = time.Minute
 	m.srv.WriteTimeout = time.Minute
 	m.srv.AllowInsecureAuth = false
+	m.srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn) // not stderr: a TUI may own the terminal
 	go m.store()
 	go func() {
 		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
