@@ -10,10 +10,13 @@ import (
 // TerminalApp runs Roster's terminal app as the session's user: members
 // get My account (their details, sign-ins and keys), admins and owners the
 // administration app. The role is the one the user had at sign-in; the
-// store checks the current one on every change.
+// store checks the current one on every change. Every session shares one
+// loaded copy of the users, so twenty sessions do not hold twenty copies
+// nor reload twenty times when the database changes.
 func TerminalApp(db *store.DB, services tui.Services) App {
+	shared := tui.NewShared(db)
 	return func(s Session) tea.Model {
-		o := tui.Options{DB: db, Actor: s.Actor, Services: services, DarkBackground: true}
+		o := tui.Options{DB: db, Actor: s.Actor, Services: services, DarkBackground: true, Shared: shared}
 		if s.Actor.Role < roster.RoleAdmin {
 			return tui.NewAccount(o)
 		}
