@@ -30,6 +30,7 @@ func builtinLaunchers(c *Common) []launcher {
 			is: func(s screen) bool { _, ok := s.(*auditScreen); return ok },
 		},
 	}
+	ls = append(ls, importLaunchers(c)...)
 	if c.Services.Mail != nil {
 		ls = append(ls, launcher{
 			Key: c.Global.Mailbox,
