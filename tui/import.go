@@ -546,6 +546,20 @@ func (s *importScreen) tableView(w int) string {
 	return strings.Join(lines, "\n") + "\n" + foot
 }
 
+// ExportAction is the actions menu's "Export…": it writes the selected
+// users to a file. The terminal app adds it through Options.Actions; it is
+// hidden over SSH, where the file would land on the server.
+func ExportAction() Action {
+	return Action{
+		Label:  "Export…",
+		Verb:   "exported",
+		Hidden: func(c *Common) bool { return !c.Actor.IsLocal() },
+		Open: func(c *Common, ids []uint64) (screen, tea.Cmd) {
+			return newExportScreen(c, ids), nil
+		},
+	}
+}
+
 // exportScreen writes the chosen users to a file: CSV, or JSON for a name
 // ending in .json, with the fields of `roster users list --json`.
 type exportScreen struct {

@@ -74,6 +74,7 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 		Actor:          a.actor(),
 		DarkBackground: true,
 		Services:       tuiServices(mailer, cfg, siteText),
+		Actions:        []tui.Action{tui.ExportAction()},
 	})
 	p := tea.NewProgram(m,
 		tea.WithContext(ctx),
