@@ -169,10 +169,10 @@ func SortUsers(users []*roster.User, by roster.UserSort, desc bool) {
 	case roster.SortUsername:
 		key = nil
 	case roster.SortEmail:
-		key = func(u *roster.User) string { return strings.ToLower(u.Email) }
+		key = func(u *roster.User) string { return SortKey(u.Email) }
 	case roster.SortStatus, roster.SortCreated:
 	default:
-		key = func(u *roster.User) string { return strings.ToLower(u.Name) }
+		key = func(u *roster.User) string { return SortKey(u.Name) }
 	}
 	type item struct {
 		k string

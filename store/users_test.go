@@ -487,9 +487,9 @@ func TestSortUsersMatchesReference(t *testing.T) {
 			c := 0
 			switch by {
 			case roster.SortName:
-				c = strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+				c = strings.Compare(SortKey(a.Name), SortKey(b.Name))
 			case roster.SortEmail:
-				c = strings.Compare(strings.ToLower(a.Email), strings.ToLower(b.Email))
+				c = strings.Compare(SortKey(a.Email), SortKey(b.Email))
 			case roster.SortStatus:
 				c = int(a.Status) - int(b.Status)
 			case roster.SortCreated:

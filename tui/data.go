@@ -22,6 +22,9 @@ type row struct {
 	key    string // lower-case "name\x00username\x00email"
 	lname  string // lower-case name, a prefix of key
 	status roster.Status
+	// The name and e-mail as they sort (store.SortKey: accents removed);
+	// for ASCII text these are the lower-case strings above, no copy.
+	sortName, sortEmail string
 }
 
 // snapshot is everything the screens read about the database, loaded at
@@ -80,6 +83,13 @@ func newSnapshot(users []*roster.User, groups []*roster.Group, changes uint64) *
 		r.status = u.Status
 		r.key = keys[start:ends[2*i+1]]
 		r.lname = keys[start:ends[2*i]]
+		r.sortName, r.sortEmail = r.lname, r.key[len(r.lname)+len(u.Username)+2:]
+		if !isASCII(u.Name) {
+			r.sortName = store.SortKey(u.Name)
+		}
+		if !isASCII(u.Email) {
+			r.sortEmail = store.SortKey(u.Email)
+		}
 		start = ends[2*i+1]
 	}
 	s.order(roster.SortName, false) // the default order, ready for the first frame
@@ -137,9 +147,9 @@ func (s *snapshot) order(by roster.UserSort, desc bool) []int32 {
 		case roster.SortUsername:
 			return r.u.Username
 		case roster.SortEmail:
-			return r.key[len(r.lname)+len(r.u.Username)+2:]
+			return r.sortEmail
 		}
-		return r.lname
+		return r.sortName
 	}
 	// Items carry their keys as numbers (the first 16 bytes of the text,
 	// then the first 8 of the username), so that almost every comparison
@@ -397,4 +407,13 @@ func prefix8(s string) uint64 {
 		}
 	}
 	return p
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
