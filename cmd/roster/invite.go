@@ -61,12 +61,8 @@ mailbox: read it with 'roster mailbox'.`,
 					return nil
 				}
 			} else {
-				users, err := db.FindUsers(args)
-				if err != nil {
+				if ids, err = findUserIDs(db, args); err != nil {
 					return err
-				}
-				for _, u := range users {
-					ids = append(ids, u.ID)
 				}
 			}
 			m, stop, err := a.startMailer(cmd, db, !noWait)

@@ -153,13 +153,9 @@ func (a *app) mailUnblockCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			users, err := db.FindUsers(args)
+			ids, err := findUserIDs(db, args)
 			if err != nil {
 				return err
-			}
-			ids := make([]uint64, len(users))
-			for i, u := range users {
-				ids[i] = u.ID
 			}
 			res, err := db.UnblockMail(a.actor(), ids)
 			if err != nil {

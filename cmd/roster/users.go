@@ -291,6 +291,20 @@ func (a *app) usersGroupCmd(use string, add bool) *cobra.Command {
 	return cmd
 }
 
+// findUserIDs resolves user references (usernames or e-mail addresses) to
+// ids; the first unknown one fails the call, naming it.
+func findUserIDs(db *store.DB, refs []string) ([]uint64, error) {
+	users, err := db.FindUsers(refs)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uint64, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	return ids, nil
+}
+
 // bulk resolves user references, runs op and prints its summary. Skipped
 // users make the command fail only when nothing changed.
 func (a *app) bulk(refs []string, verb string, op func(*store.DB, []uint64) (roster.BulkResult, error)) error {
@@ -298,13 +312,9 @@ func (a *app) bulk(refs []string, verb string, op func(*store.DB, []uint64) (ros
 	if err != nil {
 		return err
 	}
-	users, err := db.FindUsers(refs)
+	ids, err := findUserIDs(db, refs)
 	if err != nil {
 		return err
-	}
-	ids := make([]uint64, len(users))
-	for i, u := range users {
-		ids[i] = u.ID
 	}
 	res, err := op(db, ids)
 	if err != nil {

@@ -75,13 +75,9 @@ refused.`,
 			if err != nil {
 				return err
 			}
-			users, err := db.FindUsers(args)
+			ids, err := findUserIDs(db, args)
 			if err != nil {
 				return err
-			}
-			ids := make([]uint64, len(users))
-			for i, u := range users {
-				ids[i] = u.ID
 			}
 			m, stop, err := a.startMailer(cmd, db, !noWait)
 			if err != nil {
