@@ -143,7 +143,7 @@ func badAttrs(p *ber.Packet) bool {
 		}
 		return false
 	case goldap.FilterPresent:
-		name = string(p.Data.Bytes())
+		name = p.Data.String()
 	case goldap.FilterExtensibleMatch:
 		return true // its parts are checked loosely by go-ldap
 	default:
@@ -202,11 +202,11 @@ func refMatch(p *ber.Packet, e attrSource) tri {
 	case goldap.FilterApproxMatch:
 		return leaf(opApprox).match(e)
 	case goldap.FilterPresent:
-		return (&filter{op: opPresent, attr: canonicalType(strings.ToLower(stripOptions(string(p.Data.Bytes()))))}).match(e)
+		return (&filter{op: opPresent, attr: canonicalType(strings.ToLower(stripOptions(p.Data.String())))}).match(e)
 	case goldap.FilterSubstrings:
 		f := &filter{op: opSubstring, attr: canonicalType(strings.ToLower(stripOptions(string(p.Children[0].Data.Bytes()))))}
 		for _, c := range p.Children[1].Children {
-			v := string(c.Data.Bytes())
+			v := c.Data.String()
 			switch c.Tag {
 			case goldap.FilterSubstringsInitial:
 				f.initial = v

@@ -29,7 +29,7 @@ func (s *Server) passwordModify(sess *session, value []byte, hasValue bool) (int
 			if c.ClassType != ber.ClassContext {
 				return resultProtocolError, "malformed password modify request"
 			}
-			v := string(c.Data.Bytes())
+			v := c.Data.String()
 			switch c.Tag {
 			case 0:
 				identity = v

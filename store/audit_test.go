@@ -144,7 +144,7 @@ func TestAuditEventsFilter(t *testing.T) {
 	if got := get(AuditFilter{Limit: 1}); len(got) != 1 || got[0].Action != roster.ActionGroupAdd {
 		t.Errorf("newest event %+v", got)
 	}
-	if got := get(AuditFilter{Search: "nothing like this"}); got != nil && len(got) != 0 {
+	if got := get(AuditFilter{Search: "nothing like this"}); len(got) != 0 {
 		t.Errorf("found %+v", got)
 	}
 }

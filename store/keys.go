@@ -94,7 +94,7 @@ func ParseKey(text string) (gossh.PublicKey, string, error) {
 		return nil, "", roster.FieldErrorf(roster.EINVALID, "key", "certificates are not supported; give the plain public key")
 	}
 	switch pub.Type() {
-	case gossh.KeyAlgoDSA:
+	case "ssh-dss": // gossh.KeyAlgoDSA, deprecated because DSA is weak: the reason we refuse it
 		return nil, "", roster.FieldErrorf(roster.EINVALID, "key", "DSA keys are too weak; use ed25519 (ssh-keygen -t ed25519)")
 	case gossh.KeyAlgoRSA:
 		if ck, ok := pub.(gossh.CryptoPublicKey); ok {

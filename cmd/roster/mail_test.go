@@ -187,7 +187,7 @@ func TestCLIInviteBounce(t *testing.T) {
 }
 
 // tempfailBackend answers every RCPT with 451.
-type tempfailBackend struct{ bounceBackend }
+type tempfailBackend struct{}
 
 func (tempfailBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return &tempfailSession{}, nil }
 

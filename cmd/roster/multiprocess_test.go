@@ -25,7 +25,7 @@ func buildRoster(t *testing.T, dir string) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("the go command is not on PATH: %v", err)
 	}
 	bin := filepath.Join(dir, "roster")
 	cmd := exec.Command(goTool, "build", "-o", bin, ".")
