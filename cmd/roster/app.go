@@ -150,6 +150,15 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// knownSubcommand is the Args of a command that only groups others: an
+// argument there is a mistyped subcommand.
+func knownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+	}
+	return nil
+}
+
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {

@@ -12,7 +12,7 @@ func (a *app) groupsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "groups",
 		Short: "Add, list, rename and delete groups",
-		Args:  noArgs,
+		Args:  knownSubcommand,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	var description string

@@ -19,7 +19,7 @@ func (a *app) usersKeysCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",
 		Short: "Manage the SSH keys users sign in with (roster serve --ssh)",
-		Args:  noArgs,
+		Args:  knownSubcommand,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(a.keysAddCmd(), a.keysListCmd(), a.keysRemoveCmd())

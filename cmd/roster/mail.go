@@ -14,7 +14,7 @@ func (a *app) mailCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mail",
 		Short: "Look after outgoing mail: the queue, retries, a test message, blocked addresses",
-		Args:  noArgs,
+		Args:  knownSubcommand,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(a.mailQueueCmd(), a.mailRetryCmd(), a.mailTestCmd(), a.mailUnblockCmd())

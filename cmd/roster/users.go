@@ -17,7 +17,7 @@ func (a *app) usersCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "users",
 		Short: "Add, list, edit and change users",
-		Args:  noArgs,
+		Args:  knownSubcommand,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(
@@ -267,13 +267,13 @@ func (a *app) usersDeleteCmd() *cobra.Command {
 
 func (a *app) usersGroupCmd(use string, add bool) *cobra.Command {
 	var group string
-	verb := "added to "
+	verb, short := "added to ", "Add users to a group"
 	if !add {
-		verb = "removed from "
+		verb, short = "removed from ", "Remove users from a group"
 	}
 	cmd := &cobra.Command{
 		Use:   use + " --group G USER...",
-		Short: strings.TrimSpace(verb) + " a group",
+		Short: short,
 		Args:  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if group == "" {
