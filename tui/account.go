@@ -6,7 +6,6 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -33,25 +32,21 @@ type AccountModel struct {
 	loading bool
 	loadErr error
 
-	cursor  int             // selected key
-	mode    accountMode     // what the keyboard is doing
-	input   textinput.Model // the key being added
-	confirm string          // fingerprint to remove, in accountRemove
-	status  statusMsg
-	busy    bool // a change is on its way to the store
+	keysP  *keysPanel  // the member's own keys
+	mode   accountMode // what the keyboard is doing, besides the keys panel
+	status statusMsg
+	busy   bool // a reset request is on its way
 }
 
 type accountMode int
 
 const (
 	accountBrowse accountMode = iota
-	accountAdd                // typing or pasting a public key
-	accountRemove             // confirming a key's removal
 	accountReset              // confirming a reset link
 )
 
 type accountKeys struct {
-	Up, Down, Add, Remove, Reset, Quit, Yes, No, Save, Cancel key.Binding
+	Reset, Quit, Yes, No key.Binding
 }
 
 // accountData is what the screen shows, read in one go.
@@ -91,22 +86,13 @@ func NewAccount(o Options) *AccountModel {
 		styles: NewStyles(o.DarkBackground), help: help.New(), loading: true}
 	m.help.Styles = m.styles.Help
 	m.keys = accountKeys{
-		Up:     kb("↑/k", "up", "up", "k"),
-		Down:   kb("↓/j", "down", "down", "j"),
-		Add:    kb("a", "add key", "a"),
-		Remove: kb("d", "remove key", "d", "delete"),
-		Reset:  kb("r", "send me a password reset link", "r"),
-		Quit:   kb("q", "quit", "q", "ctrl+c"),
-		Yes:    kb("y", "yes", "y"),
-		No:     kb("n/esc", "no", "n", "esc"),
-		Save:   kb("enter", "add", "enter"),
-		Cancel: kb("esc", "cancel", "esc"),
+		Reset: kb("r", "send me a password reset link", "r"),
+		Quit:  kb("q", "quit", "q", "ctrl+c"),
+		Yes:   kb("y", "yes", "y"),
+		No:    kb("n/esc", "no", "n", "esc"),
 	}
 	m.keys.Reset.SetEnabled(o.Services.RequestReset != nil)
-	m.input = textinput.New()
-	m.input.Placeholder = "ssh-ed25519 AAAA… you@laptop"
-	m.input.CharLimit = 16 << 10
-	m.input.Prompt = "> "
+	m.keysP = newKeysPanel(o.DB, o.Actor, o.Actor.UserID)
 	return m
 }
 
@@ -162,7 +148,7 @@ func (m *AccountModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
-		m.input.SetWidth(max(10, msg.Width-6))
+		m.keysP.setWidth(msg.Width)
 	case tea.BackgroundColorMsg:
 		m.styles = NewStyles(msg.IsDark())
 		m.help.Styles = m.styles.Help
@@ -194,7 +180,7 @@ func (m *AccountModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.loadErr = msg.err
 		if msg.err == nil {
 			m.data = msg.data
-			m.cursor = max(0, min(m.cursor, len(m.data.keys)-1))
+			m.keysP.setKeys(m.data.keys)
 		}
 	case accountDoneMsg:
 		m.busy = false
@@ -205,12 +191,11 @@ func (m *AccountModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.loading = true
 		return m, m.loadCmd()
+	case keysDoneMsg:
+		m.keysP.done()
+		return m.Update(accountDoneMsg{text: msg.text, err: msg.err})
 	case tea.PasteMsg:
-		if m.mode == accountAdd {
-			var cmd tea.Cmd
-			m.input, cmd = m.input.Update(msg)
-			return m, cmd
-		}
+		return m, m.keysP.paste(msg)
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	}
@@ -223,46 +208,16 @@ func (m *AccountModel) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if msg.String() == "ctrl+c" {
 		return m, tea.Quit
 	}
-	switch m.mode {
-	case accountAdd:
-		switch {
-		case key.Matches(msg, k.Cancel):
-			m.mode = accountBrowse
-			m.input.Blur()
-			return m, nil
-		case key.Matches(msg, k.Save):
-			line := m.input.Value()
-			m.mode, m.busy = accountBrowse, true
-			m.input.Blur()
-			m.input.SetValue("")
-			db, actor := m.db, m.actor
-			return m, func() tea.Msg {
-				key, err := db.AddKey(actor, actor.UserID, line)
-				if err != nil {
-					return accountDoneMsg{err: err}
-				}
-				return accountDoneMsg{text: "Key " + key.Fingerprint + " added"}
-			}
-		}
-		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(msg)
+	if m.keysP.takesText() {
+		cmd, _ := m.keysP.key(msg)
 		return m, cmd
-	case accountRemove, accountReset:
-		mode := m.mode
+	}
+	if m.mode == accountReset {
 		m.mode = accountBrowse
 		if !key.Matches(msg, k.Yes) {
 			return m, nil
 		}
 		m.busy = true
-		if mode == accountRemove {
-			db, actor, fp := m.db, m.actor, m.confirm
-			return m, func() tea.Msg {
-				if err := db.RemoveKey(actor, actor.UserID, fp); err != nil {
-					return accountDoneMsg{err: err}
-				}
-				return accountDoneMsg{text: "Key " + fp + " removed"}
-			}
-		}
 		send, email := m.services.RequestReset, m.data.user.Email
 		return m, func() tea.Msg {
 			if err := send(email); err != nil {
@@ -276,15 +231,9 @@ func (m *AccountModel) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Quit):
 		return m, tea.Quit
 	case m.data == nil || m.busy:
-	case key.Matches(msg, k.Up):
-		m.cursor = max(0, m.cursor-1)
-	case key.Matches(msg, k.Down):
-		m.cursor = max(0, min(m.cursor+1, len(m.data.keys)-1))
-	case key.Matches(msg, k.Add):
-		m.mode = accountAdd
-		return m, m.input.Focus()
-	case key.Matches(msg, k.Remove) && len(m.data.keys) > 0:
-		m.mode, m.confirm = accountRemove, m.data.keys[m.cursor].Fingerprint
+	case m.keysP.handles(msg):
+		cmd, _ := m.keysP.key(msg)
+		return m, cmd
 	case key.Matches(msg, k.Reset) && m.services.RequestReset != nil:
 		if u := m.data.user; u.Suppressed {
 			m.status = statusMsg{text: "mail to " + u.Email + " bounced, so none is sent; ask an administrator to check your address", err: true}
@@ -329,7 +278,7 @@ func (m *AccountModel) render() string {
 		status = st.App.Success.Render("✓ " + m.status.text)
 	case m.loadErr != nil:
 		status = st.App.Error.Render("✗ " + roster.ErrorMessage(m.loadErr))
-	case m.busy:
+	case m.busy || m.keysP.busy:
 		status = st.App.Muted.Render("saving…")
 	}
 	bodyH := m.h - 4 // header, blank line, status, help
@@ -383,31 +332,9 @@ func (m *AccountModel) body() string {
 	}
 
 	lines = append(lines, "", "  "+st.App.DialogTitle.Render("SSH keys"))
-	if len(d.keys) == 0 {
-		lines = append(lines, "  "+st.App.Muted.Render("no keys: press a to add one"))
-	}
-	for i, k := range d.keys {
-		used := "never used"
-		if !k.LastUsedAt.IsZero() {
-			used = "used " + agoText(now, k.LastUsedAt)
-		}
-		row, w := m.cells.safe(k.Comment + "  " + k.Type + "  added " + k.AddedAt.Local().Format("2006-01-02") + " · " + used + "  " + k.Fingerprint)
-		if k.Comment == "" {
-			row, w = m.cells.safe("(no comment)" + row)
-		}
-		row = m.cells.fit(row, w, width-2)
-		if i == m.cursor && m.mode == accountBrowse {
-			lines = append(lines, "  "+st.List.Cursor.Render("> "+row))
-		} else {
-			lines = append(lines, "    "+row)
-		}
-	}
+	lines = append(lines, m.keysP.lines(st, m.cells, now, width, "your")...)
 
 	switch m.mode {
-	case accountAdd:
-		lines = append(lines, "", "  Paste your public key (the .pub file, one line), then press enter:", "  "+m.input.View())
-	case accountRemove:
-		lines = append(lines, "", "  "+st.App.Warn.Render("Remove key "+m.confirm+"? You can no longer sign in with it. y/n"))
 	case accountReset:
 		lines = append(lines, "", "  "+st.App.Warn.Render("Send a password reset link to "+email+"? y/n"))
 	}
@@ -417,13 +344,13 @@ func (m *AccountModel) body() string {
 // helpKeys are the keys of the current mode, for the footer.
 func (m *AccountModel) helpKeys() help.KeyMap {
 	k := m.keys
-	switch m.mode {
-	case accountAdd:
-		return keyMap{short: []key.Binding{k.Save, k.Cancel}}
-	case accountRemove, accountReset:
+	switch {
+	case m.keysP.takesText():
+		return keyMap{short: m.keysP.helpKeys()}
+	case m.mode == accountReset:
 		return keyMap{short: []key.Binding{k.Yes, k.No}}
 	}
-	return keyMap{short: []key.Binding{k.Up, k.Down, k.Add, k.Remove, k.Reset, k.Quit}}
+	return keyMap{short: append(m.keysP.helpKeys(), k.Reset, k.Quit)}
 }
 
 // agoText says "just now" or "5m ago".

@@ -18,26 +18,31 @@ type detailsScreen struct {
 	id      uint64
 	events  []roster.AuditEvent
 	err     error
+	sshKeys []*store.SSHKey
+	keysErr error
 	scroll  int
 	keys    detailsKeys
 	loading bool
 }
 
 type detailsKeys struct {
-	Edit, Actions, Up, Down, Back key.Binding
+	Edit, Actions, Keys, Up, Down, Back key.Binding
 }
 
-// detailsMsg carries a user's history.
+// detailsMsg carries a user's history and SSH keys.
 type detailsMsg struct {
-	id     uint64
-	events []roster.AuditEvent
-	err    error
+	id      uint64
+	events  []roster.AuditEvent
+	err     error
+	keys    []*store.SSHKey
+	keysErr error
 }
 
 func newDetailsScreen(c *Common, id uint64) *detailsScreen {
 	return &detailsScreen{c: c, id: id, loading: true, keys: detailsKeys{
 		Edit:    kb("e", "edit", "e"),
 		Actions: kb("a", "actions", "a"),
+		Keys:    kb("K", "SSH keys", "K"),
 		Up:      kb("↑/k", "scroll up", "up", "k"),
 		Down:    kb("↓/j", "scroll down", "down", "j"),
 		Back:    kb("esc", "back", "esc"),
@@ -45,10 +50,11 @@ func newDetailsScreen(c *Common, id uint64) *detailsScreen {
 }
 
 func (s *detailsScreen) loadCmd() tea.Cmd {
-	db, id := s.c.DB, s.id
+	db, actor, id := s.c.DB, s.c.Actor, s.id
 	return func() tea.Msg {
 		evs, err := db.AuditEvents(store.AuditFilter{UserID: id, Limit: 200})
-		return detailsMsg{id: id, events: evs, err: err}
+		keys, keysErr := db.Keys(actor, id)
+		return detailsMsg{id: id, events: evs, err: err, keys: keys, keysErr: keysErr}
 	}
 }
 
@@ -58,7 +64,7 @@ func (s *detailsScreen) TakesText() bool { return false }
 // Help implements screen.
 func (s *detailsScreen) Help() help.KeyMap {
 	k := s.keys
-	return keyMap{short: []key.Binding{k.Edit, k.Actions, k.Up, k.Down, k.Back}}
+	return keyMap{short: []key.Binding{k.Edit, k.Actions, k.Keys, k.Up, k.Down, k.Back}}
 }
 
 func (s *detailsScreen) user() *roster.User {
@@ -74,12 +80,17 @@ func (s *detailsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case detailsMsg:
 		if msg.id == s.id {
 			s.events, s.err, s.loading = msg.events, msg.err, false
+			s.sshKeys, s.keysErr = msg.keys, msg.keysErr
 		}
 	case dataMsg:
 		if s.user() == nil {
 			return s, s.c.closeScreen(s)
 		}
 		return s, s.loadCmd()
+	case keysDoneMsg:
+		if msg.uid == s.id {
+			return s, s.loadCmd()
+		}
 	case tea.KeyPressMsg:
 		k := s.keys
 		u := s.user()
@@ -96,6 +107,9 @@ func (s *detailsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, tea.Batch(s.c.openScreen(f), f.Init())
 		case key.Matches(msg, k.Actions):
 			return s, s.c.openScreen(newActionsScreen(s.c, []uint64{u.ID}))
+		case key.Matches(msg, k.Keys):
+			ks := newKeysScreen(s.c, u.ID)
+			return s, tea.Batch(s.c.openScreen(ks), ks.p.loadCmd())
 		}
 	}
 	return s, nil
@@ -143,6 +157,17 @@ func (s *detailsScreen) View() string {
 	if u.Suppressed {
 		field("Mail", st.App.Warn.Render("suppressed: "+u.SuppressReason))
 	}
+	lines = append(lines, "", st.App.DialogTitle.Render("SSH keys")+st.App.Muted.Render("  K to add or remove"))
+	switch {
+	case s.loading:
+		lines = append(lines, st.App.Muted.Render("loading…"))
+	case s.keysErr != nil:
+		lines = append(lines, st.App.Error.Render(roster.ErrorMessage(s.keysErr)))
+	default:
+		for _, l := range keyLines(s.c.Styles, s.c.cells, s.c.Now(), s.c.Width-2, s.sshKeys, -1, "no keys") {
+			lines = append(lines, strings.TrimPrefix(l, "  "))
+		}
+	}
 	lines = append(lines, "", st.App.DialogTitle.Render("History"))
 	switch {
 	case s.loading:
@@ -175,4 +200,90 @@ func eventLine(c *Common, ev roster.AuditEvent, width int) string {
 	rest += "  by " + ev.Actor
 	rest, w := c.cells.safe(rest)
 	return st.Muted.Render(t) + "  " + c.cells.fit(rest, w, max(10, width-len(t)-2))
+}
+
+// keysScreen manages one user's SSH keys for an administrator (K in the
+// user's details): the list, add (paste a public key line) and remove
+// (after a question). The store checks the actor's powers; a refusal shows
+// in the status line with the role it needs.
+type keysScreen struct {
+	c    *Common
+	p    *keysPanel
+	err  error // the last load's
+	back key.Binding
+}
+
+func newKeysScreen(c *Common, id uint64) *keysScreen {
+	s := &keysScreen{c: c, p: newKeysPanel(c.DB, c.Actor, id), back: kb("esc", "back", "esc")}
+	s.p.setWidth(c.Width)
+	return s
+}
+
+// TakesText implements screen.
+func (s *keysScreen) TakesText() bool { return s.p.takesText() }
+
+// Help implements screen.
+func (s *keysScreen) Help() help.KeyMap {
+	if s.p.takesText() {
+		return keyMap{short: s.p.helpKeys()}
+	}
+	return keyMap{short: append(s.p.helpKeys(), s.back)}
+}
+
+// Update implements screen.
+func (s *keysScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		s.p.setWidth(msg.Width)
+	case keysLoadedMsg:
+		if msg.uid == s.p.uid {
+			s.err = msg.err
+			if msg.err == nil {
+				s.p.setKeys(msg.keys)
+			}
+		}
+	case keysDoneMsg:
+		if msg.uid != s.p.uid {
+			return s, nil
+		}
+		s.p.done()
+		if msg.err != nil {
+			return s, s.c.setStatus(roster.ErrorMessage(msg.err), true)
+		}
+		s.c.setStatus(msg.text, false)
+		return s, tea.Batch(s.p.loadCmd(), func() tea.Msg { return reloadMsg{} })
+	case dataMsg:
+		if _, ok := s.c.snap.indexOf(s.p.uid); !ok {
+			return s, s.c.closeScreen(s)
+		}
+		return s, s.p.loadCmd()
+	case tea.PasteMsg:
+		return s, s.p.paste(msg)
+	case tea.KeyPressMsg:
+		if !s.p.takesText() && key.Matches(msg, s.back) {
+			return s, s.c.closeScreen(s)
+		}
+		cmd, _ := s.p.key(msg)
+		return s, cmd
+	}
+	return s, nil
+}
+
+// View implements screen.
+func (s *keysScreen) View() string {
+	st := s.c.Styles
+	whose := "the user's"
+	title := "SSH keys"
+	if i, ok := s.c.snap.indexOf(s.p.uid); ok {
+		u := s.c.snap.rows[i].u
+		whose = u.Username + "'s"
+		title = "SSH keys of " + u.Username
+	}
+	lines := []string{"  " + st.App.DialogTitle.Render(title), ""}
+	if s.err != nil {
+		lines = append(lines, "  "+st.App.Error.Render(roster.ErrorMessage(s.err)))
+	} else {
+		lines = append(lines, s.p.lines(st, s.c.cells, s.c.Now(), s.c.Width-2, whose)...)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -80,10 +80,14 @@ func start(t *testing.T, db *store.DB, w, h int) *harness {
 	return startOpts(t, db, w, h, Options{})
 }
 
-// startOpts runs a model with options; DB, actor and clock are filled in.
+// startOpts runs a model with options; DB, clock and (when unset) the
+// actor are filled in.
 func startOpts(t *testing.T, db *store.DB, w, h int, o Options) *harness {
 	t.Helper()
-	o.DB, o.Actor, o.DarkBackground = db, testActor, true
+	o.DB, o.DarkBackground = db, true
+	if o.Actor == (roster.Actor{}) {
+		o.Actor = testActor
+	}
 	o.Now = func() time.Time { return testClock.Add(time.Hour) }
 	m := New(o)
 	filter := func(model tea.Model, msg tea.Msg) tea.Msg {

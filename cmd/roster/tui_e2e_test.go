@@ -123,7 +123,11 @@ func TestTUIEndToEnd(t *testing.T) {
 		t.Errorf("without a terminal: exit %d, %q", code, stderr)
 	}
 
-	tm := newTmux(t, 120, 35, bin, "--db", db)
+	// A free loopback port for the invitation site the app serves, and
+	// XDG_CONFIG_HOME keeps the tester's own config.toml out of it.
+	base := "http://" + freeAddr(t)
+	tm := newTmux(t, 120, 35, "env", "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "ROSTER_DB=",
+		bin, "--db", db, "--base-url", base)
 	screen := tm.waitFor("Roster", "200 users", "1 All 200", "200 shown")
 	t.Logf("first screen:\n%s", screen)
 

@@ -1,0 +1,161 @@
+package tui
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"slices"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/roster-dev/roster"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// newKeyLine returns a fresh ed25519 public key as an authorized_keys line
+// with comment, and its fingerprint.
+func newKeyLine(t *testing.T, comment string) (string, string) {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := gossh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(gossh.MarshalAuthorizedKey(sp))) + " " + comment, gossh.FingerprintSHA256(sp)
+}
+
+// fingerprints lists a user's keys in the store.
+func fingerprints(t *testing.T, h *harness, uid uint64) []string {
+	t.Helper()
+	keys, err := h.db.Keys(testActor, uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fps []string
+	for _, k := range keys {
+		fps = append(fps, k.Fingerprint)
+	}
+	return fps
+}
+
+// TestDetailsKeys lists, adds, refuses a bad key and removes keys from a
+// user's details.
+func TestDetailsKeys(t *testing.T) {
+	db := mustOpenDB(t)
+	ada := addUser(t, db, "ada", "Ada Lovelace", "ada@example.com")
+	line1, fp1 := newKeyLine(t, "ada@laptop")
+	if _, err := db.AddKey(testActor, ada.ID, line1); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, db, 100, 30)
+	h.waitText("Ada Lovelace")
+	h.keys("enter")
+	s := h.waitText("SSH keys", fp1, "ada@laptop", "ssh-ed25519", "added 2026-03-14", "never used")
+	if !strings.Contains(s, "K to add or remove") {
+		t.Errorf("details do not say how to manage keys:\n%s", s)
+	}
+
+	// Add one by pasting it.
+	h.keys("K")
+	h.waitText("SSH keys of ada", fp1)
+	h.keys("a")
+	h.waitText("Paste ada's public key")
+	line2, fp2 := newKeyLine(t, "ada@phone")
+	h.tm.Send(tea.PasteMsg{Content: line2})
+	h.keys("enter")
+	h.waitText("Key "+fp2+" added", "ada@phone")
+	got := fingerprints(t, h, ada.ID)
+	if len(got) != 2 || !slices.Contains(got, fp2) {
+		t.Fatalf("keys after add: %v", got)
+	}
+
+	// Text that is no key gets the store's reason, and nothing changes.
+	h.keys("a")
+	h.waitText("Paste ada's public key")
+	h.typeText("not a key")
+	h.keys("enter")
+	h.waitText("not an SSH public key")
+	if got := fingerprints(t, h, ada.ID); len(got) != 2 {
+		t.Fatalf("keys after a bad key: %v", got)
+	}
+	// A private key is refused without being echoed.
+	h.keys("a")
+	h.tm.Send(tea.PasteMsg{Content: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"})
+	h.keys("enter")
+	h.waitText("this is a private key")
+
+	// Remove the new one: move to it, d, then n keeps it and y removes it.
+	// (Keys added at the same time come in fingerprint order.)
+	h.keys("k", "k")
+	if got[1] == fp2 {
+		h.keys("j")
+	}
+	h.keys("d")
+	h.waitText("Remove key " + fp2)
+	h.keys("n")
+	h.waitGone("Remove key")
+	if got := fingerprints(t, h, ada.ID); len(got) != 2 {
+		t.Fatalf("n removed a key: %v", got)
+	}
+	h.keys("d")
+	h.waitText("Remove key " + fp2)
+	h.keys("y")
+	h.waitText("Key " + fp2 + " removed")
+	if got := fingerprints(t, h, ada.ID); len(got) != 1 || got[0] != fp1 {
+		t.Fatalf("keys after removal: %v", got)
+	}
+
+	// Back in the details, the list is current.
+	h.keys("esc")
+	h.waitFor("details without the removed key", func(s string) bool {
+		i, j := strings.Index(s, "SSH keys"), strings.Index(s, "History")
+		if i < 0 || j < i {
+			return false
+		}
+		section := s[i:j]
+		return strings.Contains(section, fp1) && !strings.Contains(section, fp2)
+	})
+	h.waitText("key.remove")
+}
+
+// TestDetailsKeysRefused: an admin may not add or remove an owner's keys,
+// and the screen says which role it needs.
+func TestDetailsKeysRefused(t *testing.T) {
+	db := mustOpenDB(t)
+	adam, err := db.CreateUser(testActor, roster.NewUser{Username: "adam", Name: "Adam Admin", Email: "adam@example.com", Role: roster.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	olga, err := db.CreateUser(testActor, roster.NewUser{Username: "olga", Name: "Olga Owner", Email: "olga@example.com", Role: roster.RoleOwner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setStatus(t, db, roster.StatusActive, adam, olga)
+	line, fp := newKeyLine(t, "olga@laptop")
+	if _, err := db.AddKey(testActor, olga.ID, line); err != nil {
+		t.Fatal(err)
+	}
+	h := startOpts(t, db, 100, 30, Options{Actor: roster.Actor{UserID: adam.ID, Name: "adam", Role: roster.RoleAdmin}})
+	h.waitText("Olga Owner")
+	h.keys("j", "enter")
+	h.waitText("SSH keys", fp, "olga@laptop") // admins see owners' keys
+	h.keys("K")
+	h.waitText("SSH keys of olga")
+
+	const refusal = "managing the keys of olga (a owner) needs the owner role"
+	h.keys("a")
+	other, _ := newKeyLine(t, "sneaky")
+	h.tm.Send(tea.PasteMsg{Content: other})
+	h.keys("enter")
+	h.waitText(refusal)
+	h.keys("d")
+	h.waitText("Remove key " + fp)
+	h.keys("y")
+	h.waitFor("the refusal again", func(s string) bool { return strings.Contains(s, refusal) && !strings.Contains(s, "Remove key") })
+	if got := fingerprints(t, h, olga.ID); len(got) != 1 || got[0] != fp {
+		t.Fatalf("olga's keys changed: %v", got)
+	}
+}
