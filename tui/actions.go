@@ -105,6 +105,7 @@ type actionsScreen struct {
 	ids   []uint64
 	acts  []Action
 	menu  int
+	top   int // first menu entry shown when the menu scrolls
 	step  actionStep
 	act   Action
 	arg   string
@@ -367,6 +368,31 @@ func (s *actionsScreen) who() string {
 	return plural(len(s.ids), "user")
 }
 
+// menuChrome is how many lines of the menu's box are not entries: the
+// border and padding (4), the title and the blank line under it.
+const menuChrome = 6
+
+// menuWindow returns the menu entries that fit the body, from to to
+// (exclusive), keeping the cursor in view; when they do not all fit, one
+// line is kept for the "more" note.
+func (s *actionsScreen) menuWindow() (from, to int) {
+	n := len(s.acts)
+	rows := s.c.bodyHeight() - menuChrome
+	if n <= rows {
+		s.top = 0
+		return 0, n
+	}
+	rows = max(1, rows-1)
+	s.top = max(0, min(s.top, n-rows))
+	if s.menu < s.top {
+		s.top = s.menu
+	}
+	if s.menu >= s.top+rows {
+		s.top = s.menu - rows + 1
+	}
+	return s.top, s.top + rows
+}
+
 // View implements screen.
 func (s *actionsScreen) View() string {
 	st := s.c.Styles.App
@@ -375,7 +401,9 @@ func (s *actionsScreen) View() string {
 	case stepMenu:
 		b.WriteString(st.DialogTitle.Render("Actions for " + s.who()))
 		b.WriteString("\n\n")
-		for i, a := range s.acts {
+		from, to := s.menuWindow()
+		for i := from; i < to; i++ {
+			a := s.acts[i]
 			line := itoa(i+1) + "  " + a.Label
 			if i == s.menu {
 				b.WriteString(s.c.Styles.List.Cursor.Render("› " + line))
@@ -385,6 +413,16 @@ func (s *actionsScreen) View() string {
 				b.WriteString("  " + line)
 			}
 			b.WriteByte('\n')
+		}
+		if from > 0 || to < len(s.acts) {
+			var more []string
+			if from > 0 {
+				more = append(more, "↑ "+itoa(from)+" more")
+			}
+			if to < len(s.acts) {
+				more = append(more, "↓ "+itoa(len(s.acts)-to)+" more")
+			}
+			b.WriteString(st.Muted.Render("  " + strings.Join(more, " · ")))
 		}
 	case stepArg:
 		if s.act.Arg == ArgRole {
