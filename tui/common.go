@@ -21,7 +21,8 @@ type Common struct {
 	Actions       []Action
 	Now           func() time.Time
 
-	cells cells // how the terminal counts cells
+	cells   cells // how the terminal counts cells
+	mailErr error // why the mail worker stopped, once it has (Services.MailStopped)
 
 	// launchers are the screens a global key opens (G, L, and those other
 	// parts of Roster add); the help lists their keys.

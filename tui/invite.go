@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
 )
@@ -437,7 +438,13 @@ func (s *mailScreen) View() string {
 			line += ", " + itoa(c.Deferred) + " deferred"
 		}
 		b.WriteString("\n" + st.Muted.Render(line))
-		b.WriteString("\n" + st.Muted.Render("esc closes this; sending goes on"))
+		if s.c.mailErr != nil {
+			why, _ := s.c.cells.safe(mailStoppedText(s.c.mailErr))
+			b.WriteString("\n" + st.Error.Render(ansi.Wrap(why, width, " ")))
+			b.WriteString("\n" + st.Muted.Render("the mail stays queued; restart roster to send it"))
+		} else {
+			b.WriteString("\n" + st.Muted.Render("esc closes this; sending goes on"))
+		}
 	case mailDone:
 		s.viewSummary(&b, width)
 	}
@@ -693,6 +700,9 @@ func (m *Model) servicesHeader(left, counts string) string {
 	title := st.Title.Render("Roster")
 	path := st.Path.Render(c.DB.Path())
 	mail := st.Muted.Render("✉ " + c.Services.Mail.Mode())
+	if c.mailErr != nil {
+		mail = st.Error.Render("✉ mail stopped")
+	}
 	var site string
 	if c.Services.Site != "" {
 		site = st.Muted.Render("site " + strings.TrimPrefix(c.Services.Site, "http://"))

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -210,9 +211,8 @@ func keyLines(st *Styles, cl cells, now time.Time, width int, keys []*store.SSHK
 		lines = append(lines, "  "+st.App.Muted.Render(empty))
 	}
 	for i, k := range keys {
-		fp := cl.fit(k.Fingerprint, len(k.Fingerprint), max(10, width-2))
-		about, w := cl.safe(keyAbout(k, now))
-		about = st.App.Muted.Render(cl.fit(about, w, max(10, width-2)))
+		fp := cl.atMost(k.Fingerprint, max(10, width-2))
+		about := st.App.Muted.Render(cl.atMost(keyAbout(k, now), max(10, width-2)))
 		if i == cursor {
 			lines = append(lines, "  "+st.List.Cursor.Render("> "+fp))
 		} else {
@@ -235,4 +235,14 @@ func keyAbout(k *store.SSHKey, now time.Time) string {
 		comment = "(no comment)"
 	}
 	return comment + " · " + k.Type + " · added " + k.AddedAt.Local().Format("2006-01-02") + " · " + used
+}
+
+// atMost makes s safe to draw (see cells.safe) and cuts it with "…" when
+// it is wider than n cells; it does not pad.
+func (k cells) atMost(s string, n int) string {
+	s, w := k.safe(s)
+	if w <= n {
+		return s
+	}
+	return strings.TrimRight(k.fit(s, w, n), " ")
 }

@@ -66,6 +66,11 @@ type Services struct {
 	Mail Mailer
 	// LinkTTL is how long a set-password link stays valid (0: the store's default).
 	LinkTTL time.Duration
+	// MailStopped, when set, reports why the mail worker stopped before the
+	// app did (nil while it runs). The app asks it every PollInterval and
+	// then says in the header, the status line and the sending progress
+	// that mail is not being sent.
+	MailStopped func() error
 	// Site says where the invitation site is served, for the header
 	// ("http://127.0.0.1:8080", "served by another roster process"); "" says nothing.
 	Site string
@@ -207,6 +212,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.help.Styles = m.c.Styles.Help
 		return m, m.forwardAll(msg)
 	case tickMsg:
+		m.checkMail()
 		if m.loading {
 			return m, tickCmd()
 		}
@@ -255,6 +261,25 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// Results of commands go to every screen: the one that asked may no
 	// longer be on top. Each screen ignores what is not its own.
 	return m, m.forwardAll(msg)
+}
+
+// checkMail notices, once, that the mail worker stopped: the header and
+// the sending progress keep saying so (from Common.mailErr), and the
+// status line says why.
+func (m *Model) checkMail() {
+	if m.c.mailErr != nil || m.c.Services.MailStopped == nil {
+		return
+	}
+	if err := m.c.Services.MailStopped(); err != nil {
+		m.c.mailErr = err
+		m.status = statusMsg{text: mailStoppedText(err), err: true}
+	}
+}
+
+// mailStoppedText says that mail is not sent, and why: the worker's own
+// words, for the operator.
+func mailStoppedText(err error) string {
+	return "mail is not being sent: the mail worker stopped: " + err.Error()
 }
 
 // applyNav carries out the screens' requests, in order.

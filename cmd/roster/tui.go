@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,7 +53,17 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
 	mailDone := make(chan error, 1)
-	go func() { mailDone <- mailer.Run(ctx) }()
+	var mailStopped atomic.Pointer[error] // why the worker stopped before the app
+	go func() {
+		err := mailer.Run(ctx)
+		if ctx.Err() == nil {
+			if err == nil {
+				err = errors.New("it ended without an error")
+			}
+			mailStopped.Store(&err)
+		}
+		mailDone <- err
+	}()
 	defer func() {
 		cancel()
 		if err := <-mailDone; err != nil {
@@ -69,11 +80,18 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 		}()
 	}
 
+	services := tuiServices(mailer, cfg, siteText)
+	services.MailStopped = func() error {
+		if err := mailStopped.Load(); err != nil {
+			return *err
+		}
+		return nil
+	}
 	m := tui.New(tui.Options{
 		DB:             db,
 		Actor:          a.actor(),
 		DarkBackground: true,
-		Services:       tuiServices(mailer, cfg, siteText),
+		Services:       services,
 		Actions:        []tui.Action{tui.ExportAction()},
 	})
 	p := tea.NewProgram(m,
