@@ -108,7 +108,7 @@ func (s *detailsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case key.Matches(msg, k.Actions):
 			return s, s.c.openScreen(newActionsScreen(s.c, []uint64{u.ID}))
 		case key.Matches(msg, k.Keys):
-			ks := newKeysScreen(s.c, u.ID)
+			ks := newKeysScreen(s.c, u.ID, s.sshKeys)
 			return s, tea.Batch(s.c.openScreen(ks), ks.p.loadCmd())
 		}
 	}
@@ -133,7 +133,7 @@ func (s *detailsScreen) View() string {
 		if t.IsZero() {
 			return "—"
 		}
-		return t.Local().Format("2006-01-02 15:04") + st.App.Muted.Render("  ("+ago(s.c.Now(), t)+" ago)")
+		return t.Local().Format("2006-01-02 15:04") + st.App.Muted.Render("  ("+agoText(s.c.Now(), t)+")")
 	}
 	field("Username", u.Username)
 	field("E-mail", email)
@@ -213,9 +213,12 @@ type keysScreen struct {
 	back key.Binding
 }
 
-func newKeysScreen(c *Common, id uint64) *keysScreen {
+// newKeysScreen starts from keys, the list the details showed, until the
+// store's answers.
+func newKeysScreen(c *Common, id uint64, keys []*store.SSHKey) *keysScreen {
 	s := &keysScreen{c: c, p: newKeysPanel(c.DB, c.Actor, id), back: kb("esc", "back", "esc")}
 	s.p.setWidth(c.Width)
+	s.p.setKeys(keys)
 	return s
 }
 

@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
 )
@@ -195,9 +196,14 @@ func (p *keysPanel) lines(st *Styles, cl cells, now time.Time, width int, whose 
 	lines := keyLines(st, cl, now, width, p.keys, cursor, "no keys: press a to add one")
 	switch p.mode {
 	case keysAdd:
-		lines = append(lines, "", "  Paste "+whose+" public key (the .pub file, one line), then press enter:", "  "+p.input.View())
+		lines = append(lines, "")
+		lines = append(lines, wrapLines("Paste "+whose+" public key (the .pub file, one line), then press enter:", width-2)...)
+		lines = append(lines, "  "+p.input.View())
 	case keysRemove:
-		lines = append(lines, "", "  "+st.App.Warn.Render("Remove key "+p.confirm+"? It can no longer sign in. y/n"))
+		lines = append(lines, "")
+		for _, l := range wrapLines("Remove key "+p.confirm+"? It can no longer sign in. y/n", width-2) {
+			lines = append(lines, "  "+st.App.Warn.Render(strings.TrimPrefix(l, "  ")))
+		}
 	}
 	return lines
 }
@@ -245,4 +251,13 @@ func (k cells) atMost(s string, n int) string {
 		return s
 	}
 	return strings.TrimRight(k.fit(s, w, n), " ")
+}
+
+// wrapLines wraps plain text to width cells, each line indented by two.
+func wrapLines(text string, width int) []string {
+	out := strings.Split(ansi.Wrap(text, max(10, width), " "), "\n")
+	for i, l := range out {
+		out[i] = "  " + strings.TrimRight(l, " ")
+	}
+	return out
 }

@@ -159,3 +159,35 @@ func TestDetailsKeysRefused(t *testing.T) {
 		t.Fatalf("olga's keys changed: %v", got)
 	}
 }
+
+// TestKeysScreenSmall: at 60×16 the keys screen shows whole fingerprints
+// and wraps its prompts instead of cutting them; d right after K works on
+// the list the details showed.
+func TestKeysScreenSmall(t *testing.T) {
+	db := mustOpenDB(t)
+	ada := addUser(t, db, "ada", "Ada Lovelace", "ada@example.com")
+	line, fp := newKeyLine(t, "ada@laptop")
+	if _, err := db.AddKey(testActor, ada.ID, line); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, db, 60, 16)
+	h.waitText("Ada Lovelace")
+	h.keys("enter")
+	h.waitText("Username")
+	for range 20 { // scroll the details down to the keys
+		h.keys("j")
+	}
+	h.waitText("SSH keys", fp)
+	h.keys("K", "d")
+	s := h.waitText("SSH keys of ada", "can no longer sign in. y/n")
+	if !strings.Contains(strings.Join(strings.Fields(s), " "), "Remove key "+fp+"?") {
+		t.Errorf("the question lacks the fingerprint:\n%s", s)
+	}
+	h.keys("n", "a")
+	s = h.waitText("Paste ada's public key", "press enter:")
+	for _, l := range strings.Split(s, "\n") {
+		if w := (cells{}).width(l); w > 60 {
+			t.Errorf("line of %d cells: %q", w, l)
+		}
+	}
+}
