@@ -283,10 +283,33 @@ func (s *keysScreen) View() string {
 		title = "SSH keys of " + u.Username
 	}
 	lines := []string{"  " + st.App.DialogTitle.Render(title), ""}
+	if note := s.refusedNote(); note != "" {
+		lines = append(lines[:1], wrapLines(note, s.c.Width-2)...)
+		for i := 1; i < len(lines); i++ {
+			lines[i] = st.App.Muted.Render(lines[i])
+		}
+		lines = append(lines, "")
+	}
 	if s.err != nil {
 		lines = append(lines, "  "+st.App.Error.Render(roster.ErrorMessage(s.err)))
 	} else {
 		lines = append(lines, s.p.lines(st, s.c.cells, s.c.Now(), s.c.Width-2, whose)...)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// refusedNote says, before anyone tries, that the store will refuse this
+// actor's changes to the user's keys (an admin on an admin or owner); ""
+// when they are allowed. The store decides; this only warns.
+func (s *keysScreen) refusedNote() string {
+	a := s.c.Actor
+	i, ok := s.c.snap.indexOf(s.p.uid)
+	if !ok || a.IsLocal() || a.UserID == s.p.uid {
+		return ""
+	}
+	u := s.c.snap.rows[i].u
+	if err := a.CanChange(u); err != nil {
+		return "You can see these keys but not change them: " + roster.ErrorMessage(err) + "."
+	}
+	return ""
 }

@@ -219,6 +219,9 @@ func (s *mailScreen) Help() help.KeyMap {
 		}
 		return keyMap{short: []key.Binding{kb("y/enter", "send", "y"), kb("n/esc", "cancel", "n")}}
 	case mailSending:
+		if s.c.mailErr != nil {
+			return keyMap{short: []key.Binding{kb("esc", "close; the mail stays queued", "esc")}}
+		}
 		return keyMap{short: []key.Binding{kb("esc", "close; sending goes on", "esc")}}
 	case mailDone:
 		return keyMap{short: []key.Binding{kb("enter/esc", "close", "enter")}}

@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -60,7 +61,9 @@ func TestDetailsKeys(t *testing.T) {
 
 	// Add one by pasting it.
 	h.keys("K")
-	h.waitText("SSH keys of ada", fp1)
+	if s := h.waitText("SSH keys of ada", fp1); strings.Contains(s, "not change them") {
+		t.Errorf("an owner is told they cannot change keys:\n%s", s)
+	}
 	h.keys("a")
 	h.waitText("Paste ada's public key")
 	line2, fp2 := newKeyLine(t, "ada@phone")
@@ -133,6 +136,7 @@ func TestDetailsKeysRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mia := addUser(t, db, "mia", "Mia Member", "mia@example.com")
 	setStatus(t, db, roster.StatusActive, adam, olga)
 	line, fp := newKeyLine(t, "olga@laptop")
 	if _, err := db.AddKey(testActor, olga.ID, line); err != nil {
@@ -140,10 +144,10 @@ func TestDetailsKeysRefused(t *testing.T) {
 	}
 	h := startOpts(t, db, 100, 30, Options{Actor: roster.Actor{UserID: adam.ID, Name: "adam", Role: roster.RoleAdmin}})
 	h.waitText("Olga Owner")
-	h.keys("j", "enter")
+	h.keys("j", "j", "enter")
 	h.waitText("SSH keys", fp, "olga@laptop") // admins see owners' keys
 	h.keys("K")
-	h.waitText("SSH keys of olga")
+	h.waitText("SSH keys of olga", "You can see these keys but not change them", "changing olga (a owner) needs the owner role")
 
 	const refusal = "managing the keys of olga (a owner) needs the owner role"
 	h.keys("a")
@@ -157,6 +161,30 @@ func TestDetailsKeysRefused(t *testing.T) {
 	h.waitFor("the refusal again", func(s string) bool { return strings.Contains(s, refusal) && !strings.Contains(s, "Remove key") })
 	if got := fingerprints(t, h, olga.ID); len(got) != 1 || got[0] != fp {
 		t.Fatalf("olga's keys changed: %v", got)
+	}
+
+	// A member's keys are the admin's to manage.
+	h.keys("esc")
+	h.waitText("K to add or remove")
+	h.keys("esc")
+	h.waitText("3 shown")
+	h.keys("k", "enter")
+	h.waitText("mia@example.com", "K to add or remove")
+	h.keys("K")
+	if s := h.waitText("SSH keys of mia", "no keys"); strings.Contains(s, "not change them") {
+		t.Errorf("an admin is told they cannot change a member's keys:\n%s", s)
+	}
+	h.keys("a")
+	line2, fp2 := newKeyLine(t, "mia@laptop")
+	h.tm.Send(tea.PasteMsg{Content: line2})
+	h.keys("enter")
+	h.waitText("Key " + fp2 + " added")
+	if got := fingerprints(t, h, mia.ID); len(got) != 1 || got[0] != fp2 {
+		t.Fatalf("mia's keys: %v", got)
+	}
+	evs, err := db.AuditEvents(store.AuditFilter{UserID: mia.ID, Limit: 1})
+	if err != nil || len(evs) != 1 || evs[0].Action != store.ActionKeyAdd || evs[0].Actor != "adam" {
+		t.Errorf("audit of the added key: %+v %v", evs, err)
 	}
 }
 
