@@ -250,7 +250,7 @@ func (s *Server) extended(sess *session, msg []byte, r *bufio.Reader) (handled b
 	if !ok || len(op.Children) < 1 || op.Children[0].ClassType != ber.ClassContext || op.Children[0].Tag != 0 {
 		return false, nil, nil
 	}
-	name := string(op.Children[0].Data.Bytes())
+	name := op.Children[0].Data.String()
 	var value []byte
 	hasValue := false
 	if len(op.Children) > 1 && op.Children[1].ClassType == ber.ClassContext && op.Children[1].Tag == 1 {

@@ -150,7 +150,7 @@ func badAttrs(p *ber.Packet) bool {
 		if len(p.Children) == 0 {
 			return true
 		}
-		name = string(p.Children[0].Data.Bytes())
+		name = p.Children[0].Data.String()
 	}
 	base := stripOptions(name)
 	return !validAttrType(base) || len(base) != len(name) && !validOptions(name[len(base):])
@@ -160,7 +160,7 @@ func badAttrs(p *ber.Packet) bool {
 // comparisons: it checks our parser and our logic, not the comparisons.
 func refMatch(p *ber.Packet, e attrSource) tri {
 	leaf := func(op filterOp) *filter {
-		return &filter{op: op, attr: canonicalType(strings.ToLower(stripOptions(string(p.Children[0].Data.Bytes())))), value: string(p.Children[1].Data.Bytes())}
+		return &filter{op: op, attr: canonicalType(strings.ToLower(stripOptions(p.Children[0].Data.String()))), value: p.Children[1].Data.String()}
 	}
 	switch p.Tag {
 	case goldap.FilterAnd:
@@ -204,7 +204,7 @@ func refMatch(p *ber.Packet, e attrSource) tri {
 	case goldap.FilterPresent:
 		return (&filter{op: opPresent, attr: canonicalType(strings.ToLower(stripOptions(p.Data.String())))}).match(e)
 	case goldap.FilterSubstrings:
-		f := &filter{op: opSubstring, attr: canonicalType(strings.ToLower(stripOptions(string(p.Children[0].Data.Bytes()))))}
+		f := &filter{op: opSubstring, attr: canonicalType(strings.ToLower(stripOptions(p.Children[0].Data.String())))}
 		for _, c := range p.Children[1].Children {
 			v := c.Data.String()
 			switch c.Tag {

@@ -104,9 +104,9 @@ func TestExportAction(t *testing.T) {
 		t.Fatalf("no Export… entry:\n%s", s)
 	}
 	h.keys(m[1])
-	s = h.waitText("Export 1 user", "roster-users.csv")
+	h.waitText("Export 1 user", "roster-users.csv")
 	h.keys("enter")
-	s = h.waitText("Exported 1 user to")
+	h.waitText("Exported 1 user to")
 	data, err := os.ReadFile(filepath.Join(dir, "roster-users.csv"))
 	if err != nil || !strings.Contains(string(data), "bob@example.com") || strings.Contains(string(data), "ada@") {
 		t.Errorf("export: %v %s", err, data)

@@ -379,15 +379,6 @@ func (s *mailScreen) summaryLine() (string, bool) {
 	return plural(len(s.ids), "user") + ": " + strings.Join(parts, ", "), bad
 }
 
-func (s *mailScreen) who() string {
-	if len(s.ids) == 1 {
-		if i, ok := s.c.snap.indexOf(s.ids[0]); ok {
-			return s.c.snap.rows[i].u.Username
-		}
-	}
-	return plural(len(s.ids), "user")
-}
-
 // View implements screen.
 func (s *mailScreen) View() string {
 	st := s.c.Styles.App

@@ -119,7 +119,7 @@ func TestInviteConfirmProgressSummary(t *testing.T) {
 		t.Fatalf("dev mailbox holds %d messages, want 2", len(msgs))
 	}
 	// The rows show the state, and the menu offers a re-send now.
-	s = h.waitFor("sent states", func(s string) bool { return strings.Count(s, "✉ sent") == 2 })
+	h.waitFor("sent states", func(s string) bool { return strings.Count(s, "✉ sent") == 2 })
 	h.keys("esc", "a")
 	h.waitText("Re-send invitation")
 	h.keys("esc")

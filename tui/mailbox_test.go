@@ -52,7 +52,7 @@ func TestMailboxScreen(t *testing.T) {
 
 	// enter reads the whole message; enter again goes back to the list.
 	h.keys("enter")
-	s = h.waitText("message 2 of 2", "Hello Ada Lovelace", "Your username is: ada", msgs[1].Link)
+	h.waitText("message 2 of 2", "Hello Ada Lovelace", "Your username is: ada", msgs[1].Link)
 	h.keys("enter")
 	h.waitText("Received", "To       ada@example.com")
 

@@ -83,7 +83,7 @@ func TestStatusFilter(t *testing.T) {
 		t.Errorf("active tab shows a pending user:\n%s", s)
 	}
 	h.keys("tab")
-	s = h.waitText("Ken Thompson", "1 shown")
+	h.waitText("Ken Thompson", "1 shown")
 	h.keys("shift+tab", "shift+tab", "shift+tab")
 	h.waitText("5 shown")
 	h.keys("4")
