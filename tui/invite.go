@@ -707,7 +707,7 @@ func (m *Model) servicesHeader(left, counts string) string {
 	} else {
 		backup = st.Muted.Render(backup)
 	}
-	bk := 2
+	bk := 3
 	if warn {
 		bk = 5
 	}
@@ -718,11 +718,13 @@ func (m *Model) servicesHeader(left, counts string) string {
 		short = st.Muted.Render(plural(len(c.snap.rows), "user"))
 	}
 	// In display order; keep says what survives a narrow terminal.
-	parts := []part{{title, 9}, {mail, 6}, {site, 4}, {backup, bk}, {path, 1}, {counts, 3}, {short, 7}}
+	// The database path outlives the counts per status, which the tabs
+	// right below repeat.
+	parts := []part{{title, 9}, {mail, 6}, {site, 4}, {backup, bk}, {path, 2}, {counts, 1}, {short, 7}}
 	for limit := 0; limit <= 9; limit++ {
 		var shown []string
 		for _, p := range parts {
-			if p.text == short && limit <= 3 && counts != "" {
+			if p.text == short && limit <= 1 && counts != "" {
 				continue // the full counts are shown
 			}
 			if p.keep >= limit && p.text != "" {
