@@ -17,7 +17,8 @@ const (
 	ActionTokenRefused  = "token.refused"       // a link was refused; the details say why
 )
 
-// webActor is the actor of what a link's holder does on the invitation site.
+// webActor is the actor of refusals on the invitation site, whose
+// requester is unknown.
 var webActor = roster.SystemActor("web")
 
 // Activate sets a password through a one-time link: raw is the token from
@@ -74,7 +75,9 @@ func (db *DB) Activate(raw, passwordHash, from string) (*roster.User, error) {
 		if err := putUserTx(tx, u); err != nil {
 			return err
 		}
-		if err := writeAudit(tx, now, webActor, action, []string{u.Username}, []uint64{u.ID}, details); err != nil {
+		// The holder of the link acts as the user it was made for.
+		self := roster.Actor{Name: u.Username, UserID: u.ID, Role: u.Role}
+		if err := writeAudit(tx, now, self, action, []string{u.Username}, []uint64{u.ID}, details); err != nil {
 			return err
 		}
 		out = u

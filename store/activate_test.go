@@ -123,7 +123,7 @@ func TestActivateInvite(t *testing.T) {
 		t.Fatalf("change counter %d → %d, want it to grow", before, after)
 	}
 	ev := lastEvent(t, db)
-	if ev.Action != ActionUserActivate || ev.Actor != "system:web" || len(ev.Targets) != 1 || ev.Targets[0] != "ada" ||
+	if ev.Action != ActionUserActivate || ev.Actor != "ada" || len(ev.Targets) != 1 || ev.Targets[0] != "ada" ||
 		!strings.Contains(ev.Details, "192.0.2.7") {
 		t.Fatalf("audit event %+v", ev)
 	}
