@@ -133,6 +133,13 @@ func (s *groupsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case dataMsg:
 		s.cursor = max(0, min(s.cursor, len(s.groups())-1))
+		// A dialog opened before the reload arrived names the group as
+		// it is now (renamed, or with other members).
+		if s.target != nil && s.c.snap != nil {
+			if g := s.c.snap.groupByID[s.target.ID]; g != nil {
+				s.target = g
+			}
+		}
 	case groupDoneMsg:
 		if msg.err != nil {
 			s.err = plainErr(msg.err).Error()
