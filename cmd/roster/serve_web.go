@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net"
+	"net/url"
 
 	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/store"
@@ -48,6 +50,10 @@ func (w *webSite) run(ctx context.Context, db *store.DB, log *slog.Logger) error
 			return err
 		}
 		srv.Org, srv.BaseURL, srv.Resets = cfg.OrgName, cfg.BaseURL, w.resets
+		if baseURLMisses(cfg.BaseURL, w.addr) {
+			log.Warn("links in mail point at --base-url, but the site listens elsewhere: set --base-url to the address people open",
+				"base_url", cfg.BaseURL, "http", w.addr)
+		}
 		if w.resets == nil {
 			// This Mailer only queues reset mail; a mail worker (in this
 			// process or another) sends it within its poll interval.
@@ -59,4 +65,27 @@ func (w *webSite) run(ctx context.Context, db *store.DB, log *slog.Logger) error
 		}
 	}
 	return srv.Run(ctx, w.addr)
+}
+
+// baseURLMisses reports a base URL on this machine (plain http on
+// loopback) whose address is not the one the site listens on: every link
+// in mail would then lead nowhere. A public base URL is a reverse proxy's
+// business and is not judged.
+func baseURLMisses(base, listen string) bool {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "http" || !isLoopbackHost(u.Hostname()) {
+		return false
+	}
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil || port == "0" {
+		return false
+	}
+	_, wantPort, _ := net.SplitHostPort(siteAddr(base))
+	return port != wantPort
+}
+
+// isLoopbackHost reports a host name or address of this machine.
+func isLoopbackHost(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }

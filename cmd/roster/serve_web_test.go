@@ -178,3 +178,26 @@ func TestServeInvitationSite(t *testing.T) {
 		t.Fatalf("serve's log lacks the event or holds a secret:\n%s", logs.String())
 	}
 }
+
+// Ensure serve warns when the links in mail would point at another port
+// of this machine than the one the site listens on, and only then.
+func TestBaseURLMisses(t *testing.T) {
+	for _, c := range []struct {
+		base, listen string
+		want         bool
+	}{
+		{"http://127.0.0.1:8080", "127.0.0.1:8080", false},
+		{"http://127.0.0.1:8080", "127.0.0.1:18500", true},
+		{"http://localhost:9000", "127.0.0.1:9000", false},
+		{"http://localhost", "127.0.0.1:8080", true},
+		{"http://[::1]:8080", "[::1]:8081", true},
+		{"https://accounts.example.com", "127.0.0.1:8080", false},
+		{"http://accounts.example.com", "127.0.0.1:8080", false},
+		{"http://127.0.0.1:8080", "127.0.0.1:0", false},
+		{"::bad", "127.0.0.1:8080", false},
+	} {
+		if got := baseURLMisses(c.base, c.listen); got != c.want {
+			t.Errorf("baseURLMisses(%q, %q) = %v, want %v", c.base, c.listen, got, c.want)
+		}
+	}
+}

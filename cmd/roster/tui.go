@@ -160,13 +160,13 @@ func siteAddr(base string) string {
 	if port == "" {
 		port = "80"
 	}
+	if !isLoopbackHost(host) {
+		return web.DefaultAddr
+	}
 	if host == "localhost" {
-		return net.JoinHostPort("127.0.0.1", port)
+		host = "127.0.0.1"
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return net.JoinHostPort(host, port)
-	}
-	return web.DefaultAddr
+	return net.JoinHostPort(host, port)
 }
 
 // tuiLog is the terminal app's log: a file next to the database when
