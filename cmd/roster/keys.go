@@ -36,11 +36,7 @@ func (a *app) keysAddCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, err := a.openDB()
-			if err != nil {
-				return err
-			}
-			u, err := db.FindUser(args[0])
+			db, u, err := a.openUser(args[0])
 			if err != nil {
 				return err
 			}
@@ -98,11 +94,7 @@ func (a *app) keysListCmd() *cobra.Command {
 		Short: "List a user's SSH keys: fingerprint, type, comment, added, last used",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.openDB()
-			if err != nil {
-				return err
-			}
-			u, err := db.FindUser(args[0])
+			db, u, err := a.openUser(args[0])
 			if err != nil {
 				return err
 			}
@@ -153,11 +145,7 @@ func (a *app) keysRemoveCmd() *cobra.Command {
 		Short: "Remove a user's SSH key (the fingerprint as 'keys list' shows it; \"SHA256:\" may be left out)",
 		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.openDB()
-			if err != nil {
-				return err
-			}
-			u, err := db.FindUser(args[0])
+			db, u, err := a.openUser(args[0])
 			if err != nil {
 				return err
 			}

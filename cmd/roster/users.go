@@ -185,11 +185,7 @@ func (a *app) usersEditCmd() *cobra.Command {
 		Short: "Change a user's name, e-mail, role or username",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.openDB()
-			if err != nil {
-				return err
-			}
-			u, err := db.FindUser(args[0])
+			db, u, err := a.openUser(args[0])
 			if err != nil {
 				return err
 			}
@@ -289,6 +285,17 @@ func (a *app) usersGroupCmd(use string, add bool) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&group, "group", "", "the group (required)")
 	return cmd
+}
+
+// openUser opens the database and finds the user named by ref (a username
+// or an e-mail address), for the commands that act on one user.
+func (a *app) openUser(ref string) (*store.DB, *roster.User, error) {
+	db, err := a.openDB()
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := db.FindUser(ref)
+	return db, u, err
 }
 
 // findUserIDs resolves user references (usernames or e-mail addresses) to

@@ -33,11 +33,7 @@ the configuration file; default http://127.0.0.1:8080), which must be where
 			if err := cfg.Normalize(); err != nil {
 				return err
 			}
-			db, err := a.openDB()
-			if err != nil {
-				return err
-			}
-			u, err := db.FindUser(args[0])
+			db, u, err := a.openUser(args[0])
 			if err != nil {
 				return err
 			}
