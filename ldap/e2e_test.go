@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/roster-dev/roster/internal/e2e"
 )
 
 // ldapTool runs one of OpenLDAP's client tools and returns its output.
@@ -24,11 +26,7 @@ func ldapTool(t *testing.T, env []string, name string, args ...string) (string, 
 // and ldappasswd, the way an app signs a person in: bind as the service
 // account, find the user by uid, bind as the user, list the user's groups.
 func TestOpenLDAPClientTools(t *testing.T) {
-	for _, tool := range []string{"ldapsearch", "ldapwhoami", "ldappasswd"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (Debian package ldap-utils; .ci/run installs it)", tool)
-		}
-	}
+	e2e.NeedAll(t, "Debian package ldap-utils", "ldapsearch", "ldapwhoami", "ldappasswd")
 	db := fixture(t)
 	serverTLS, _ := testCert(t)
 	_, addr := startServer(t, db, Config{TLS: serverTLS})

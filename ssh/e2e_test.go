@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/internal/e2e"
 	"github.com/roster-dev/roster/store"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -42,11 +43,8 @@ type openSSH struct {
 
 func newOpenSSH(t *testing.T, ts *testServer) *openSSH {
 	t.Helper()
-	for _, prog := range []string{"ssh", "tmux"} {
-		if _, err := exec.LookPath(prog); err != nil {
-			t.Skipf("%s is not installed (CI installs openssh-client and tmux): %v", prog, err)
-		}
-	}
+	e2e.Need(t, "Debian package openssh-client", "ssh")
+	e2e.Need(t, "Debian package tmux", "tmux")
 	dir := t.TempDir()
 	_, port, _ := net.SplitHostPort(ts.addr)
 	// The client checks the host key strictly against the server's.

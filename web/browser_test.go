@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/internal/e2e"
 	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/password"
 )
@@ -21,13 +21,7 @@ import (
 // test when there is none (.ci/run installs Debian's chromium).
 func chromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("no chromium on this machine: apt-get install -y chromium (CI installs it)")
-	return ""
+	return e2e.Need(t, "Debian package chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 }
 
 // artifactDir is where screenshots go: $ROSTER_ARTIFACTS when set, else

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/roster-dev/roster/internal/e2e"
 )
 
 // tmuxSession drives one roster process in a real terminal: a tmux server
@@ -20,9 +22,7 @@ type tmuxSession struct {
 
 func newTmux(t *testing.T, width, height int, command ...string) *tmuxSession {
 	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (.ci/run installs it)")
-	}
+	e2e.Need(t, "Debian package tmux", "tmux")
 	s := &tmuxSession{t: t, socket: fmt.Sprintf("roster-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), name: "roster"}
 	args := []string{"new-session", "-d", "-s", s.name, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height)}
 	args = append(args, strings.Join(quoteAll(command), " "))
@@ -107,9 +107,7 @@ func (s *tmuxSession) waitGone(text string) {
 // filter, add a user through the form, see another process's change
 // appear, disable a selection, quit.
 func TestTUIEndToEnd(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (.ci/run installs it)")
-	}
+	e2e.Need(t, "Debian package tmux", "tmux")
 	dir := t.TempDir()
 	bin := buildRoster(t, dir)
 	db := filepath.Join(dir, "roster.db")

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roster-dev/roster/internal/e2e"
 	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/store"
 	"github.com/roster-dev/roster/web"
@@ -28,9 +29,7 @@ import (
 // over HTTP on the site the terminal app serves, set a password, and see
 // the row turn Active.
 func TestTUIInvitationFlow(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux is not installed (.ci/run installs it)")
-	}
+	e2e.Need(t, "Debian package tmux", "tmux")
 	dir := t.TempDir()
 	bin := buildRoster(t, dir)
 	db := filepath.Join(dir, "roster.db")
