@@ -1,7 +1,5 @@
 package roster
 
-import "fmt"
-
 // Actor is who performs an operation. Local use (someone who can open the
 // database file) acts as the operating-system user with owner powers;
 // over SSH the actor is the signed-in Roster user.
@@ -9,6 +7,7 @@ type Actor struct {
 	Name   string // "os:NAME" for local use, else the Roster username
 	UserID uint64 // 0 for local use
 	Role   Role
+	System bool // Roster's own background work: the table's system column
 }
 
 // LocalActor returns the actor for the operating-system user name.
@@ -22,46 +21,30 @@ func LocalActor(osUser string) Actor {
 // SystemActor is the actor of Roster's own background work (the mail worker,
 // the invitation site acting on a token).
 func SystemActor(what string) Actor {
-	return Actor{Name: "system:" + what, Role: RoleOwner}
+	return Actor{Name: "system:" + what, System: true}
 }
 
-// IsLocal reports whether the actor is not a Roster user.
+// IsLocal reports whether the actor is not a Roster user (local use or
+// Roster itself).
 func (a Actor) IsLocal() bool { return a.UserID == 0 }
 
 // String returns the name recorded in audit events.
 func (a Actor) String() string { return a.Name }
 
-// CanAdminister reports whether the actor may manage users and groups at all.
-func (a Actor) CanAdminister() error {
-	if a.Role >= RoleAdmin {
-		return nil
+// Needs is the short reason a bulk action gives for skipping target:
+// "needs the owner role", or "not allowed" when no role may.
+func (a Actor) Needs(op Op, target *User) string {
+	if roles := neededRoles(op, target, a.IsSelf(target)); roles != "" && !a.System {
+		return "needs the " + roles + " role"
 	}
-	return Errorf(EFORBIDDEN, "this needs the admin or owner role (you are a %s)", a.Role)
+	return "not allowed"
 }
 
-// CanChange reports whether the actor may change, disable or delete target.
-// Admins manage members only; owners manage everyone. The store adds the
-// last-owner rule, which needs a count of owners.
-func (a Actor) CanChange(target *User) error {
-	if err := a.CanAdminister(); err != nil {
-		return err
-	}
-	if target.Role >= RoleAdmin && a.Role < RoleOwner {
-		return Errorf(EFORBIDDEN, "changing %s (a %s) needs the owner role", target.Username, target.Role)
-	}
-	return nil
-}
+// MayOthers reports whether the actor's reach for op goes beyond their own
+// account; when it does not, RefuseOthers is the refusal to give before
+// looking anyone up.
+func (a Actor) MayOthers(op Op) bool { return a.Reach(op)&^OnSelf != No }
 
-// CanGrant reports whether the actor may give role r to someone.
-func (a Actor) CanGrant(r Role) error {
-	if err := a.CanAdminister(); err != nil {
-		return err
-	}
-	if r >= RoleAdmin && a.Role < RoleOwner {
-		return Errorf(EFORBIDDEN, "making someone %s needs the owner role", r)
-	}
-	return nil
-}
-
-// RoleNeeded describes a refusal for display.
-func RoleNeeded(r Role) string { return fmt.Sprintf("needs the %s role", r) }
+// RefuseOthers is the refusal of op on another user for an actor whose
+// reach is only themselves. It names no one.
+func (a Actor) RefuseOthers(op Op) error { return a.refuseOthers(op) }

@@ -13,18 +13,38 @@ type AuditEvent struct {
 	Details string    `json:"details,omitempty"`
 }
 
-// Audit actions. Adapters add their own (invite.sent, ssh.login…) as plain
-// strings of the same shape: noun.verb.
+// Audit actions: every action any part of Roster records, in one list.
+// Names are noun.verb.
 const (
-	ActionUserCreate   = "user.create"
-	ActionUserUpdate   = "user.update"
-	ActionUserDelete   = "user.delete"
-	ActionUserStatus   = "user.status"
-	ActionUserRole     = "user.role"
-	ActionGroupAdd     = "group.members.add"
-	ActionGroupRemove  = "group.members.remove"
-	ActionGroupCreate  = "group.create"
-	ActionGroupRename  = "group.rename"
-	ActionGroupDelete  = "group.delete"
-	ActionSchemaUpdate = "schema.migrate"
+	ActionUserCreate    = "user.create"
+	ActionUserUpdate    = "user.update"
+	ActionUserDelete    = "user.delete"
+	ActionUserStatus    = "user.status"
+	ActionUserRole      = "user.role"
+	ActionUserActivate  = "user.activate"       // an invitation link set the first password
+	ActionPasswordReset = "user.password.reset" // a reset link set a new password
+	ActionPasswordSet   = "user.password.set"   // a password changed by other means
+	ActionLogin         = "user.login"
+	ActionLoginRefused  = "user.login.refused"
+	ActionGroupAdd      = "group.members.add"
+	ActionGroupRemove   = "group.members.remove"
+	ActionGroupCreate   = "group.create"
+	ActionGroupRename   = "group.rename"
+	ActionGroupDelete   = "group.delete"
+	ActionKeyAdd        = "key.add"
+	ActionKeyRemove     = "key.remove"
+	ActionInviteQueue   = "invite.queue"
+	ActionResetQueue    = "reset.queue"
+	ActionResetRequest  = "reset.request"
+	ActionTokenLink     = "token.link"    // a set-password link was made for someone
+	ActionTokenRefused  = "token.refused" // a link was refused; the details say why
+	ActionTokenRevoke   = "token.revoke"  // live links died with the state that issued them
+	ActionMailUnblock   = "mail.unblock"
+	ActionMailTest      = "mail.test"
+	ActionMailRetry     = "mail.retry"
+	ActionMailBounce    = "mail.bounce"
+	ActionMailFail      = "mail.fail"
+	ActionMailboxRead   = "mailbox.read" // an owner or the addressee read live links in the dev mailbox
+	ActionRestore       = "database.restore"
+	ActionSchemaUpdate  = "schema.migrate"
 )

@@ -128,17 +128,17 @@ func TestActorPowers(t *testing.T) {
 		{owner, map[Role]bool{RoleMember: true, RoleAdmin: true, RoleOwner: true}},
 	} {
 		for r, want := range c.change {
-			if err := c.actor.CanChange(targets[r]); (err == nil) != want {
+			if err := c.actor.May(OpUpdateUser, targets[r]); (err == nil) != want {
 				t.Errorf("%s changing a %s: %v", c.actor.Role, r, err)
 			} else if err != nil && ErrorCode(err) != EFORBIDDEN {
 				t.Errorf("refusal code %s", ErrorCode(err))
 			}
-			if err := c.actor.CanGrant(r); (err == nil) != want {
+			if err := c.actor.May(OpSetRole, &User{Role: r}); (err == nil) != want {
 				t.Errorf("%s granting %s: %v", c.actor.Role, r, err)
 			}
 		}
 	}
-	if err := member.CanAdminister(); ErrorCode(err) != EFORBIDDEN || !strings.Contains(err.Error(), "member") {
+	if err := member.May(OpListUsers, nil); ErrorCode(err) != EFORBIDDEN || !strings.Contains(err.Error(), "member") {
 		t.Errorf("member administering: %v", err)
 	}
 	l := LocalActor("alice")
@@ -148,7 +148,7 @@ func TestActorPowers(t *testing.T) {
 	if LocalActor("").Name != "os:unknown" {
 		t.Error("empty OS user name")
 	}
-	if s := SystemActor("mail"); s.Name != "system:mail" || !s.IsLocal() {
+	if s := SystemActor("mail"); s.Name != "system:mail" || !s.IsLocal() || s.Column() != ColSystem {
 		t.Errorf("system actor %+v", s)
 	}
 	if owner.IsLocal() {

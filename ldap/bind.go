@@ -70,7 +70,7 @@ func (s *Server) bind(sess *session, name, pw string) (int, string) {
 
 	var u *roster.User
 	if username != "" {
-		u, _ = s.db.FindUser(username)
+		u, _ = s.db.FindUser(ldapActor, username)
 	}
 	hash := s.dummyHash
 	reason := ""

@@ -55,17 +55,21 @@ type groupEntry struct {
 	members []*userEntry
 }
 
+// ldapActor is the directory's own actor: it reads every user to serve
+// the directory; who may see what there is the directory's access rules.
+var ldapActor = roster.SystemActor("ldap")
+
 // loadDirectory reads a snapshot from the database.
 func loadDirectory(db *store.DB, base DN, tls bool) (*directory, error) {
 	changes, err := db.Changes()
 	if err != nil {
 		return nil, err
 	}
-	users, err := db.AllUsers()
+	users, err := db.AllUsers(ldapActor)
 	if err != nil {
 		return nil, fmt.Errorf("load users: %w", err)
 	}
-	groups, err := db.Groups()
+	groups, err := db.Groups(ldapActor)
 	if err != nil {
 		return nil, fmt.Errorf("load groups: %w", err)
 	}

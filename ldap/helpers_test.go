@@ -94,7 +94,11 @@ func fixture(t testing.TB) *store.DB {
 
 func setPassword(t testing.TB, db *store.DB, uid uint64, pw string) {
 	t.Helper()
-	h, err := password.HashWith(pw, cheapParams)
+	u, err := db.User(local, uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := password.Approve(pw, u.Username, u.Email, func(pw string) (string, error) { return password.HashWith(pw, cheapParams) })
 	if err != nil {
 		t.Fatal(err)
 	}

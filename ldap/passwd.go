@@ -42,7 +42,7 @@ func (s *Server) passwordModify(sess *session, value []byte, hasValue bool) (int
 			}
 		}
 	}
-	u, err := s.db.User(uid)
+	u, err := s.db.User(ldapActor, uid)
 	if err != nil || u.Status != roster.StatusActive {
 		return resultInsufficientAccessRights, "your account is no longer active"
 	}
@@ -72,18 +72,17 @@ func (s *Server) passwordModify(sess *session, value []byte, hasValue bool) (int
 			return resultInvalidCredentials, "the old password is wrong"
 		}
 	}
-	if err := password.Check(newPw, u.Username, u.Email); err != nil {
-		return resultConstraintViolation, roster.ErrorMessage(err)
-	}
-	hash, err := s.hash(newPw)
+	approved, err := password.Approve(newPw, u.Username, u.Email, s.hash)
 	if err == errBusy {
 		return resultBusy, "the directory is busy; try again"
+	} else if roster.ErrorCode(err) == roster.EINVALID {
+		return resultConstraintViolation, roster.ErrorMessage(err)
 	} else if err != nil {
 		s.log.Error("ldap passwd: hash", "err", err)
 		return resultOther, "internal error"
 	}
 	actor := roster.Actor{Name: u.Username, UserID: u.ID, Role: u.Role}
-	if err := s.db.SetPassword(actor, u.ID, hash); err != nil {
+	if err := s.db.SetPassword(actor, u.ID, approved); err != nil {
 		switch roster.ErrorCode(err) {
 		case roster.EFORBIDDEN:
 			return resultInsufficientAccessRights, roster.ErrorMessage(err)

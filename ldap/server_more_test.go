@@ -221,8 +221,8 @@ func TestPasswordModify(t *testing.T) {
 	if err := c2.Bind(userDN("ada"), "brand-new-password-1"); err != nil {
 		t.Errorf("new password: %v", err)
 	}
-	ada, _ := db.FindUser("ada")
-	events, _ := db.AuditEvents(store.AuditFilter{UserID: ada.ID, Search: store.ActionPasswordSet})
+	ada, _ := db.FindUser(local, "ada")
+	events, _ := db.AuditEvents(local, store.AuditFilter{UserID: ada.ID, Search: roster.ActionPasswordSet})
 	if len(events) == 0 {
 		t.Error("password change not audited")
 	}

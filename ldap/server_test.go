@@ -102,7 +102,7 @@ func TestBind(t *testing.T) {
 	}
 
 	// Ensure a successful bind sets the last login and refusals are audited.
-	ada, err := db.FindUser("ada")
+	ada, err := db.FindUser(local, "ada")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,21 +111,21 @@ func TestBind(t *testing.T) {
 	}
 	// Refusals are audited just after the answer.
 	waitFor(t, "ada's login and refusal in the audit log", func() bool {
-		events, err := db.AuditEvents(store.AuditFilter{UserID: ada.ID})
+		events, err := db.AuditEvents(local, store.AuditFilter{UserID: ada.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var sawLogin, sawRefused bool
 		for _, e := range events {
-			sawLogin = sawLogin || e.Action == store.ActionLogin
-			sawRefused = sawRefused || e.Action == store.ActionLoginRefused && strings.Contains(e.Details, "wrong password")
+			sawLogin = sawLogin || e.Action == roster.ActionLogin
+			sawRefused = sawRefused || e.Action == roster.ActionLoginRefused && strings.Contains(e.Details, "wrong password")
 		}
 		return sawLogin && sawRefused
 	})
-	dis, _ := db.FindUser("dis")
+	dis, _ := db.FindUser(local, "dis")
 	waitFor(t, "the disabled user's refusal in the audit log", func() bool {
-		events, _ := db.AuditEvents(store.AuditFilter{UserID: dis.ID})
-		return len(events) > 0 && events[0].Action == store.ActionLoginRefused && strings.Contains(events[0].Details, "disabled")
+		events, _ := db.AuditEvents(local, store.AuditFilter{UserID: dis.ID})
+		return len(events) > 0 && events[0].Action == roster.ActionLoginRefused && strings.Contains(events[0].Details, "disabled")
 	})
 }
 
@@ -338,7 +338,7 @@ func TestReaderAndOrdinaryUser(t *testing.T) {
 	}
 
 	// Ensure losing the reader group takes effect on the next snapshot.
-	s, _ := db.FindUser("svc")
+	s, _ := db.FindUser(local, "svc")
 	if _, err := db.RemoveFromGroup(local, []uint64{s.ID}, roster.DirectoryReaders); err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +347,7 @@ func TestReaderAndOrdinaryUser(t *testing.T) {
 	})
 
 	// And disabling a bound user ends their searches.
-	a, _ := db.FindUser("ada")
+	a, _ := db.FindUser(local, "ada")
 	if _, err := db.SetStatus(local, []uint64{a.ID}, roster.StatusDisabled); err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +370,7 @@ func TestWritesRefused(t *testing.T) {
 	if err := c.Modify(mod); codeOf(err) != goldap.LDAPResultUnwillingToPerform {
 		t.Errorf("modify: %v", err)
 	}
-	if u, _ := db.FindUser("ada"); u == nil {
+	if u, _ := db.FindUser(local, "ada"); u == nil {
 		t.Error("ada is gone")
 	}
 }
@@ -395,7 +395,7 @@ func TestAppConfigurations(t *testing.T) {
 	if _, err := db.CreateGroup(local, "gitea-admins", ""); err != nil {
 		t.Fatal(err)
 	}
-	ada, _ := db.FindUser("ada")
+	ada, _ := db.FindUser(local, "ada")
 	if _, err := db.AddToGroup(local, []uint64{ada.ID}, "gitea-admins"); err != nil {
 		t.Fatal(err)
 	}

@@ -159,7 +159,7 @@ func TestDevMailbox(t *testing.T) {
 	if c := waitDone(t, db, q.Jobs); c.Sent != 1 {
 		t.Fatalf("counts %+v", c)
 	}
-	msgs, err := db.MailboxMessages(0, true)
+	msgs, err := db.MailboxMessages(admin, 0, true)
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("mailbox %v %v", msgs, err)
 	}
@@ -289,7 +289,7 @@ func TestWorkerStopReleases(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	c, _ := db.JobCounts(q.Jobs)
+	c, _ := db.JobCounts(admin, q.Jobs)
 	if c.Sending != 0 || c.Sent != srv.count() || c.Sent+c.Queued != 30 {
 		t.Fatalf("after stop: %+v, server got %d", c, srv.count())
 	}
@@ -328,7 +328,7 @@ func TestInternationalAddress(t *testing.T) {
 		c := waitDone(t, db, q.Jobs)
 		cancel()
 		<-done
-		u, _ := db.User(users[0].ID)
+		u, _ := db.User(admin, users[0].ID)
 		if offer && srv.count() == 1 {
 			if _, text := textPart(t, srv.messages()[0].Data); !strings.Contains(text, "Hello Zoë") {
 				t.Errorf("text %q", text)

@@ -39,7 +39,7 @@ func TestCrashHelper(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
 	if os.Getenv("ROSTER_CRASH_HELPER_INVITE") == "1" {
-		users, err := db.ListUsers(roster.UserFilter{Status: roster.StatusPending})
+		users, err := db.ListUsers(admin, roster.UserFilter{Status: roster.StatusPending})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestCrashHelper(t *testing.T) {
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		pending, err := db.OutboxJobs(store.OutboxFilter{Pending: true})
+		pending, err := db.OutboxJobs(admin, store.OutboxFilter{Pending: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +158,7 @@ func TestCrashResume(t *testing.T) {
 	if dups > DefaultConnections {
 		t.Errorf("%d duplicates; want at most %d (the connections)", dups, DefaultConnections)
 	}
-	jobs, err := db.OutboxJobs(store.OutboxFilter{})
+	jobs, err := db.OutboxJobs(admin, store.OutboxFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

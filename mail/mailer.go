@@ -76,10 +76,13 @@ func (m *Mailer) QueueResets(actor roster.Actor, ids []uint64) (store.Queued, er
 	return q, err
 }
 
+// mailActor is the mail worker's actor: it reads the outbox it sends.
+var mailActor = roster.SystemActor("mail")
+
 // RequestReset is the invitation site's "forgot password"
 // (store.DB.RequestReset); it implements web.Resetter.
 func (m *Mailer) RequestReset(_ context.Context, email string) error {
-	err := m.DB.RequestReset(email, m.options())
+	err := m.DB.RequestReset(roster.SystemActor("web"), email, m.options())
 	if err == nil {
 		m.Worker.Wake()
 	}
@@ -100,7 +103,9 @@ func (m *Mailer) SendTest(actor roster.Actor, address string) (uint64, error) {
 }
 
 // Progress counts the jobs per state (store.DB.JobCounts).
-func (m *Mailer) Progress(jobs []uint64) (store.JobCounts, error) { return m.DB.JobCounts(jobs) }
+func (m *Mailer) Progress(jobs []uint64) (store.JobCounts, error) {
+	return m.DB.JobCounts(mailActor, jobs)
+}
 
 // Wait polls the jobs until none is queued or being sent, except those
 // deferred for a later retry, calling progress (if not nil) after every
@@ -112,7 +117,7 @@ func (m *Mailer) Wait(ctx context.Context, jobs []uint64, every time.Duration, p
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		c, err := m.DB.JobCounts(jobs)
+		c, err := m.DB.JobCounts(mailActor, jobs)
 		if err != nil {
 			return c, err
 		}

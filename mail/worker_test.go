@@ -101,7 +101,7 @@ func waitDone(t testing.TB, db *store.DB, jobs []uint64) store.JobCounts {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c, err := db.JobCounts(jobs)
+		c, err := db.JobCounts(admin, jobs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +180,7 @@ func TestWorkerDelivers(t *testing.T) {
 		}
 	}
 	for _, u := range users {
-		got, _ := db.User(u.ID)
+		got, _ := db.User(admin, u.ID)
 		if got.Delivery != roster.DeliverySent || got.InvitedAt.IsZero() || got.InviteExpires.IsZero() {
 			t.Errorf("%s: delivery %s invited %v expires %v", got.Username, got.Delivery, got.InvitedAt, got.InviteExpires)
 		}
@@ -205,7 +205,7 @@ func TestWorkerFaults(t *testing.T) {
 	c := waitDone(t, db, q.Jobs)
 	if c.Sent != 3 || c.Bounced != 2 || c.Failed != 1 {
 		for _, u := range users {
-			got, _ := db.User(u.ID)
+			got, _ := db.User(admin, u.ID)
 			t.Logf("%s: %s %q", got.Username, got.Delivery, got.DeliveryDetail)
 		}
 		t.Fatalf("counts %+v; want 3 sent, 2 bounced, 1 failed", c)
@@ -223,14 +223,14 @@ func TestWorkerFaults(t *testing.T) {
 		"fine":       {roster.DeliverySent, "", false},
 	}
 	for _, u := range users {
-		got, _ := db.User(u.ID)
+		got, _ := db.User(admin, u.ID)
 		w := want[got.Username]
 		if got.Delivery != w.state || !strings.Contains(got.DeliveryDetail, w.detail) || got.Suppressed != w.suppressed {
 			t.Errorf("%s: %s %q suppressed=%v; want %s %q suppressed=%v", got.Username, got.Delivery, got.DeliveryDetail, got.Suppressed,
 				w.state, w.detail, w.suppressed)
 		}
 	}
-	jobs, _ := db.Jobs(q.Jobs)
+	jobs, _ := db.Jobs(admin, q.Jobs)
 	for _, j := range jobs {
 		if j.To == "tempfail@example.com" && j.Attempts != 3 {
 			t.Errorf("tempfail took %d attempts; want 3 (two 451s)", j.Attempts)
@@ -245,7 +245,7 @@ func TestWorkerFaults(t *testing.T) {
 	}
 
 	// A blocked address is refused until unblocked.
-	bounced, _ := db.FindUser("bounce@example.com")
+	bounced, _ := db.FindUser(admin, "bounce@example.com")
 	q2 := invite(t, db, cfg, []*roster.User{bounced})
 	if len(q2.Jobs) != 0 || len(q2.Skipped) != 1 || q2.Skipped[0].Reason != store.SkipSuppressed {
 		t.Fatalf("invite of a blocked address: %+v", q2)
@@ -295,7 +295,7 @@ func TestStartTLSAuth(t *testing.T) {
 		q := invite(t, db, cfg, users)
 		startWorker(t, db, cfg)
 		c := waitDone(t, db, q.Jobs)
-		u, _ := db.User(users[0].ID)
+		u, _ := db.User(admin, users[0].ID)
 		if c.Failed != 1 || !strings.Contains(u.DeliveryDetail, "535") || srv.count() != 0 {
 			t.Fatalf("counts %+v, detail %q, server got %d", c, u.DeliveryDetail, srv.count())
 		}
@@ -326,7 +326,7 @@ func TestImplicitTLS(t *testing.T) {
 		c := waitDone(t, db, q.Jobs)
 		cancel()
 		<-done
-		u, _ := db.User(users[0].ID)
+		u, _ := db.User(admin, users[0].ID)
 		if trust && c.Sent != 1 {
 			t.Errorf("trusted: counts %+v detail %q", c, u.DeliveryDetail)
 		}
@@ -352,7 +352,7 @@ func TestRefusePlaintextWithCredentials(t *testing.T) {
 	q := invite(t, db, cfg, users)
 	startWorker(t, db, cfg)
 	c := waitDone(t, db, q.Jobs)
-	u, _ := db.User(users[0].ID)
+	u, _ := db.User(admin, users[0].ID)
 	if c.Failed != 1 || !strings.Contains(u.DeliveryDetail, "STARTTLS") {
 		t.Fatalf("counts %+v detail %q", c, u.DeliveryDetail)
 	}

@@ -71,8 +71,8 @@ func TestMemberMyAccount(t *testing.T) {
 	if err != nil || len(keys) != 2 {
 		t.Fatalf("keys %v %v", keys, err)
 	}
-	evs, _ := db.AuditEvents(store.AuditFilter{UserID: mia.ID, Limit: 1})
-	if len(evs) != 1 || evs[0].Action != store.ActionKeyAdd || evs[0].Actor != "mia" {
+	evs, _ := db.AuditEvents(local, store.AuditFilter{UserID: mia.ID, Limit: 1})
+	if len(evs) != 1 || evs[0].Action != roster.ActionKeyAdd || evs[0].Actor != "mia" {
 		t.Errorf("key added: %+v", evs)
 	}
 

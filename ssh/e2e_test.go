@@ -188,14 +188,14 @@ func TestOpenSSHEndToEnd(t *testing.T) {
 	w.waitScreen("User grace added")
 	w.waitScreen("Grace Hopper")
 
-	u, err := ts.db.FindUser("grace")
+	u, err := ts.db.FindUser(local, "grace")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if u.Name != "Grace Hopper" || u.Email != "grace@example.com" || u.Role != roster.RoleMember || u.Status != roster.StatusPending {
 		t.Errorf("created %+v", u)
 	}
-	evs, err := ts.db.AuditEvents(store.AuditFilter{UserID: u.ID, Limit: 1})
+	evs, err := ts.db.AuditEvents(local, store.AuditFilter{UserID: u.ID, Limit: 1})
 	if err != nil || len(evs) != 1 || evs[0].Action != roster.ActionUserCreate || evs[0].Actor != "olga" {
 		t.Errorf("creation event %+v %v", evs, err)
 	}

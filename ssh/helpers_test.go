@@ -340,7 +340,7 @@ func (p *probe) loadCmd() tea.Cmd {
 		if err != nil {
 			return probeLoaded{err: err}
 		}
-		users, err := db.ListUsers(roster.UserFilter{Sort: roster.SortUsername})
+		users, err := db.ListUsers(local, roster.UserFilter{Sort: roster.SortUsername})
 		var names []string
 		for _, u := range users {
 			names = append(names, u.Username)

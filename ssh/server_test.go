@@ -27,7 +27,7 @@ func TestSignInEachRole(t *testing.T) {
 		tm := ts.openTerm(name, signer, 90, 24)
 		tm.waitScreen("probe " + name + " " + role.String() + " 90x24")
 
-		got, err := ts.db.User(u.ID)
+		got, err := ts.db.User(local, u.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,8 +38,8 @@ func TestSignInEachRole(t *testing.T) {
 		if err != nil || len(keys) != 1 || keys[0].LastUsedAt.IsZero() {
 			t.Errorf("%s: key last use not set: %v %v", name, keys, err)
 		}
-		evs, err := ts.db.AuditEvents(store.AuditFilter{UserID: u.ID, Limit: 1})
-		if err != nil || len(evs) != 1 || evs[0].Action != store.ActionLogin || evs[0].Actor != name ||
+		evs, err := ts.db.AuditEvents(local, store.AuditFilter{UserID: u.ID, Limit: 1})
+		if err != nil || len(evs) != 1 || evs[0].Action != roster.ActionLogin || evs[0].Actor != name ||
 			!strings.Contains(evs[0].Details, "via ssh") || !strings.Contains(evs[0].Details, keys[0].Fingerprint) {
 			t.Errorf("%s: sign-in event %+v %v", name, evs, err)
 		}
@@ -83,15 +83,15 @@ func TestSignInRefused(t *testing.T) {
 		}
 	}
 	for _, u := range []*roster.User{dis, pen} {
-		evs, err := ts.db.AuditEvents(store.AuditFilter{UserID: u.ID, Search: store.ActionLoginRefused})
+		evs, err := ts.db.AuditEvents(local, store.AuditFilter{UserID: u.ID, Search: roster.ActionLoginRefused})
 		if err != nil || len(evs) == 0 || evs[0].Actor != "system:ssh" {
 			t.Errorf("%s: refused sign-in not audited: %+v %v", u.Username, evs, err)
 		}
-		if got, _ := ts.db.User(u.ID); !got.LastLoginAt.IsZero() {
+		if got, _ := ts.db.User(local, u.ID); !got.LastLoginAt.IsZero() {
 			t.Errorf("%s: a refused sign-in set the last login", u.Username)
 		}
 	}
-	evs, _ := ts.db.AuditEvents(store.AuditFilter{Search: "offered for the name \"bob\""})
+	evs, _ := ts.db.AuditEvents(local, store.AuditFilter{Search: "offered for the name \"bob\""})
 	if len(evs) != 1 || evs[0].Targets[0] != "ada" {
 		t.Errorf("wrong-name refusal not audited on the key's owner: %+v", evs)
 	}
@@ -276,7 +276,7 @@ func TestSessionsSeeEachOthersChanges(t *testing.T) {
 
 	// The audit log names who made each change.
 	for _, want := range [][2]string{{"olga-made-1", "olga"}, {"adam-made-1", "adam"}, {"zed", "os:cli"}} {
-		evs, err := ts.db.AuditEvents(store.AuditFilter{Search: want[0], Limit: 1})
+		evs, err := ts.db.AuditEvents(local, store.AuditFilter{Search: want[0], Limit: 1})
 		if err != nil || len(evs) != 1 || evs[0].Actor != want[1] {
 			t.Errorf("creation of %s: %+v %v", want[0], evs, err)
 		}

@@ -2,19 +2,11 @@ package store
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/password"
 	bolt "go.etcd.io/bbolt"
-)
-
-// Audit actions of the invitation site and of password changes.
-const (
-	ActionUserActivate  = "user.activate"       // an invitation link set the first password
-	ActionPasswordReset = "user.password.reset" // a reset link set a new password
-	ActionPasswordSet   = "user.password.set"   // a password changed by other means (the directory)
-	ActionTokenRefused  = "token.refused"       // a link was refused; the details say why
 )
 
 // webActor is the actor of refusals on the invitation site, whose
@@ -22,9 +14,9 @@ const (
 var webActor = roster.SystemActor("web")
 
 // Activate sets a password through a one-time link: raw is the token from
-// the link, passwordHash the argon2id PHC string of the new password,
-// already computed by the caller (hashing is slow: never do it inside a
-// write transaction), from the client's address for the audit log.
+// the link, pw the new password approved by the policy for the link's user
+// and hashed by the caller (hashing is slow: never inside a write
+// transaction), from the client's address for the audit log.
 //
 // In one transaction it checks the token, stores the hash, consumes the
 // token, and for an invitation makes a Pending user Active with the
@@ -34,11 +26,9 @@ var webActor = roster.SystemActor("web")
 // or disabled user fails with ENOTFOUND; the refusal of a token the store
 // issued is audited with its real reason (action token.refused). The
 // error's message is meant for the audit log and server logs, never for
-// the link's holder. A hash that is not argon2id is EINVALID.
-func (db *DB) Activate(raw, passwordHash, from string) (*roster.User, error) {
-	if !strings.HasPrefix(passwordHash, "$argon2id$") {
-		return nil, roster.FieldErrorf(roster.EINVALID, "password", "not an argon2id hash")
-	}
+// the link's holder. A password approved for another username or address
+// (the user was renamed meanwhile) is EINVALID.
+func (db *DB) Activate(raw string, pw password.Approved, from string) (*roster.User, error) {
 	var out *roster.User
 	var refused error
 	// write, not update: a refusal changes nothing the TUI shows, so only a
@@ -53,13 +43,16 @@ func (db *DB) Activate(raw, passwordHash, from string) (*roster.User, error) {
 			refused = err
 			return auditTokenRefusedTx(tx, now, t, u, from, err)
 		}
-		u.PasswordHash = passwordHash
+		if !pw.For(u.Username, u.Email) {
+			return errNotApproved
+		}
+		u.PasswordHash = pw.Hash()
 		u.PasswordSetAt = now
 		u.UpdatedAt = now
-		action := ActionPasswordReset
+		action := roster.ActionPasswordReset
 		details := fmt.Sprintf("password set with %s link %s… from %s", t.Purpose, t.HashPrefix(), from)
 		if t.Purpose == roster.TokenInvite {
-			action = ActionUserActivate
+			action = roster.ActionUserActivate
 			u.InviteExpires = time.Time{}
 			if u.Status == roster.StatusPending {
 				u.Status = roster.StatusActive
@@ -128,45 +121,40 @@ func auditTokenRefusedTx(tx *bolt.Tx, now time.Time, t *Token, u *roster.User, f
 	if u != nil {
 		targets, ids = []string{u.Username}, []uint64{u.ID}
 	}
-	return writeAudit(tx, now, webActor, ActionTokenRefused, targets, ids,
+	return writeAudit(tx, now, webActor, roster.ActionTokenRefused, targets, ids,
 		fmt.Sprintf("link %s… from %s: %s", t.HashPrefix(), from, roster.ErrorMessage(reason)))
 }
 
-// SetPassword stores a new password hash (an argon2id PHC string computed
-// by the caller, outside any transaction) for the user uid, and audits it.
-// A user may change their own password; changing someone else's follows the
-// usual powers (EFORBIDDEN). ENOTFOUND for an unknown user, EINVALID for a
-// hash that is not argon2id.
-func (db *DB) SetPassword(actor roster.Actor, uid uint64, passwordHash string) error {
-	if !strings.HasPrefix(passwordHash, "$argon2id$") {
-		return roster.FieldErrorf(roster.EINVALID, "password", "not an argon2id hash")
-	}
+// errNotApproved refuses a password the policy approved for another
+// username or address than the user has now.
+var errNotApproved = roster.FieldErrorf(roster.EINVALID, "password", "the password was checked for another username or e-mail address; enter it again")
+
+// SetPassword stores a new password for the user uid, approved by the
+// policy for that user and hashed by the caller outside any transaction
+// (password.Approve), and audits it. Who may set whose password is the
+// table's OpSetPassword (everyone their own; admins members'; owners
+// everyone's): EFORBIDDEN otherwise. ENOTFOUND for an unknown user,
+// EINVALID for a password approved for another username or address.
+func (db *DB) SetPassword(actor roster.Actor, uid uint64, pw password.Approved) error {
 	return db.update(func(tx *bolt.Tx) error {
-		actor, err := resolveActorTx(tx, actor)
+		actor, u, err := userForTx(tx, actor, roster.OpSetPassword, uid)
 		if err != nil {
 			return err
 		}
-		u, err := getUserTx(tx, uid)
-		if err != nil {
-			return err
-		}
-		self := !actor.IsLocal() && actor.UserID == uid
-		if !self {
-			if err := actor.CanChange(u); err != nil {
-				return err
-			}
+		if !pw.For(u.Username, u.Email) {
+			return errNotApproved
 		}
 		now := db.now()
-		u.PasswordHash = passwordHash
+		u.PasswordHash = pw.Hash()
 		u.PasswordSetAt = now
 		u.UpdatedAt = now
 		if err := putUserTx(tx, u); err != nil {
 			return err
 		}
 		details := "password changed by " + actor.String()
-		if self {
+		if actor.IsSelf(u) {
 			details = "password changed by the user"
 		}
-		return writeAudit(tx, now, actor, ActionPasswordSet, []string{u.Username}, []uint64{u.ID}, details)
+		return writeAudit(tx, now, actor, roster.ActionPasswordSet, []string{u.Username}, []uint64{u.ID}, details)
 	})
 }

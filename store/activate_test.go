@@ -12,15 +12,17 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// cheapHash hashes pw with tiny argon2id costs: tests care about the
-// storing, not the cost.
-func cheapHash(t testing.TB, pw string) string {
+// approve approves pw for u, hashed with tiny argon2id costs: tests care
+// about the storing, not the cost.
+func approve(t testing.TB, u *roster.User, pw string) password.Approved {
 	t.Helper()
-	h, err := password.HashWith(pw, password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
+	a, err := password.Approve(pw, u.Username, u.Email, func(pw string) (string, error) {
+		return password.HashWith(pw, password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return a
 }
 
 // manualClock is a clock a test moves by hand.
@@ -85,7 +87,7 @@ func mustLink(t testing.TB, db *DB, u *roster.User, purpose roster.TokenPurpose)
 // lastEvent returns the newest audit event.
 func lastEvent(t testing.TB, db *DB) roster.AuditEvent {
 	t.Helper()
-	evs, err := db.AuditEvents(AuditFilter{Limit: 1})
+	evs, err := db.AuditEvents(local, AuditFilter{Limit: 1})
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("audit events: %v, %d events", err, len(evs))
 	}
@@ -98,7 +100,7 @@ func TestActivateInvite(t *testing.T) {
 	db := MustOpenDB(t)
 	ada := mustCreate(t, db, "ada", "Ada Lovelace", "ada@example.com")
 	raw := mustLink(t, db, ada, roster.TokenInvite)
-	hash := cheapHash(t, "correct horse battery")
+	hash := approve(t, ada, "correct horse battery")
 	before := changes(t, db)
 
 	u, err := db.Activate(raw, hash, "192.0.2.7")
@@ -109,7 +111,7 @@ func TestActivateInvite(t *testing.T) {
 		t.Fatalf("after activation: status %s, activated %v, password set %v, invite expires %v",
 			u.Status, u.ActivatedAt, u.PasswordSetAt, u.InviteExpires)
 	}
-	stored, err := db.User(ada.ID)
+	stored, err := db.User(local, ada.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,26 +125,26 @@ func TestActivateInvite(t *testing.T) {
 		t.Fatalf("change counter %d → %d, want it to grow", before, after)
 	}
 	ev := lastEvent(t, db)
-	if ev.Action != ActionUserActivate || ev.Actor != "ada" || len(ev.Targets) != 1 || ev.Targets[0] != "ada" ||
+	if ev.Action != roster.ActionUserActivate || ev.Actor != "ada" || len(ev.Targets) != 1 || ev.Targets[0] != "ada" ||
 		!strings.Contains(ev.Details, "192.0.2.7") {
 		t.Fatalf("audit event %+v", ev)
 	}
-	if strings.Contains(ev.Details, raw) || strings.Contains(ev.Details, hash) {
+	if strings.Contains(ev.Details, raw) || strings.Contains(ev.Details, hash.Hash()) {
 		t.Fatalf("audit event leaks a secret: %q", ev.Details)
 	}
 
 	// Ensure the link cannot be used twice, and the refusal says why.
 	before = changes(t, db)
-	_, err = db.Activate(raw, cheapHash(t, "another password"), "192.0.2.8")
+	_, err = db.Activate(raw, approve(t, ada, "another password"), "192.0.2.8")
 	wantErr(t, err, roster.ENOTFOUND, "")
 	ev = lastEvent(t, db)
-	if ev.Action != ActionTokenRefused || !strings.Contains(ev.Details, "already used") || ev.Targets[0] != "ada" {
+	if ev.Action != roster.ActionTokenRefused || !strings.Contains(ev.Details, "already used") || ev.Targets[0] != "ada" {
 		t.Fatalf("refusal event %+v", ev)
 	}
 	if after := changes(t, db); after != before {
 		t.Fatalf("a refusal moved the change counter %d → %d", before, after)
 	}
-	if again, _ := db.User(ada.ID); again.PasswordHash != stored.PasswordHash {
+	if again, _ := db.User(local, ada.ID); again.PasswordHash != stored.PasswordHash {
 		t.Fatal("a used link changed the password")
 	}
 }
@@ -152,7 +154,7 @@ func TestActivateInvite(t *testing.T) {
 func TestActivateRefusals(t *testing.T) {
 	db := MustOpenDB(t)
 	clock := useManualClock(db)
-	hash := cheapHash(t, "correct horse battery")
+	hash := approve(t, &roster.User{Username: "x", Email: "x@example.com"}, "correct horse battery")
 
 	expired := mustCreate(t, db, "exp", "Ex Pired", "exp@example.com")
 	expiredRaw := mustLink(t, db, expired, roster.TokenInvite)
@@ -205,7 +207,7 @@ func TestActivateRefusals(t *testing.T) {
 				}
 				return
 			}
-			if ev.Action != ActionTokenRefused || !strings.Contains(ev.Details, tc.reason) || !strings.Contains(ev.Details, "198.51.100.1") {
+			if ev.Action != roster.ActionTokenRefused || !strings.Contains(ev.Details, tc.reason) || !strings.Contains(ev.Details, "198.51.100.1") {
 				t.Fatalf("refusal event %+v, want reason %q", ev, tc.reason)
 			}
 			if tc.target == "" && len(ev.Targets) != 0 || tc.target != "" && (len(ev.Targets) != 1 || ev.Targets[0] != tc.target) {
@@ -215,11 +217,11 @@ func TestActivateRefusals(t *testing.T) {
 				t.Fatalf("refusal event leaks the token: %q", ev.Details)
 			}
 			if tc.uid != 0 {
-				evs, err := db.AuditEvents(AuditFilter{UserID: tc.uid, Limit: 1})
+				evs, err := db.AuditEvents(local, AuditFilter{UserID: tc.uid, Limit: 1})
 				if err != nil || len(evs) != 1 || evs[0].ID != ev.ID {
 					t.Fatalf("refusal not filed under the user: %v %+v", err, evs)
 				}
-				u, _ := db.User(tc.uid)
+				u, _ := db.User(local, tc.uid)
 				if u.PasswordHash != "" || u.Status == roster.StatusActive {
 					t.Fatalf("refused link changed the user: %+v", u)
 				}
@@ -232,11 +234,11 @@ func TestActivateRefusals(t *testing.T) {
 func TestActivateReset(t *testing.T) {
 	db := MustOpenDB(t)
 	ada := mustCreate(t, db, "ada", "Ada Lovelace", "ada@example.com")
-	if _, err := db.Activate(mustLink(t, db, ada, roster.TokenInvite), cheapHash(t, "first password!"), "a"); err != nil {
+	if _, err := db.Activate(mustLink(t, db, ada, roster.TokenInvite), approve(t, ada, "first password!"), "a"); err != nil {
 		t.Fatal(err)
 	}
-	first, _ := db.User(ada.ID)
-	u, err := db.Activate(mustLink(t, db, ada, roster.TokenReset), cheapHash(t, "second password!"), "b")
+	first, _ := db.User(local, ada.ID)
+	u, err := db.Activate(mustLink(t, db, ada, roster.TokenReset), approve(t, ada, "second password!"), "b")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +248,7 @@ func TestActivateReset(t *testing.T) {
 	if ok, _ := password.Verify(u.PasswordHash, "second password!"); !ok {
 		t.Fatal("reset did not store the new password")
 	}
-	if ev := lastEvent(t, db); ev.Action != ActionPasswordReset {
+	if ev := lastEvent(t, db); ev.Action != roster.ActionPasswordReset {
 		t.Fatalf("audit event %+v", ev)
 	}
 }
@@ -256,7 +258,7 @@ func TestActivateRejectsBadHash(t *testing.T) {
 	db := MustOpenDB(t)
 	ada := mustCreate(t, db, "ada", "Ada Lovelace", "ada@example.com")
 	raw := mustLink(t, db, ada, roster.TokenInvite)
-	_, err := db.Activate(raw, "plain text", "x")
+	_, err := db.Activate(raw, password.Approved{}, "x")
 	wantErr(t, err, roster.EINVALID, "password")
 	if _, _, err := db.LookupToken(raw); err != nil {
 		t.Fatalf("a refused hash consumed the token: %v", err)
@@ -288,7 +290,7 @@ func TestRecordTokenRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := lastEvent(t, db)
-	if ev.Action != ActionTokenRefused || !strings.Contains(ev.Details, "expired") || ev.Targets[0] != "ada" {
+	if ev.Action != roster.ActionTokenRefused || !strings.Contains(ev.Details, "expired") || ev.Targets[0] != "ada" {
 		t.Fatalf("refusal event %+v", ev)
 	}
 }
@@ -304,28 +306,33 @@ func TestSetPassword(t *testing.T) {
 	}
 	adaActor := roster.Actor{Name: "ada", UserID: ada.ID, Role: roster.RoleMember}
 
-	h := cheapHash(t, "my own password")
+	h := approve(t, ada, "my own password")
 	if err := db.SetPassword(adaActor, ada.ID, h); err != nil {
 		t.Fatalf("own password: %v", err)
 	}
-	if u, _ := db.User(ada.ID); u.PasswordHash != h || u.PasswordSetAt.IsZero() {
+	if u, _ := db.User(local, ada.ID); u.PasswordHash != h.Hash() || u.PasswordSetAt.IsZero() {
 		t.Fatalf("own password not stored: %+v", u)
 	}
 	ev := lastEvent(t, db)
-	if ev.Action != ActionPasswordSet || ev.Actor != "ada" || strings.Contains(ev.Details, "$argon2id$") {
+	if ev.Action != roster.ActionPasswordSet || ev.Actor != "ada" || strings.Contains(ev.Details, "$argon2id$") {
 		t.Fatalf("audit event %+v", ev)
 	}
 
 	// Ensure a member cannot set someone else's password.
-	err := db.SetPassword(adaActor, bob.ID, h)
+	err := db.SetPassword(adaActor, bob.ID, approve(t, bob, "my own password"))
 	wantErr(t, err, roster.EFORBIDDEN, "")
-	if u, _ := db.User(bob.ID); u.PasswordHash != "" {
+	if u, _ := db.User(local, bob.ID); u.PasswordHash != "" {
 		t.Fatal("a forbidden change was stored")
 	}
 	// Ensure local use (owner powers) can.
-	if err := db.SetPassword(local, bob.ID, h); err != nil {
+	if err := db.SetPassword(local, bob.ID, approve(t, bob, "my own password")); err != nil {
 		t.Fatal(err)
 	}
 	wantErr(t, db.SetPassword(local, 999, h), roster.ENOTFOUND, "")
-	wantErr(t, db.SetPassword(local, bob.ID, "secret"), roster.EINVALID, "password")
+	// Ensure a password approved for another user is refused (the policy
+	// compares it with the username and address), and that the policy
+	// itself runs before any hash exists.
+	wantErr(t, db.SetPassword(local, bob.ID, h), roster.EINVALID, "password")
+	_, err = password.Approve("bob", bob.Username, bob.Email, nil)
+	wantErr(t, err, roster.EINVALID, "password")
 }

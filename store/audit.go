@@ -109,7 +109,10 @@ type AuditFilter struct {
 }
 
 // AuditEvents returns events newest first.
-func (db *DB) AuditEvents(f AuditFilter) ([]roster.AuditEvent, error) {
+//
+// The whole log needs OpReadAudit; the events about one user (UserID) need
+// it on that user, which everyone has on themselves.
+func (db *DB) AuditEvents(actor roster.Actor, f AuditFilter) ([]roster.AuditEvent, error) {
 	var out []roster.AuditEvent
 	q := strings.ToLower(f.Search)
 	keep := func(data []byte) error {
@@ -124,6 +127,20 @@ func (db *DB) AuditEvents(f AuditFilter) ([]roster.AuditEvent, error) {
 	}
 	full := func() bool { return f.Limit > 0 && len(out) >= f.Limit }
 	err := db.view(func(tx *bolt.Tx) error {
+		// A deleted user's history stays readable to those who read the
+		// whole log.
+		a, err := resolveActorTx(tx, actor)
+		if err != nil {
+			return err
+		}
+		if a.MayOthers(roster.OpReadAudit) || f.UserID == 0 {
+			err = a.May(roster.OpReadAudit, nil)
+		} else if a.IsLocal() || f.UserID != a.UserID {
+			err = a.RefuseOthers(roster.OpReadAudit)
+		}
+		if err != nil {
+			return err
+		}
 		events := tx.Bucket(bucketAudit)
 		if f.UserID != 0 {
 			for _, id := range userEventIDsTx(tx, f.UserID) {

@@ -108,7 +108,7 @@ func TestAuditEventsFilter(t *testing.T) {
 	}
 	get := func(f AuditFilter) []roster.AuditEvent {
 		t.Helper()
-		evs, err := db.AuditEvents(f)
+		evs, err := db.AuditEvents(local, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestAuditOnlyWhatHappened(t *testing.T) {
 	if err := db.Audit(roster.SystemActor("ssh"), "ssh.login", []string{"ada"}, []uint64{1}, "from 127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
-	evs, _ := db.AuditEvents(AuditFilter{UserID: 1, Limit: 1})
+	evs, _ := db.AuditEvents(local, AuditFilter{UserID: 1, Limit: 1})
 	if len(evs) != 1 || evs[0].Actor != "system:ssh" || evs[0].Action != "ssh.login" {
 		t.Errorf("adapter event %+v", evs)
 	}
@@ -213,10 +213,10 @@ func TestChangeCounter(t *testing.T) {
 	_, err = db.DeleteUsers(local, []uint64{u.ID})
 	moved("delete user", err)
 
-	_, _ = db.AllUsers()
-	_, _ = db.ListUsers(roster.UserFilter{Search: "a"})
-	_, _ = db.Groups()
-	_, _ = db.AuditEvents(AuditFilter{})
+	_, _ = db.AllUsers(local)
+	_, _ = db.ListUsers(local, roster.UserFilter{Search: "a"})
+	_, _ = db.Groups(local)
+	_, _ = db.AuditEvents(local, AuditFilter{})
 	stayed("reads")
 	_, _ = db.CreateUser(local, roster.NewUser{Username: "-", Name: "", Email: ""})
 	_, _ = db.CreateGroup(local, "", "")
@@ -266,7 +266,7 @@ func TestAuditManyUsers(t *testing.T) {
 
 	history := func(u *roster.User, limit int) string {
 		t.Helper()
-		evs, err := db.AuditEvents(AuditFilter{UserID: u.ID, Limit: limit})
+		evs, err := db.AuditEvents(local, AuditFilter{UserID: u.ID, Limit: limit})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,7 +292,7 @@ func TestAuditManyUsers(t *testing.T) {
 	if got := history(&roster.User{ID: 999}, 0); got != "" {
 		t.Errorf("unknown user's history: %s", got)
 	}
-	if got, _ := db.AuditEvents(AuditFilter{UserID: users[1].ID, Search: "active"}); len(got) != 1 {
+	if got, _ := db.AuditEvents(local, AuditFilter{UserID: users[1].ID, Search: "active"}); len(got) != 1 {
 		t.Errorf("search within a history found %d", len(got))
 	}
 }

@@ -91,7 +91,10 @@ func (db *DB) DefaultBackupDir() string {
 //
 // Errors: EINVALID for a bad destination or a copy that fails the checks,
 // EUNAVAILABLE when the database stays locked.
-func (db *DB) Backup(opts BackupOptions) (*BackupResult, error) {
+//
+// A backup holds every password hash and the dev mailbox: it needs
+// OpBackup (owners, and Roster's own schedule).
+func (db *DB) Backup(actor roster.Actor, opts BackupOptions) (*BackupResult, error) {
 	start := time.Now()
 	if opts.Keep < 0 {
 		return nil, roster.Errorf(roster.EINVALID, "keep must be 0 or more")
@@ -127,6 +130,9 @@ func (db *DB) Backup(opts BackupOptions) (*BackupResult, error) {
 	d := backupDescription{Format: 1, Source: db.path, Host: host}
 	var imageLen int64
 	held, err := db.viewWaiting(BackupLockWait, func(tx *bolt.Tx) error {
+		if _, err := mayTx(tx, actor, roster.OpBackup, nil); err != nil {
+			return err
+		}
 		d.Made = db.now()
 		meta := tx.Bucket(bucketMeta)
 		if v := meta.Get(keySchema); len(v) == 8 {

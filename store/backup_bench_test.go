@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/demo"
 	"github.com/roster-dev/roster/store"
 )
@@ -79,7 +80,7 @@ func BenchmarkBackup100k(b *testing.B) {
 		mu.Lock()
 		backingUp = true
 		mu.Unlock()
-		res, err := db.Backup(store.BackupOptions{Dest: dir, Keep: 1})
+		res, err := db.Backup(roster.LocalActor("bench"), store.BackupOptions{Dest: dir, Keep: 1})
 		mu.Lock()
 		backingUp = false
 		mu.Unlock()

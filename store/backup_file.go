@@ -180,7 +180,7 @@ func looksLikeBolt(b []byte) bool {
 // its problems into one EINVALID error.
 func checkCopy(path, what string) error {
 	c := &DB{path: path, Now: time.Now}
-	problems := c.Check()
+	problems := c.check()
 	if len(problems) == 0 {
 		return nil
 	}

@@ -150,7 +150,7 @@ func TestBackupHelperProcess(t *testing.T) {
 			fmt.Println(name)
 		}
 	case "backup":
-		if _, err := db.Backup(store.BackupOptions{Dest: os.Getenv("ROSTER_HELPER_DEST")}); err != nil {
+		if _, err := db.Backup(bkActor, store.BackupOptions{Dest: os.Getenv("ROSTER_HELPER_DEST")}); err != nil {
 			fmt.Println("error:", err)
 			os.Exit(1)
 		}
@@ -180,7 +180,7 @@ func TestBackupWhileAnotherProcessWrites(t *testing.T) {
 	dir := t.TempDir()
 	for round := range 5 {
 		before := w.Lines()
-		res, err := db.Backup(store.BackupOptions{Dest: dir + "/"})
+		res, err := db.Backup(bkActor, store.BackupOptions{Dest: dir + "/"})
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
@@ -198,11 +198,11 @@ func TestBackupWhileAnotherProcessWrites(t *testing.T) {
 		if _, err := other.Restore(bkActor, res.Path); err != nil {
 			t.Fatalf("round %d: restore the copy: %v", round, err)
 		}
-		if problems := other.Check(); len(problems) > 0 {
+		if problems := other.Check(bkActor); len(problems) > 0 {
 			t.Fatalf("round %d: restored copy fails the checks: %v", round, problems)
 		}
 		for _, name := range before {
-			if _, err := other.FindUser(name); err != nil {
+			if _, err := other.FindUser(bkActor, name); err != nil {
 				t.Fatalf("round %d: %s was committed before the backup began but is not in it: %v", round, name, err)
 			}
 		}
@@ -214,7 +214,7 @@ func TestBackupWhileAnotherProcessWrites(t *testing.T) {
 	if err := w.cmd.Wait(); err != nil {
 		t.Fatalf("the writer failed while backups ran: %v (last line %q)", err, w.Lines()[len(w.Lines())-1])
 	}
-	if problems := db.Check(); len(problems) > 0 {
+	if problems := db.Check(bkActor); len(problems) > 0 {
 		t.Fatalf("live database fails the checks: %v", problems)
 	}
 }
@@ -231,12 +231,12 @@ func TestRestoreRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantUsers, _ := db.AllUsers()
-	wantGroups, _ := db.Groups()
-	wantAudit, _ := db.AuditEvents(store.AuditFilter{})
+	wantUsers, _ := db.AllUsers(bkActor)
+	wantGroups, _ := db.Groups(bkActor)
+	wantAudit, _ := db.AuditEvents(bkActor, store.AuditFilter{})
 	changesAtBackup, _ := db.Changes()
 
-	res, err := db.Backup(store.BackupOptions{Dest: filepath.Join(t.TempDir(), "copy.db")})
+	res, err := db.Backup(bkActor, store.BackupOptions{Dest: filepath.Join(t.TempDir(), "copy.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,24 +273,24 @@ func TestRestoreRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gotUsers, _ := db.AllUsers()
-	gotGroups, _ := db.Groups()
+	gotUsers, _ := db.AllUsers(bkActor)
+	gotGroups, _ := db.Groups(bkActor)
 	if !reflect.DeepEqual(gotUsers, wantUsers) {
 		t.Fatalf("users differ after restore: %d users, want %d", len(gotUsers), len(wantUsers))
 	}
 	if !reflect.DeepEqual(gotGroups, wantGroups) {
 		t.Fatalf("groups differ after restore:\n got %v\nwant %v", gotGroups, wantGroups)
 	}
-	gotAudit, _ := db.AuditEvents(store.AuditFilter{})
+	gotAudit, _ := db.AuditEvents(bkActor, store.AuditFilter{})
 	if len(gotAudit) != len(wantAudit)+1 || !reflect.DeepEqual(gotAudit[1:], wantAudit) {
 		t.Fatalf("audit log differs after restore: %d events, want %d + the restore", len(gotAudit), len(wantAudit))
 	}
 	ev := gotAudit[0]
-	if ev.Action != store.ActionRestore || ev.Actor != bkActor.String() ||
+	if ev.Action != roster.ActionRestore || ev.Actor != bkActor.String() ||
 		!strings.Contains(ev.Details, res.Path) || !strings.Contains(ev.Details, res.Made.UTC().Format(time.RFC3339)) {
 		t.Fatalf("restore audit event = %+v", ev)
 	}
-	if problems := db.Check(); len(problems) > 0 {
+	if problems := db.Check(bkActor); len(problems) > 0 {
 		t.Fatalf("restored database fails the checks: %v", problems)
 	}
 	// Every open TUI must see a change: the counter moves past both.
@@ -313,10 +313,10 @@ func TestRestoreRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kept.FindUser("mallory"); err != nil {
+	if _, err := kept.FindUser(bkActor, "mallory"); err != nil {
 		t.Fatalf("the kept file lacks the change made after the backup: %v", err)
 	}
-	if _, err := db.FindUser("mallory"); roster.ErrorCode(err) != roster.ENOTFOUND {
+	if _, err := db.FindUser(bkActor, "mallory"); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Fatalf("mallory after restore: %v", err)
 	}
 }
@@ -327,7 +327,7 @@ func TestRestoreRefusesDamagedCopies(t *testing.T) {
 	db := bkOpen(t)
 	bkFill(t, db, 200)
 	dir := t.TempDir()
-	res, err := db.Backup(store.BackupOptions{Dest: filepath.Join(dir, "good.db")})
+	res, err := db.Backup(bkActor, store.BackupOptions{Dest: filepath.Join(dir, "good.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +418,7 @@ func TestBackupKilledLeavesNoFinalFile(t *testing.T) {
 				t.Fatalf("a backup killed midway left %v under a final name", finals)
 			}
 			// The next backup into the folder clears the dead one's file.
-			if _, err := db.Backup(store.BackupOptions{Dest: dest}); err != nil {
+			if _, err := db.Backup(bkActor, store.BackupOptions{Dest: dest}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := os.Stat(temp); !os.IsNotExist(err) {
@@ -452,7 +452,7 @@ func TestBackupKeepRotation(t *testing.T) {
 	var removed []string
 	for _, step := range []time.Duration{0, 24 * time.Hour, 24 * time.Hour, 10 * time.Second, 24 * time.Hour} {
 		clock = clock.Add(step)
-		res, err := db.Backup(store.BackupOptions{Dest: dir, Keep: 3})
+		res, err := db.Backup(bkActor, store.BackupOptions{Dest: dir, Keep: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -497,7 +497,7 @@ func TestBackupRefusesBadDestinations(t *testing.T) {
 		{store.BackupOptions{Dest: filepath.Join(dir, "copy.db"), Keep: 2}, "needs a folder"},
 		{store.BackupOptions{Dest: filepath.Join(dir, "missing", "copy.db")}, "does not exist"},
 	} {
-		_, err := db.Backup(c.opts)
+		_, err := db.Backup(bkActor, c.opts)
 		if roster.ErrorCode(err) != roster.EINVALID || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Backup(%+v) = %v, want EINVALID saying %q", c.opts, err, c.want)
 		}
@@ -508,12 +508,12 @@ func TestBackupRefusesBadDestinations(t *testing.T) {
 	// An older backup under the same name is replaced.
 	copyPath := filepath.Join(dir, "copy.db")
 	for range 2 {
-		if _, err := db.Backup(store.BackupOptions{Dest: copyPath}); err != nil {
+		if _, err := db.Backup(bkActor, store.BackupOptions{Dest: copyPath}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// No destination: the folder next to the database.
-	res, err := db.Backup(store.BackupOptions{})
+	res, err := db.Backup(bkActor, store.BackupOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,7 +530,7 @@ func TestBackupRefusesBadDestinations(t *testing.T) {
 func TestRestoreRefusesWhileAnotherProcessIsPresent(t *testing.T) {
 	db := bkOpen(t)
 	bkFill(t, db, 10)
-	res, err := db.Backup(store.BackupOptions{Dest: t.TempDir()})
+	res, err := db.Backup(bkActor, store.BackupOptions{Dest: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func BenchmarkDemo100k(b *testing.B) {
 // its own body once).
 func BenchmarkStore100k(b *testing.B) {
 	db := loadBenchDB(b, filepath.Join(b.TempDir(), "bench.db"))
-	groups, err := db.Groups()
+	groups, err := db.Groups(local)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func BenchmarkStore100k(b *testing.B) {
 	// Loading all users for display (target ≤ 150 ms).
 	b.Run("AllUsers", func(b *testing.B) {
 		for b.Loop() {
-			users, err := db.AllUsers()
+			users, err := db.AllUsers(local)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -82,7 +82,7 @@ func BenchmarkStore100k(b *testing.B) {
 	// Loading everyone in the default order, as a screen opens (target ≤ 150 ms).
 	b.Run("AllUsersSortedByName", func(b *testing.B) {
 		for b.Loop() {
-			users, err := db.AllUsers()
+			users, err := db.AllUsers(local)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -94,7 +94,7 @@ func BenchmarkStore100k(b *testing.B) {
 	filter := roster.UserFilter{Status: roster.StatusActive, GroupID: engineering, Search: "an"}
 	b.Run("ListUsersFiltered", func(b *testing.B) {
 		for b.Loop() {
-			users, err := db.ListUsers(filter)
+			users, err := db.ListUsers(local, filter)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func BenchmarkStore100k(b *testing.B) {
 	// A text search alone: the raw prefilter skips most records undecoded.
 	b.Run("ListUsersSearch", func(b *testing.B) {
 		for b.Loop() {
-			users, err := db.ListUsers(roster.UserFilter{Search: "Kowal"})
+			users, err := db.ListUsers(local, roster.UserFilter{Search: "Kowal"})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -119,7 +119,7 @@ func BenchmarkStore100k(b *testing.B) {
 
 	// The same filter over users already in memory, as a screen does on
 	// every keystroke.
-	all, err := db.AllUsers()
+	all, err := db.AllUsers(local)
 	if err != nil {
 		b.Fatal(err)
 	}

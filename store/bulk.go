@@ -8,14 +8,16 @@ import (
 )
 
 // bulkChange changes one user inside a bulk operation. It returns a reason
-// to skip the user, or "" when it changed u (which the caller then saves).
-type bulkChange func(tx *bolt.Tx, u *roster.User) (skip string, err error)
+// to skip the user, or "" when it changed u, which the caller then saves
+// (or deletes, when the change set u.ID to 0) once the last-owner rule
+// allows. Changes of role, status or existence touch only u in memory.
+type bulkChange func(tx *bolt.Tx, actor roster.Actor, u *roster.User) (skip string, err error)
 
 // bulk applies change to every user in ids in one transaction. Users the
-// actor may not change, and the last active owner when the change would
-// remove them, are skipped with the reason; an unknown id fails the whole
-// call. removesOwner says whether the change takes an owner's powers away.
-func (db *DB) bulk(actor roster.Actor, ids []uint64, action, details string, removesOwner bool, change bulkChange) (roster.BulkResult, error) {
+// actor may not apply op to, and the last active owner when the change
+// would take their powers, are skipped with the reason; an unknown id
+// fails the whole call.
+func (db *DB) bulk(actor roster.Actor, op roster.Op, ids []uint64, action, details string, change bulkChange) (roster.BulkResult, error) {
 	var res roster.BulkResult
 	err := db.update(func(tx *bolt.Tx) error {
 		res = roster.BulkResult{}
@@ -23,11 +25,11 @@ func (db *DB) bulk(actor roster.Actor, ids []uint64, action, details string, rem
 		if err != nil {
 			return err
 		}
-		if err := actor.CanAdminister(); err != nil {
-			return err
+		if !actor.Offers(op) {
+			return actor.May(op, nil)
 		}
 		now := db.now()
-		owners := -1 // counted on first need
+		owners := -1 // active owners left, counted on first need
 		var changedIDs []uint64
 		seen := make(map[uint64]bool, len(ids))
 		for _, id := range ids {
@@ -39,21 +41,12 @@ func (db *DB) bulk(actor roster.Actor, ids []uint64, action, details string, rem
 			if err != nil {
 				return err
 			}
-			if err := actor.CanChange(u); err != nil {
-				res.Skip(u.Username, "needs the owner role")
+			if actor.May(op, u) != nil {
+				res.Skip(u.Username, actor.Needs(op, u))
 				continue
 			}
-			activeOwner := u.Role == roster.RoleOwner && u.Status == roster.StatusActive
-			if removesOwner && activeOwner {
-				if owners < 0 {
-					owners = countActiveOwnersTx(tx)
-				}
-				if owners <= 1 {
-					res.Skip(u.Username, "is the last active owner")
-					continue
-				}
-			}
-			skip, err := change(tx, u)
+			before := *u
+			skip, err := change(tx, actor, u)
 			if err != nil {
 				return fmt.Errorf("%s: %w", u.Username, err)
 			}
@@ -61,15 +54,29 @@ func (db *DB) bulk(actor roster.Actor, ids []uint64, action, details string, rem
 				res.Skip(u.Username, skip)
 				continue
 			}
-			// A deleted user comes back with ID 0 and its old role and status.
-			if removesOwner && activeOwner && (u.ID == 0 || !(u.Role == roster.RoleOwner && u.Status == roster.StatusActive)) {
+			deleted := u.ID == 0 // a deleted user comes back with ID 0
+			after := u
+			if deleted {
+				after = nil
+			}
+			if roster.LosesOwner(&before, after) {
+				if owners < 0 {
+					owners = countActiveOwnersTx(tx)
+				}
+				if roster.KeepOwner(u.Username, owners-1) != nil {
+					res.Skip(u.Username, "is the last active owner")
+					continue
+				}
 				owners--
 			}
 			u.UpdatedAt = now
-			if u.ID != 0 { // a deleted user comes back with ID 0
-				if err := putUserTx(tx, u); err != nil {
-					return err
-				}
+			if deleted {
+				err = deleteUserTx(tx, &before)
+			} else {
+				err = putUserTx(tx, u)
+			}
+			if err != nil {
+				return err
 			}
 			res.Changed = append(res.Changed, u.Username)
 			changedIDs = append(changedIDs, id)
@@ -88,8 +95,8 @@ func (db *DB) SetStatus(actor roster.Actor, ids []uint64, status roster.Status) 
 	if status != roster.StatusActive && status != roster.StatusDisabled {
 		return roster.BulkResult{}, roster.FieldErrorf(roster.EINVALID, "status", "a user can be activated or disabled, not set to %s", status)
 	}
-	return db.bulk(actor, ids, roster.ActionUserStatus, "status "+status.String(), status == roster.StatusDisabled,
-		func(tx *bolt.Tx, u *roster.User) (string, error) {
+	return db.bulk(actor, roster.OpSetStatus, ids, roster.ActionUserStatus, "status "+status.String(),
+		func(tx *bolt.Tx, _ roster.Actor, u *roster.User) (string, error) {
 			if u.Status == status {
 				return "already " + status.String(), nil
 			}
@@ -106,19 +113,16 @@ func (db *DB) SetRole(actor roster.Actor, ids []uint64, role roster.Role) (roste
 	if role < roster.RoleMember || role > roster.RoleOwner {
 		return roster.BulkResult{}, roster.FieldErrorf(roster.EINVALID, "role", "unknown role")
 	}
-	return db.bulk(actor, ids, roster.ActionUserRole, "role "+role.String(), role != roster.RoleOwner,
-		func(tx *bolt.Tx, u *roster.User) (string, error) {
+	return db.bulk(actor, roster.OpSetRole, ids, roster.ActionUserRole, "role "+role.String(),
+		func(tx *bolt.Tx, actor roster.Actor, u *roster.User) (string, error) {
 			if u.Role == role {
 				return "already " + role.String(), nil
 			}
-			// bulk checks the power to change u; granting the role is a
+			// bulk checked the power to change u; granting the role is a
 			// power of its own (an admin may not make anyone admin).
-			a, err := resolveActorTx(tx, actor)
-			if err != nil {
-				return "", err
-			}
-			if a.CanGrant(role) != nil {
-				return "needs the owner role", nil
+			grant := &roster.User{Role: role}
+			if actor.May(roster.OpSetRole, grant) != nil {
+				return actor.Needs(roster.OpSetRole, grant), nil
 			}
 			u.Role = role
 			return "", nil
@@ -141,11 +145,11 @@ func (db *DB) membership(actor roster.Actor, ids []uint64, group string, add boo
 		action, details = roster.ActionGroupAdd, "added to "+group
 	}
 	// Look the group up first so that an unknown one fails even an empty call.
-	if _, err := db.Group(group); err != nil {
+	if _, err := db.Group(actor, group); err != nil {
 		return roster.BulkResult{}, err
 	}
 	var gid uint64
-	return db.bulk(actor, ids, action, details, false, func(tx *bolt.Tx, u *roster.User) (string, error) {
+	return db.bulk(actor, roster.OpMembership, ids, action, details, func(tx *bolt.Tx, _ roster.Actor, u *roster.User) (string, error) {
 		if gid == 0 {
 			g, err := groupByNameTx(tx, group)
 			if err != nil {
@@ -176,11 +180,8 @@ func (db *DB) membership(actor roster.Actor, ids []uint64, group string, add boo
 // DeleteUsers removes users, their index entries and memberships. Their
 // audit events stay.
 func (db *DB) DeleteUsers(actor roster.Actor, ids []uint64) (roster.BulkResult, error) {
-	return db.bulk(actor, ids, roster.ActionUserDelete, "deleted", true, func(tx *bolt.Tx, u *roster.User) (string, error) {
-		if err := deleteUserTx(tx, u); err != nil {
-			return "", err
-		}
-		u.ID = 0
+	return db.bulk(actor, roster.OpDeleteUser, ids, roster.ActionUserDelete, "deleted", func(tx *bolt.Tx, _ roster.Actor, u *roster.User) (string, error) {
+		u.ID = 0 // bulk deletes the user once the last-owner rule allows
 		return "", nil
 	})
 }

@@ -90,7 +90,7 @@ func TestSetStatus(t *testing.T) {
 	if changes(t, db) <= n {
 		t.Error("change counter did not move")
 	}
-	ada, _ := db.User(us[0].ID)
+	ada, _ := db.User(local, us[0].ID)
 	if ada.Status != roster.StatusActive || ada.ActivatedAt.IsZero() || ada.UpdatedAt.Before(us[0].UpdatedAt) {
 		t.Errorf("ada after activation: %+v", ada)
 	}
@@ -115,7 +115,7 @@ func TestSetStatus(t *testing.T) {
 	if _, err := db.SetStatus(local, idsOf(us[0]), roster.StatusActive); err != nil {
 		t.Fatal(err)
 	}
-	ada, _ = db.User(us[0].ID)
+	ada, _ = db.User(local, us[0].ID)
 	if !ada.ActivatedAt.Equal(first) {
 		t.Errorf("ActivatedAt moved from %v to %v", first, ada.ActivatedAt)
 	}
@@ -190,7 +190,7 @@ func TestBulkPowers(t *testing.T) {
 			t.Errorf("an admin making bob %s: %+v, %v", r, res, err)
 		}
 	}
-	if bob, _ := db.User(us[1].ID); bob.Role != roster.RoleMember {
+	if bob, _ := db.User(local, us[1].ID); bob.Role != roster.RoleMember {
 		t.Errorf("bob is %s", bob.Role)
 	}
 	// A member cannot administer at all.
@@ -213,7 +213,7 @@ func TestBulkPowers(t *testing.T) {
 // Ensure group membership is indexed both ways and skips say why.
 func TestAddRemoveGroup(t *testing.T) {
 	db, us := bulkFixture(t)
-	staff, _ := db.Group("staff")
+	staff, _ := db.Group(local, "staff")
 	res, err := db.AddToGroup(local, idsOf(us...), "STAFF")
 	if err != nil {
 		t.Fatal(err)
@@ -221,11 +221,11 @@ func TestAddRemoveGroup(t *testing.T) {
 	if !slices.Equal(res.Changed, []string{"ada", "carol"}) || len(res.Skipped) != 1 || res.Skipped[0] != (roster.Skipped{Target: "bob", Reason: "already in STAFF"}) {
 		t.Errorf("add: %+v", res)
 	}
-	members, _ := db.GroupMembers(staff.ID)
+	members, _ := db.GroupMembers(local, staff.ID)
 	if !slices.Equal(members, idsOf(us...)) {
 		t.Errorf("members %v", members)
 	}
-	if g, _ := db.Group("staff"); g.Members != 3 {
+	if g, _ := db.Group(local, "staff"); g.Members != 3 {
 		t.Errorf("member count %d", g.Members)
 	}
 	ev := mustEvents(t, db)[0]
@@ -241,10 +241,10 @@ func TestAddRemoveGroup(t *testing.T) {
 	if err != nil || len(res.Skipped) != 1 || res.Skipped[0].Reason != "not in staff" {
 		t.Errorf("remove again: %+v, %v", res, err)
 	}
-	if members, _ := db.GroupMembers(staff.ID); !slices.Equal(members, idsOf(us[2])) {
+	if members, _ := db.GroupMembers(local, staff.ID); !slices.Equal(members, idsOf(us[2])) {
 		t.Errorf("members after removal %v", members)
 	}
-	ada, _ := db.User(us[0].ID)
+	ada, _ := db.User(local, us[0].ID)
 	if len(ada.GroupIDs) != 0 {
 		t.Errorf("ada's record still names groups %v", ada.GroupIDs)
 	}
@@ -257,7 +257,7 @@ func TestAddRemoveGroup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ada, _ = db.User(us[0].ID)
+	ada, _ = db.User(local, us[0].ID)
 	if !slices.IsSorted(ada.GroupIDs) || len(ada.GroupIDs) != 3 || !ada.InGroup(ops.ID) || !ada.InGroup(aaa.ID) {
 		t.Errorf("ada's groups %v", ada.GroupIDs)
 	}
@@ -267,27 +267,27 @@ func TestAddRemoveGroup(t *testing.T) {
 // their username and e-mail, and keeps their audit events.
 func TestDeleteUsers(t *testing.T) {
 	db, us := bulkFixture(t)
-	staff, _ := db.Group("staff")
+	staff, _ := db.Group(local, "staff")
 	res, err := db.DeleteUsers(local, idsOf(us[1], us[2]))
 	if err != nil || !slices.Equal(res.Changed, []string{"bob", "carol"}) {
 		t.Fatalf("delete: %+v, %v", res, err)
 	}
 	for _, ref := range []string{"bob", "bob@example.com", "carol"} {
-		if _, err := db.FindUser(ref); roster.ErrorCode(err) != roster.ENOTFOUND {
+		if _, err := db.FindUser(local, ref); roster.ErrorCode(err) != roster.ENOTFOUND {
 			t.Errorf("%s still found: %v", ref, err)
 		}
 	}
-	if _, err := db.User(us[1].ID); roster.ErrorCode(err) != roster.ENOTFOUND {
+	if _, err := db.User(local, us[1].ID); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Errorf("bob's record remains: %v", err)
 	}
-	if m, _ := db.GroupMembers(staff.ID); len(m) != 0 {
+	if m, _ := db.GroupMembers(local, staff.ID); len(m) != 0 {
 		t.Errorf("staff still lists %v", m)
 	}
-	all, _ := db.AllUsers()
+	all, _ := db.AllUsers(local)
 	if len(all) != 1 || all[0].Username != "ada" {
 		t.Errorf("left: %v", all)
 	}
-	events, _ := db.AuditEvents(AuditFilter{UserID: us[1].ID})
+	events, _ := db.AuditEvents(local, AuditFilter{UserID: us[1].ID})
 	if len(events) != 2 || events[0].Action != roster.ActionUserDelete || events[1].Action != roster.ActionUserCreate {
 		t.Errorf("bob's history: %+v", events)
 	}

@@ -13,7 +13,20 @@ import (
 // invariants: every record decodes, every index entry points at a record
 // that carries that value, every record has its index entries, and the two
 // directions of group membership agree. It returns every problem found.
-func (db *DB) Check() []error {
+//
+// It needs OpCheck; a refusal is the one error returned.
+func (db *DB) Check(actor roster.Actor) []error {
+	if err := db.view(func(tx *bolt.Tx) error {
+		_, err := mayTx(tx, actor, roster.OpCheck, nil)
+		return err
+	}); err != nil {
+		return []error{err}
+	}
+	return db.check()
+}
+
+// check is Check without the power: for copies that are no one's database.
+func (db *DB) check() []error {
 	var problems []error
 	report := func(format string, args ...any) {
 		if len(problems) < 100 {

@@ -29,7 +29,7 @@ func checkFixture(t *testing.T) *DB {
 			t.Fatal(err)
 		}
 	}
-	if problems := db.Check(); len(problems) != 0 {
+	if problems := db.Check(local); len(problems) != 0 {
 		t.Fatalf("a good file fails the check: %v", problems)
 	}
 	return db
@@ -79,11 +79,11 @@ func TestCheckFindsCorruption(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			db := checkFixture(t)
-			if g, _ := db.Group("staff"); g.ID != 2 {
+			if g, _ := db.Group(local, "staff"); g.ID != 2 {
 				t.Fatalf("staff has id %d; the cases assume 2", g.ID)
 			}
 			rawUpdate(t, db, c.damage)
-			problems := db.Check()
+			problems := db.Check(local)
 			if len(problems) == 0 {
 				t.Fatal("check passed a damaged file")
 			}
@@ -109,7 +109,7 @@ func TestCheckCapsProblems(t *testing.T) {
 		}
 		return nil
 	})
-	if n := len(db.Check()); n != 100 {
+	if n := len(db.Check(local)); n != 100 {
 		t.Errorf("%d problems listed, want 100", n)
 	}
 }
@@ -160,30 +160,30 @@ func TestSchemaMigration(t *testing.T) {
 			if v := version(t, db2); v != SchemaVersion {
 				t.Errorf("version %d after migration, want %d", v, SchemaVersion)
 			}
-			if _, err := db2.Group(roster.DirectoryReaders); err != nil {
+			if _, err := db2.Group(local, roster.DirectoryReaders); err != nil {
 				t.Errorf("built-in group missing after migration: %v", err)
 			}
 			if changes(t, db2) <= n {
 				t.Error("migration did not move the change counter")
 			}
-			if users, _ := db2.AllUsers(); len(users) != 2 {
+			if users, _ := db2.AllUsers(local); len(users) != 2 {
 				t.Errorf("users after migration: %d", len(users))
 			}
 			if from == 1 {
-				ev, _ := db2.AuditEvents(AuditFilter{Limit: 1})
+				ev, _ := db2.AuditEvents(local, AuditFilter{Limit: 1})
 				if len(ev) != 1 || ev[0].Action != roster.ActionSchemaUpdate || ev[0].Details != "schema 1 → 2" {
 					t.Errorf("migration audit %+v", ev)
 				}
 			}
-			if p := db2.Check(); len(p) != 0 {
+			if p := db2.Check(local); len(p) != 0 {
 				t.Errorf("check after migration: %v", p)
 			}
 			// Opening again migrates nothing more.
-			groups, _ := db2.Groups()
+			groups, _ := db2.Groups(local)
 			if _, err := Open(db.Path()); err != nil {
 				t.Fatal(err)
 			}
-			if again, _ := db2.Groups(); len(again) != len(groups) {
+			if again, _ := db2.Groups(local); len(again) != len(groups) {
 				t.Errorf("groups %d → %d on a second open", len(groups), len(again))
 			}
 		})
@@ -194,7 +194,7 @@ func TestSchemaMigration(t *testing.T) {
 		if _, err := Open(db.Path()); err != nil {
 			t.Fatal(err)
 		}
-		if groups, _ := db.Groups(); len(groups) != 2 {
+		if groups, _ := db.Groups(local); len(groups) != 2 {
 			t.Errorf("groups %v", groups)
 		}
 	})
@@ -219,7 +219,7 @@ func TestFreshSchema(t *testing.T) {
 	if n := changes(t, db); n == 0 {
 		t.Error("fresh file has no change counter")
 	}
-	groups, err := db.Groups()
+	groups, err := db.Groups(local)
 	if err != nil || len(groups) != 1 || groups[0].Name != roster.DirectoryReaders {
 		t.Errorf("fresh groups %+v, %v", groups, err)
 	}

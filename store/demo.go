@@ -13,6 +13,9 @@ import (
 // the number of users written so far.
 func (db *DB) LoadDemo(actor roster.Actor, p demo.Plan, progress func(done int)) error {
 	err := db.update(func(tx *bolt.Tx) error {
+		if _, err := mayTx(tx, actor, roster.OpDemo, nil); err != nil {
+			return err
+		}
 		for _, name := range p.Groups {
 			if _, err := groupByNameTx(tx, name); err == nil {
 				continue

@@ -12,9 +12,12 @@ import (
 )
 
 // Groups returns every group with its member count, sorted by name.
-func (db *DB) Groups() ([]*roster.Group, error) {
+func (db *DB) Groups(actor roster.Actor) ([]*roster.Group, error) {
 	var groups []*roster.Group
 	err := db.view(func(tx *bolt.Tx) error {
+		if _, err := mayTx(tx, actor, roster.OpReadGroups, nil); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketGroups).ForEach(func(_, v []byte) error {
 			g, err := decodeGroup(v)
 			if err != nil {
@@ -32,9 +35,12 @@ func (db *DB) Groups() ([]*roster.Group, error) {
 }
 
 // Group returns the group with the name (any letter case), or ENOTFOUND.
-func (db *DB) Group(name string) (*roster.Group, error) {
+func (db *DB) Group(actor roster.Actor, name string) (*roster.Group, error) {
 	var g *roster.Group
 	err := db.view(func(tx *bolt.Tx) (err error) {
+		if _, err := mayTx(tx, actor, roster.OpReadGroups, nil); err != nil {
+			return err
+		}
 		if g, err = groupByNameTx(tx, name); err == nil {
 			g.Members = countMembersTx(tx, g.ID)
 		}
@@ -44,9 +50,12 @@ func (db *DB) Group(name string) (*roster.Group, error) {
 }
 
 // GroupMembers returns the ids of the group's members, ascending.
-func (db *DB) GroupMembers(gid uint64) ([]uint64, error) {
+func (db *DB) GroupMembers(actor roster.Actor, gid uint64) ([]uint64, error) {
 	var ids []uint64
 	err := db.view(func(tx *bolt.Tx) error {
+		if _, err := mayTx(tx, actor, roster.OpListUsers, nil); err != nil {
+			return err
+		}
 		prefix := u64(gid)
 		c := tx.Bucket(bucketGroupMembers).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
@@ -61,11 +70,8 @@ func (db *DB) GroupMembers(gid uint64) ([]uint64, error) {
 func (db *DB) CreateGroup(actor roster.Actor, name, description string) (*roster.Group, error) {
 	var g *roster.Group
 	err := db.update(func(tx *bolt.Tx) error {
-		actor, err := resolveActorTx(tx, actor)
+		actor, err := mayTx(tx, actor, roster.OpManageGroups, nil)
 		if err != nil {
-			return err
-		}
-		if err := actor.CanAdminister(); err != nil {
 			return err
 		}
 		now := db.now()
@@ -106,11 +112,8 @@ func createGroupTx(tx *bolt.Tx, now time.Time, name, description string) (*roste
 func (db *DB) UpdateGroup(actor roster.Actor, name, newName string, description *string) (*roster.Group, error) {
 	var g *roster.Group
 	err := db.update(func(tx *bolt.Tx) error {
-		actor, err := resolveActorTx(tx, actor)
+		actor, err := mayTx(tx, actor, roster.OpManageGroups, nil)
 		if err != nil {
-			return err
-		}
-		if err := actor.CanAdminister(); err != nil {
 			return err
 		}
 		if g, err = groupByNameTx(tx, name); err != nil {
@@ -166,11 +169,8 @@ func renameGroupTx(tx *bolt.Tx, g *roster.Group, newName string) error {
 // ECONFLICT unless removeMembers is set; then the memberships go too.
 func (db *DB) DeleteGroup(actor roster.Actor, name string, removeMembers bool) error {
 	return db.update(func(tx *bolt.Tx) error {
-		actor, err := resolveActorTx(tx, actor)
+		actor, err := mayTx(tx, actor, roster.OpManageGroups, nil)
 		if err != nil {
-			return err
-		}
-		if err := actor.CanAdminister(); err != nil {
 			return err
 		}
 		g, err := groupByNameTx(tx, name)

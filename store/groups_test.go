@@ -26,7 +26,7 @@ func TestCreateGroup(t *testing.T) {
 	mustGroup(t, db, "Accounts")
 	mustCreate(t, db, "ada", "Ada", "ada@example.com", "staff", "ops")
 	mustCreate(t, db, "bob", "Bob", "bob@example.com", "staff")
-	groups, err := db.Groups()
+	groups, err := db.Groups(local)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,11 +37,11 @@ func TestCreateGroup(t *testing.T) {
 	if want := "Accounts:0 directory-readers:0 ops:1 Staff:2"; strings.Join(got, " ") != want {
 		t.Errorf("groups %v, want %s", got, want)
 	}
-	found, err := db.Group("STAFF")
+	found, err := db.Group(local, "STAFF")
 	if err != nil || found.ID != g.ID || found.Members != 2 {
 		t.Errorf("Group(STAFF) = %+v, %v", found, err)
 	}
-	_, err = db.Group("nope")
+	_, err = db.Group(local, "nope")
 	wantErr(t, err, roster.ENOTFOUND, "group")
 
 	ev := mustEvents(t, db)
@@ -98,13 +98,13 @@ func TestRenameGroup(t *testing.T) {
 	if r.ID != g.ID || r.Name != "Team" {
 		t.Errorf("renamed %+v", r)
 	}
-	if _, err := db.Group("staff"); roster.ErrorCode(err) != roster.ENOTFOUND {
+	if _, err := db.Group(local, "staff"); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Errorf("old name still found: %v", err)
 	}
-	if got, err := db.Group("team"); err != nil || got.Members != 1 {
+	if got, err := db.Group(local, "team"); err != nil || got.Members != 1 {
 		t.Errorf("Group(team) = %+v, %v", got, err)
 	}
-	if ada, _ := db.User(u.ID); !ada.InGroup(g.ID) {
+	if ada, _ := db.User(local, u.ID); !ada.InGroup(g.ID) {
 		t.Error("ada left the group on rename")
 	}
 	ev := mustEvents(t, db)[0]
@@ -161,14 +161,14 @@ func TestDeleteGroup(t *testing.T) {
 	if err := db.DeleteGroup(local, "staff", true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Group("staff"); roster.ErrorCode(err) != roster.ENOTFOUND {
+	if _, err := db.Group(local, "staff"); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Errorf("group still there: %v", err)
 	}
-	if m, _ := db.GroupMembers(g.ID); len(m) != 0 {
+	if m, _ := db.GroupMembers(local, g.ID); len(m) != 0 {
 		t.Errorf("memberships left: %v", m)
 	}
-	ada, _ := db.User(a.ID)
-	bob, _ := db.User(b.ID)
+	ada, _ := db.User(local, a.ID)
+	bob, _ := db.User(local, b.ID)
 	if len(ada.GroupIDs) != 1 || ada.GroupIDs[0] != ops.ID || len(bob.GroupIDs) != 0 {
 		t.Errorf("records after delete: ada %v, bob %v", ada.GroupIDs, bob.GroupIDs)
 	}
@@ -177,7 +177,7 @@ func TestDeleteGroup(t *testing.T) {
 		t.Errorf("audit %+v", ev)
 	}
 	// The event shows in each former member's history.
-	if evs, _ := db.AuditEvents(AuditFilter{UserID: b.ID, Limit: 1}); len(evs) != 1 || evs[0].ID != ev.ID {
+	if evs, _ := db.AuditEvents(local, AuditFilter{UserID: b.ID, Limit: 1}); len(evs) != 1 || evs[0].ID != ev.ID {
 		t.Errorf("bob's history: %+v", evs)
 	}
 

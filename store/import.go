@@ -61,11 +61,8 @@ func (db *DB) Import(actor roster.Actor, rows []ImportRow, opts ImportOptions) (
 	var res ImportResult
 	err := db.update(func(tx *bolt.Tx) error {
 		res = ImportResult{}
-		actor, err := resolveActorTx(tx, actor)
+		actor, err := mayTx(tx, actor, roster.OpImport, nil)
 		if err != nil {
-			return err
-		}
-		if err := actor.CanAdminister(); err != nil {
 			return err
 		}
 		now := db.now()
@@ -95,9 +92,11 @@ func (db *DB) Import(actor roster.Actor, rows []ImportRow, opts ImportOptions) (
 		if res.Created, err = im.createMany(creates); err != nil {
 			return err
 		}
-		if len(im.ownerLost) > 0 && countActiveOwnersTx(tx) == 0 {
+		if len(im.ownerLost) > 0 {
 			last := im.ownerLost[len(im.ownerLost)-1]
-			return lineError(last.line, roster.Errorf(roster.ECONFLICT, "%s is the last active owner; make someone else owner first", last.username))
+			if err := roster.KeepOwner(last.username, countActiveOwnersTx(tx)); err != nil {
+				return lineError(last.line, err)
+			}
 		}
 		source := ""
 		if opts.Source != "" {
@@ -204,14 +203,7 @@ func (im *importer) createMany(rows []*ImportRow) ([]*roster.User, error) {
 	created := make([]*roster.User, 0, len(rows))
 	for _, row := range rows {
 		n := row.User
-		n.Normalize()
-		if err := n.Validate(); err != nil {
-			return nil, lineError(row.Line, err)
-		}
-		if err := im.actor.CanGrant(n.Role); err != nil {
-			return nil, lineError(row.Line, err)
-		}
-		gids, err := im.groupIDs(groupIDs, n.Groups)
+		gids, err := checkNewUserTx(im.tx, im.actor, &n, func(names []string) ([]uint64, error) { return im.groupIDs(groupIDs, names) })
 		if err != nil {
 			return nil, lineError(row.Line, err)
 		}
@@ -312,92 +304,45 @@ func (im *importer) step() {
 	}
 }
 
-// update applies a row to the user it names. It reports whether anything
-// changed.
+// update applies a row to the user it names through the path UpdateUser
+// takes. It reports whether anything changed.
 func (im *importer) update(row *ImportRow) (*roster.User, bool, error) {
 	u, err := getUserTx(im.tx, row.UpdateID)
 	if err != nil {
 		return nil, false, roster.Errorf(roster.ENOTFOUND, "the user to update (id %d) no longer exists; preview the import again", row.UpdateID)
 	}
-	// Fields the file does not set keep their values, and are checked as such.
+	// Fields the file does not set keep their values.
 	n := row.User
-	if !row.SetUsername {
-		n.Username = u.Username
+	upd := roster.UserUpdate{Name: &n.Name, Email: &n.Email}
+	if row.SetUsername {
+		upd.Username = &n.Username
 	}
-	if !row.SetRole {
-		n.Role = u.Role
+	if row.SetRole {
+		role := n.Role
+		if role == 0 {
+			role = roster.RoleMember
+		}
+		upd.Role = &role
 	}
-	if !row.SetGroups {
-		n.Groups = nil
+	if row.SetGroups {
+		groups := n.Groups
+		if groups == nil {
+			groups = []string{}
+		}
+		upd.Groups = &groups
 	}
-	n.Normalize()
-	if err := n.Validate(); err != nil {
+	before := *u
+	changes, err := updateUserTx(im.tx, im.actor, u, upd, row.Status, im.db.now())
+	if err != nil {
 		return nil, false, err
 	}
-	if err := im.actor.CanChange(u); err != nil {
-		return nil, false, err
-	}
-	changed := false
-	if row.SetUsername && n.Username != u.Username {
-		if err := claimUsername(im.tx, n.Username, u.ID); err != nil {
-			return nil, false, err
-		}
-		if err := im.tx.Bucket(bucketUsersByUsername).Delete([]byte(u.Username)); err != nil {
-			return nil, false, err
-		}
-		u.Username, changed = n.Username, true
-	}
-	if n.Name != u.Name {
-		u.Name, changed = n.Name, true
-	}
-	if n.Email != u.Email {
-		if err := claimEmail(im.tx, n.Email, u.ID); err != nil {
-			return nil, false, err
-		}
-		if old := roster.NormalizeEmail(u.Email); old != roster.NormalizeEmail(n.Email) {
-			if err := im.tx.Bucket(bucketUsersByEmail).Delete([]byte(old)); err != nil {
-				return nil, false, err
-			}
-			u.Suppressed, u.SuppressReason = false, ""
-		}
-		u.Email, changed = n.Email, true
-	}
-	wasActiveOwner := u.Role == roster.RoleOwner && u.Status == roster.StatusActive
-	if row.SetRole && n.Role != u.Role {
-		if err := im.actor.CanGrant(n.Role); err != nil {
-			return nil, false, err
-		}
-		u.Role, changed = n.Role, true
-	}
-	if row.Status != 0 && row.Status != u.Status {
-		if row.Status == roster.StatusPending {
-			return nil, false, roster.FieldErrorf(roster.EINVALID, "status", "%s is %s and cannot go back to pending", u.Username, u.Status)
-		}
-		if row.Status == roster.StatusActive && u.ActivatedAt.IsZero() {
-			u.ActivatedAt = im.db.now()
-		}
-		u.Status, changed = row.Status, true
-	}
-	if wasActiveOwner && !(u.Role == roster.RoleOwner && u.Status == roster.StatusActive) {
+	if roster.LosesOwner(&before, u) {
 		// Checked once all rows are written: a new owner may come later.
 		im.ownerLost = append(im.ownerLost, lostOwner{row.Line, u.Username})
 	}
-	if row.SetGroups {
-		ids, err := groupIDsTx(im.tx, n.Groups)
-		if err != nil {
-			return nil, false, err
-		}
-		if !slices.Equal(ids, u.GroupIDs) {
-			if err := setMembershipsTx(im.tx, u, ids); err != nil {
-				return nil, false, err
-			}
-			changed = true
-		}
-	}
-	if !changed {
+	if len(changes) == 0 {
 		return u, false, nil
 	}
-	u.UpdatedAt = im.db.now()
 	return u, true, putUserTx(im.tx, u)
 }
 

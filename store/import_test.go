@@ -40,7 +40,7 @@ func TestImportCreates(t *testing.T) {
 	}
 	want := map[string]roster.Status{"ada": roster.StatusPending, "grace": roster.StatusActive, "alan": roster.StatusDisabled}
 	for name, st := range want {
-		u, err := db.FindUser(name)
+		u, err := db.FindUser(local, name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,13 +51,13 @@ func TestImportCreates(t *testing.T) {
 			t.Errorf("%s: activated at %v", name, u.ActivatedAt)
 		}
 	}
-	if ada, _ := db.FindUser("ada"); len(ada.GroupIDs) != 1 {
+	if ada, _ := db.FindUser(local, "ada"); len(ada.GroupIDs) != 1 {
 		t.Errorf("ada's groups: %v", ada.GroupIDs)
 	}
-	if alan, _ := db.FindUser("alan"); alan.Role != roster.RoleAdmin {
+	if alan, _ := db.FindUser(local, "alan"); alan.Role != roster.RoleAdmin {
 		t.Errorf("alan's role: %s", alan.Role)
 	}
-	events, err := db.AuditEvents(AuditFilter{Search: "staff.csv"})
+	events, err := db.AuditEvents(local, AuditFilter{Search: "staff.csv"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestImportCreatesGroups(t *testing.T) {
 	if strings.Join(res.GroupsCreated, ",") != "Ops,Sales" {
 		t.Errorf("groups created %v, want Ops, Sales", res.GroupsCreated)
 	}
-	ops, err := db.Group("ops")
+	ops, err := db.Group(local, "ops")
 	if err != nil || ops.Members != 2 {
 		t.Errorf("group ops: %+v, %v; want 2 members", ops, err)
 	}
@@ -154,17 +154,17 @@ func TestImportUpdates(t *testing.T) {
 	if len(res.Updated) != 2 {
 		t.Fatalf("updated %d, want 2", len(res.Updated))
 	}
-	got, _ := db.User(ada.ID)
+	got, _ := db.User(local, ada.ID)
 	if got.Name != "Ada Lovelace" || got.Email != "Ada@example.com" || got.Role != roster.RoleMember ||
 		len(got.GroupIDs) != 1 || got.GroupIDs[0] != staff.ID {
 		t.Errorf("ada after update: %+v", got)
 	}
-	got, _ = db.User(bob.ID)
+	got, _ = db.User(local, bob.ID)
 	if got.Username != "robert" || got.Role != roster.RoleAdmin || got.Status != roster.StatusActive ||
 		len(got.GroupIDs) != 2 || !got.InGroup(ops.ID) || !got.InGroup(staff.ID) {
 		t.Errorf("bob after update: %+v", got)
 	}
-	if _, err := db.FindUser("bob"); roster.ErrorCode(err) != roster.ENOTFOUND {
+	if _, err := db.FindUser(local, "bob"); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Errorf("the old username still finds someone: %v", err)
 	}
 
@@ -269,11 +269,11 @@ func TestImportIntoPopulatedDatabase(t *testing.T) {
 		t.Fatalf("created %d, want %d", len(res.Created), len(second))
 	}
 	for _, ref := range []string{"u00001", "u02999@example.com", "U01501", "u00000"} {
-		if _, err := db.FindUser(ref); err != nil {
+		if _, err := db.FindUser(local, ref); err != nil {
 			t.Errorf("find %s: %v", ref, err)
 		}
 	}
-	m, err := db.Group("m")
+	m, err := db.Group(local, "m")
 	if err != nil || m.Members != 1000 {
 		t.Errorf("group m: %+v, %v; want 1000 members", m, err)
 	}

@@ -11,14 +11,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Audit actions of the mail features.
-const (
-	ActionInviteQueue  = "invite.queue"
-	ActionResetQueue   = "reset.queue"
-	ActionResetRequest = "reset.request"
-	ActionMailUnblock  = "mail.unblock"
-)
-
 // Reasons a user is skipped by InviteUsers, QueueResets and UnblockMail,
 // as they appear in roster.BulkResult.Skipped.
 const (
@@ -70,20 +62,20 @@ type Queued struct {
 // when the actor may not administer, ENOTFOUND for an unknown id, EINVALID
 // without a Render function.
 func (db *DB) InviteUsers(actor roster.Actor, ids []uint64, opts MailOptions) (Queued, error) {
-	return db.queueMail(actor, ids, MailInvite, opts, inviteSkip)
+	return db.queueMail(actor, roster.OpInvite, ids, MailInvite, opts, inviteSkip)
 }
 
 // QueueResets queues a password-reset mail for each Active user, like
 // InviteUsers; users not active yet (SkipNotActive), disabled or blocked
 // are skipped.
 func (db *DB) QueueResets(actor roster.Actor, ids []uint64, opts MailOptions) (Queued, error) {
-	return db.queueMail(actor, ids, MailReset, opts, resetSkip)
+	return db.queueMail(actor, roster.OpReset, ids, MailReset, opts, resetSkip)
 }
 
 // InviteSkip says why InviteUsers would skip u for actor, or "" when it
 // would invite them: a confirmation dialog lists these before sending.
 func InviteSkip(actor roster.Actor, u *roster.User) string {
-	if actor.CanChange(u) != nil {
+	if actor.May(roster.OpInvite, u) != nil {
 		return SkipNoOwner
 	}
 	return inviteSkip(u)
@@ -91,7 +83,7 @@ func InviteSkip(actor roster.Actor, u *roster.User) string {
 
 // ResetSkip says why QueueResets would skip u for actor, or "".
 func ResetSkip(actor roster.Actor, u *roster.User) string {
-	if actor.CanChange(u) != nil {
+	if actor.May(roster.OpReset, u) != nil {
 		return SkipNoOwner
 	}
 	return resetSkip(u)
@@ -121,14 +113,14 @@ func resetSkip(u *roster.User) string {
 	return ""
 }
 
-func (db *DB) queueMail(actor roster.Actor, ids []uint64, kind MailKind, opts MailOptions, skip func(*roster.User) string) (Queued, error) {
+func (db *DB) queueMail(actor roster.Actor, op roster.Op, ids []uint64, kind MailKind, opts MailOptions, skip func(*roster.User) string) (Queued, error) {
 	var q Queued
 	if opts.Render == nil {
 		return q, roster.Errorf(roster.EINVALID, "no message renderer given")
 	}
-	purpose, action := roster.TokenInvite, ActionInviteQueue
+	purpose, action := roster.TokenInvite, roster.ActionInviteQueue
 	if kind == MailReset {
-		purpose, action = roster.TokenReset, ActionResetQueue
+		purpose, action = roster.TokenReset, roster.ActionResetQueue
 	}
 	ttl := opts.TTL
 	if ttl <= 0 {
@@ -138,7 +130,7 @@ func (db *DB) queueMail(actor roster.Actor, ids []uint64, kind MailKind, opts Ma
 	// Render outside the write transaction (on every core), so that
 	// inviting thousands holds the file only for the writes; the
 	// transaction checks again and renders anew for anyone who changed.
-	prepared, err := db.prepareMail(actor, ids, kind, now.Add(ttl), opts.Render, skip)
+	prepared, err := db.prepareMail(actor, op, ids, kind, now.Add(ttl), opts.Render, skip)
 	if err != nil {
 		return q, err
 	}
@@ -148,8 +140,8 @@ func (db *DB) queueMail(actor roster.Actor, ids []uint64, kind MailKind, opts Ma
 		if err != nil {
 			return err
 		}
-		if err := actor.CanAdminister(); err != nil {
-			return err
+		if !actor.Offers(op) {
+			return actor.May(op, nil)
 		}
 		inviter := inviterNameTx(tx, actor)
 		var changedIDs []uint64
@@ -163,7 +155,7 @@ func (db *DB) queueMail(actor roster.Actor, ids []uint64, kind MailKind, opts Ma
 			if err != nil {
 				return err
 			}
-			if err := actor.CanChange(u); err != nil {
+			if err := actor.May(op, u); err != nil {
 				q.Skip(u.Username, SkipNoOwner)
 				continue
 			}
@@ -206,7 +198,7 @@ type preparedMail struct {
 // prepareMail renders, after a read transaction and on every core, the
 // messages of the users that look eligible now. The raw tokens exist only
 // in memory until the write transaction stores their hashes.
-func (db *DB) prepareMail(actor roster.Actor, ids []uint64, kind MailKind, expires time.Time, render RenderFunc, skip func(*roster.User) string) (map[uint64]*preparedMail, error) {
+func (db *DB) prepareMail(actor roster.Actor, op roster.Op, ids []uint64, kind MailKind, expires time.Time, render RenderFunc, skip func(*roster.User) string) (map[uint64]*preparedMail, error) {
 	var todo []*preparedMail
 	byID := map[uint64]*preparedMail{}
 	err := db.view(func(tx *bolt.Tx) error {
@@ -217,7 +209,7 @@ func (db *DB) prepareMail(actor roster.Actor, ids []uint64, kind MailKind, expir
 		inviter := inviterNameTx(tx, actor)
 		for _, id := range ids {
 			u, err := getUserTx(tx, id)
-			if err != nil || byID[id] != nil || actor.CanChange(u) != nil || skip(u) != "" {
+			if err != nil || byID[id] != nil || actor.May(op, u) != nil || skip(u) != "" {
 				continue // the transaction reports it
 			}
 			p := &preparedMail{inviter: inviter, user: *u}
@@ -331,7 +323,11 @@ func inviterNameTx(tx *bolt.Tx, a roster.Actor) string {
 // does nothing. Either way it returns nil, so the answer tells the asker
 // nothing; only a failure of the database is an error. A reset mail still
 // waiting for the worker is not queued twice.
-func (db *DB) RequestReset(email string, opts MailOptions) error {
+//
+// actor is the site's (roster.SystemActor("web")): the table lets the
+// system queue resets for anyone, because the mail goes to the account's
+// own address.
+func (db *DB) RequestReset(actor roster.Actor, email string, opts MailOptions) error {
 	if opts.Render == nil {
 		return roster.Errorf(roster.EINVALID, "no message renderer given")
 	}
@@ -340,9 +336,16 @@ func (db *DB) RequestReset(email string, opts MailOptions) error {
 		return nil
 	}
 	return db.update(func(tx *bolt.Tx) error {
+		actor, err := resolveActorTx(tx, actor)
+		if err != nil {
+			return err
+		}
 		u, err := findUserTx(tx, email)
 		if err != nil || u.Status != roster.StatusActive || u.Suppressed {
 			return nil
+		}
+		if err := actor.May(roster.OpReset, u); err != nil {
+			return err
 		}
 		if cur := currentJobTx(tx, u.ID); cur != 0 {
 			if j, err := getJobTx(tx, cur); err == nil && j.Kind == MailReset && !j.State.Final() {
@@ -350,7 +353,6 @@ func (db *DB) RequestReset(email string, opts MailOptions) error {
 			}
 		}
 		now := db.now()
-		actor := roster.SystemActor("web")
 		ttl := opts.TTL
 		if ttl <= 0 {
 			ttl = DefaultTokenTTL
@@ -358,14 +360,14 @@ func (db *DB) RequestReset(email string, opts MailOptions) error {
 		if _, err := queueUserMailTx(tx, now, u, MailReset, roster.TokenReset, "", ttl, opts.Render, nil); err != nil {
 			return err
 		}
-		return writeAudit(tx, now, actor, ActionResetRequest, []string{u.Username}, []uint64{u.ID}, "password reset requested")
+		return writeAudit(tx, now, actor, roster.ActionResetRequest, []string{u.Username}, []uint64{u.ID}, "password reset requested")
 	})
 }
 
 // UnblockMail clears the block that a bounce put on users' addresses, so
 // mail can go to them again. Users not blocked are skipped (SkipNotBlocked).
 func (db *DB) UnblockMail(actor roster.Actor, ids []uint64) (roster.BulkResult, error) {
-	return db.bulk(actor, ids, ActionMailUnblock, "mail block cleared", false, func(tx *bolt.Tx, u *roster.User) (string, error) {
+	return db.bulk(actor, roster.OpUnblockMail, ids, roster.ActionMailUnblock, "mail block cleared", func(tx *bolt.Tx, _ roster.Actor, u *roster.User) (string, error) {
 		if !u.Suppressed {
 			return SkipNotBlocked, nil
 		}

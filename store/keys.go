@@ -27,12 +27,6 @@ var (
 
 func init() { allBuckets = append(allBuckets, bucketSSHKeys, bucketSSHKeysByUser) }
 
-// Audit actions of SSH key changes.
-const (
-	ActionKeyAdd    = "key.add"
-	ActionKeyRemove = "key.remove"
-)
-
 // maxKeyComment bounds a key's comment, which is shown in lists.
 const maxKeyComment = 200
 
@@ -125,21 +119,6 @@ func NormalizeFingerprint(fp string) string {
 	return "SHA256:" + fp
 }
 
-// canManageKeys: anyone manages their own keys; otherwise the rules for
-// changing the user apply (admins members', owners everyone's).
-func canManageKeys(actor roster.Actor, u *roster.User) error {
-	if !actor.IsLocal() && actor.UserID == u.ID {
-		return nil
-	}
-	if err := actor.CanChange(u); err != nil {
-		if actor.Role < roster.RoleAdmin {
-			return roster.Errorf(roster.EFORBIDDEN, "you may manage only your own keys; %s's keys need the admin or owner role", u.Username)
-		}
-		return roster.Errorf(roster.EFORBIDDEN, "managing the keys of %s (a %s) needs the owner role", u.Username, u.Role)
-	}
-	return nil
-}
-
 // AddKey registers a public key (one authorized_keys line, see ParseKey) on
 // the user. EINVALID for a bad key, ECONFLICT when the key is registered
 // already (to this or another user), ENOTFOUND for an unknown user,
@@ -151,15 +130,8 @@ func (db *DB) AddKey(actor roster.Actor, uid uint64, line string) (*SSHKey, erro
 	}
 	var k *SSHKey
 	err = db.update(func(tx *bolt.Tx) error {
-		actor, err := resolveActorTx(tx, actor)
+		actor, u, err := userForTx(tx, actor, roster.OpManageKeys, uid)
 		if err != nil {
-			return err
-		}
-		u, err := getUserTx(tx, uid)
-		if err != nil {
-			return err
-		}
-		if err := canManageKeys(actor, u); err != nil {
 			return err
 		}
 		fp := gossh.FingerprintSHA256(pub)
@@ -185,7 +157,7 @@ func (db *DB) AddKey(actor roster.Actor, uid uint64, line string) (*SSHKey, erro
 		if comment != "" {
 			details += fmt.Sprintf(" %q", comment)
 		}
-		return writeAudit(tx, now, actor, ActionKeyAdd, []string{u.Username}, []uint64{u.ID}, details)
+		return writeAudit(tx, now, actor, roster.ActionKeyAdd, []string{u.Username}, []uint64{u.ID}, details)
 	})
 	if err != nil {
 		return nil, err
@@ -198,18 +170,9 @@ func (db *DB) AddKey(actor roster.Actor, uid uint64, line string) (*SSHKey, erro
 func (db *DB) Keys(actor roster.Actor, uid uint64) ([]*SSHKey, error) {
 	var keys []*SSHKey
 	err := db.view(func(tx *bolt.Tx) error {
-		actor, err := resolveActorTx(tx, actor)
+		_, _, err := userForTx(tx, actor, roster.OpReadKeys, uid)
 		if err != nil {
 			return err
-		}
-		u, err := getUserTx(tx, uid)
-		if err != nil {
-			return err
-		}
-		if actor.IsLocal() || actor.UserID != u.ID {
-			if err := actor.CanAdminister(); err != nil {
-				return roster.Errorf(roster.EFORBIDDEN, "you may see only your own keys; %s's keys need the admin or owner role", u.Username)
-			}
 		}
 		keys, err = userKeysTx(tx, uid)
 		return err
@@ -243,15 +206,8 @@ func userKeysTx(tx *bolt.Tx, uid uint64) ([]*SSHKey, error) {
 func (db *DB) RemoveKey(actor roster.Actor, uid uint64, fingerprint string) error {
 	fp := NormalizeFingerprint(fingerprint)
 	return db.update(func(tx *bolt.Tx) error {
-		actor, err := resolveActorTx(tx, actor)
+		actor, u, err := userForTx(tx, actor, roster.OpManageKeys, uid)
 		if err != nil {
-			return err
-		}
-		u, err := getUserTx(tx, uid)
-		if err != nil {
-			return err
-		}
-		if err := canManageKeys(actor, u); err != nil {
 			return err
 		}
 		byUser := tx.Bucket(bucketSSHKeysByUser)
@@ -264,7 +220,7 @@ func (db *DB) RemoveKey(actor roster.Actor, uid uint64, fingerprint string) erro
 		if err := tx.Bucket(bucketSSHKeys).Delete([]byte(fp)); err != nil {
 			return err
 		}
-		return writeAudit(tx, db.now(), actor, ActionKeyRemove, []string{u.Username}, []uint64{u.ID}, fp)
+		return writeAudit(tx, db.now(), actor, roster.ActionKeyRemove, []string{u.Username}, []uint64{u.ID}, fp)
 	})
 }
 

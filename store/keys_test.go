@@ -78,11 +78,11 @@ func TestAddListRemoveKey(t *testing.T) {
 	wantErr(t, db.RemoveKey(local, ada.ID, k.Fingerprint), roster.ENOTFOUND, "fingerprint")
 
 	// Ensure every change is audited with the actor.
-	evs, err := db.AuditEvents(AuditFilter{UserID: ada.ID, Limit: 3})
+	evs, err := db.AuditEvents(local, AuditFilter{UserID: ada.ID, Limit: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 3 || evs[0].Action != ActionKeyRemove || evs[1].Action != ActionKeyAdd || evs[2].Action != ActionKeyAdd {
+	if len(evs) != 3 || evs[0].Action != roster.ActionKeyRemove || evs[1].Action != roster.ActionKeyAdd || evs[2].Action != roster.ActionKeyAdd {
 		t.Fatalf("events = %+v", evs)
 	}
 	for _, ev := range evs {

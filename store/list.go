@@ -12,9 +12,12 @@ import (
 
 // AllUsers returns every user in id order. It is the fast path a screen
 // uses to load the whole list once and filter in memory.
-func (db *DB) AllUsers() ([]*roster.User, error) {
+func (db *DB) AllUsers(actor roster.Actor) ([]*roster.User, error) {
 	var users []*roster.User
 	err := db.view(func(tx *bolt.Tx) error {
+		if _, err := mayTx(tx, actor, roster.OpListUsers, nil); err != nil {
+			return err
+		}
 		b := tx.Bucket(bucketUsers)
 		users = make([]*roster.User, 0, b.Stats().KeyN)
 		return b.ForEach(func(k, v []byte) error {
@@ -31,10 +34,13 @@ func (db *DB) AllUsers() ([]*roster.User, error) {
 
 // ListUsers returns the users the filter selects, in its order
 // (alphabetical by name unless the filter says otherwise).
-func (db *DB) ListUsers(f roster.UserFilter) ([]*roster.User, error) {
+func (db *DB) ListUsers(actor roster.Actor, f roster.UserFilter) ([]*roster.User, error) {
 	var users []*roster.User
 	q := strings.ToLower(strings.TrimSpace(f.Search))
 	err := db.view(func(tx *bolt.Tx) error {
+		if _, err := mayTx(tx, actor, roster.OpListUsers, nil); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketUsers).ForEach(func(_, v []byte) error {
 			// Decoding is most of a list's cost: skip what the status,
 			// group and text rule out before decoding (50 ms → 15 ms at 100k).

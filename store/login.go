@@ -7,12 +7,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Audit actions of sign-ins, by SSH or the directory.
-const (
-	ActionLogin        = "user.login"
-	ActionLoginRefused = "user.login.refused"
-)
-
 // RecordLogin sets the user's last login time and audits the sign-in.
 // via names the door ("ssh", "ldap"), from the client's address.
 func (db *DB) RecordLogin(uid uint64, via, from string) error {
@@ -26,7 +20,7 @@ func (db *DB) RecordLogin(uid uint64, via, from string) error {
 		if err := putUserTx(tx, u); err != nil {
 			return err
 		}
-		return writeAudit(tx, now, roster.Actor{Name: u.Username, UserID: u.ID, Role: u.Role}, ActionLogin,
+		return writeAudit(tx, now, roster.Actor{Name: u.Username, UserID: u.ID, Role: u.Role}, roster.ActionLogin,
 			[]string{u.Username}, []uint64{u.ID}, fmt.Sprintf("via %s from %s", via, from))
 	})
 }
@@ -39,7 +33,7 @@ func (db *DB) RecordLoginRefused(uid uint64, via, from, reason string) error {
 		if err != nil {
 			return err
 		}
-		return writeAudit(tx, db.now(), roster.SystemActor(via), ActionLoginRefused,
+		return writeAudit(tx, db.now(), roster.SystemActor(via), roster.ActionLoginRefused,
 			[]string{u.Username}, []uint64{u.ID}, fmt.Sprintf("via %s from %s: %s", via, from, reason))
 	})
 }

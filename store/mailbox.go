@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/roster-dev/roster"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -68,9 +69,12 @@ func (db *DB) AddMailboxMessages(msgs []*MailboxMessage) error {
 
 // MailboxMessages returns the dev mailbox's messages, newest first, at most
 // limit of them (0: all). With raw false the Raw field is left empty.
-func (db *DB) MailboxMessages(limit int, raw bool) ([]*MailboxMessage, error) {
+func (db *DB) MailboxMessages(actor roster.Actor, limit int, raw bool) ([]*MailboxMessage, error) {
 	var out []*MailboxMessage
 	err := db.view(func(tx *bolt.Tx) error {
+		if _, err := mayTx(tx, actor, roster.OpReadMailbox, nil); err != nil {
+			return err
+		}
 		c := tx.Bucket(bucketMailbox).Cursor()
 		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
 			m, err := decodeMailbox(v, raw)
@@ -86,8 +90,8 @@ func (db *DB) MailboxMessages(limit int, raw bool) ([]*MailboxMessage, error) {
 
 // MailboxFor returns the newest dev-mailbox messages to one address
 // (compared without regard to letter case), newest first.
-func (db *DB) MailboxFor(address string, limit int) ([]*MailboxMessage, error) {
-	all, err := db.MailboxMessages(0, false)
+func (db *DB) MailboxFor(actor roster.Actor, address string, limit int) ([]*MailboxMessage, error) {
+	all, err := db.MailboxMessages(actor, 0, false)
 	if err != nil {
 		return nil, err
 	}
@@ -108,8 +112,11 @@ func (db *DB) MailboxFor(address string, limit int) ([]*MailboxMessage, error) {
 }
 
 // ClearMailbox empties the dev mailbox.
-func (db *DB) ClearMailbox() error {
+func (db *DB) ClearMailbox(actor roster.Actor) error {
 	return db.update(func(tx *bolt.Tx) error {
+		if _, err := mayTx(tx, actor, roster.OpClearMailbox, nil); err != nil {
+			return err
+		}
 		if err := tx.DeleteBucket(bucketMailbox); err != nil {
 			return err
 		}

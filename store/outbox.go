@@ -280,10 +280,10 @@ func recordResultsTx(tx *bolt.Tx, now time.Time, owner string, results []JobResu
 			return err
 		}
 	}
-	if err := auditJobs(tx, now, "mail.bounce", bounced); err != nil {
+	if err := auditJobs(tx, now, roster.ActionMailBounce, bounced); err != nil {
 		return err
 	}
-	return auditJobs(tx, now, "mail.fail", failed)
+	return auditJobs(tx, now, roster.ActionMailFail, failed)
 }
 
 // auditJobs writes one event for jobs that ended badly, with the words of

@@ -21,7 +21,7 @@ func (db *DB) QueueTestMail(actor roster.Actor, to string, body []byte) (uint64,
 		if err != nil {
 			return err
 		}
-		if err := actor.CanAdminister(); err != nil {
+		if err := actor.May(roster.OpSendMail, nil); err != nil {
 			return err
 		}
 		now := db.now()
@@ -30,7 +30,7 @@ func (db *DB) QueueTestMail(actor roster.Actor, to string, body []byte) (uint64,
 			return err
 		}
 		id = j.ID
-		return writeAudit(tx, now, actor, "mail.test", []string{to}, nil, "test message queued")
+		return writeAudit(tx, now, actor, roster.ActionMailTest, []string{to}, nil, "test message queued")
 	})
 	return id, err
 }
@@ -75,7 +75,7 @@ func (db *DB) RetryMail(actor roster.Actor) ([]uint64, error) {
 		if err != nil {
 			return err
 		}
-		if err := actor.CanAdminister(); err != nil {
+		if err := actor.May(roster.OpSendMail, nil); err != nil {
 			return err
 		}
 		now := db.now()
@@ -115,7 +115,7 @@ func (db *DB) RetryMail(actor roster.Actor) ([]uint64, error) {
 		if len(touched) == 0 {
 			return nil
 		}
-		return writeAudit(tx, now, actor, "mail.retry", nil, nil, fmt.Sprintf("%d mails queued again", len(touched)))
+		return writeAudit(tx, now, actor, roster.ActionMailRetry, nil, nil, fmt.Sprintf("%d mails queued again", len(touched)))
 	})
 	return touched, err
 }
@@ -170,12 +170,15 @@ func (c JobCounts) Done() int { return c.Total - c.Pending() }
 // JobCounts counts the given jobs per state: a progress bar polls it. It
 // walks the ids in order with one cursor and decodes only what it counts,
 // so 10,000 jobs take a few milliseconds.
-func (db *DB) JobCounts(ids []uint64) (JobCounts, error) {
+func (db *DB) JobCounts(actor roster.Actor, ids []uint64) (JobCounts, error) {
 	var c JobCounts
 	now := db.now()
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
 	err := db.view(func(tx *bolt.Tx) error {
+		if _, err := mayTx(tx, actor, roster.OpReadOutbox, nil); err != nil {
+			return err
+		}
 		c = JobCounts{Total: len(ids)}
 		cur := tx.Bucket(bucketOutbox).Cursor()
 		var k, v []byte
@@ -219,9 +222,12 @@ func (db *DB) JobCounts(ids []uint64) (JobCounts, error) {
 
 // Jobs returns the given jobs, without bodies, in the order asked; unknown
 // ids are left out.
-func (db *DB) Jobs(ids []uint64) ([]*Job, error) {
+func (db *DB) Jobs(actor roster.Actor, ids []uint64) ([]*Job, error) {
 	var jobs []*Job
 	err := db.view(func(tx *bolt.Tx) error {
+		if _, err := mayTx(tx, actor, roster.OpReadOutbox, nil); err != nil {
+			return err
+		}
 		jobs = make([]*Job, 0, len(ids))
 		for _, id := range ids {
 			if j, err := getJobTx(tx, id); err == nil {
@@ -240,9 +246,12 @@ type OutboxFilter struct {
 }
 
 // OutboxJobs returns jobs, newest first, without bodies.
-func (db *DB) OutboxJobs(f OutboxFilter) ([]*Job, error) {
+func (db *DB) OutboxJobs(actor roster.Actor, f OutboxFilter) ([]*Job, error) {
 	var jobs []*Job
 	err := db.view(func(tx *bolt.Tx) error {
+		if _, err := mayTx(tx, actor, roster.OpReadOutbox, nil); err != nil {
+			return err
+		}
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.Last(); k != nil && (f.Limit <= 0 || len(jobs) < f.Limit); k, v = c.Prev() {
 			j, err := decodeJob(v)

@@ -97,7 +97,7 @@ func TestInviteUsers(t *testing.T) {
 	if len(q.Skipped) != 3 {
 		t.Errorf("skipped %v", q.Skipped)
 	}
-	u, _ := db.User(ids[0])
+	u, _ := db.User(local, ids[0])
 	if u.Delivery != roster.DeliveryQueued || !u.InvitedAt.Equal(*now) || !u.InviteExpires.Equal(now.Add(2*time.Hour)) {
 		t.Errorf("user after invite: %s %v %v", u.Delivery, u.InvitedAt, u.InviteExpires)
 	}
@@ -109,8 +109,8 @@ func TestInviteUsers(t *testing.T) {
 	if _, tu, err := db.LookupToken(fields[1]); err != nil || tu.ID != ids[0] {
 		t.Fatalf("token in the body: %v %v", tu, err)
 	}
-	ev, _ := db.AuditEvents(AuditFilter{Limit: 1})
-	if ev[0].Action != ActionInviteQueue || len(ev[0].Targets) != 2 {
+	ev, _ := db.AuditEvents(local, AuditFilter{Limit: 1})
+	if ev[0].Action != roster.ActionInviteQueue || len(ev[0].Targets) != 2 {
 		t.Errorf("audit %+v", ev[0])
 	}
 
@@ -122,7 +122,7 @@ func TestInviteUsers(t *testing.T) {
 	if _, _, err := db.LookupToken(fields[1]); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Errorf("old link still works: %v", err)
 	}
-	c, _ := db.JobCounts(append(q.Jobs, q2.Jobs...))
+	c, _ := db.JobCounts(local, append(q.Jobs, q2.Jobs...))
 	if c.Cancelled != 1 || c.Queued != 2 {
 		t.Errorf("after re-send: %+v", c)
 	}
@@ -172,7 +172,7 @@ func TestClaimAndRecord(t *testing.T) {
 	if _, _, err := db.RecordAndClaim(results, ClaimRequest{Owner: "a"}); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := db.JobCounts(q.Jobs)
+	c, _ := db.JobCounts(local, q.Jobs)
 	if c.Sent != 1 || c.Queued != 1 || c.Deferred != 1 || c.Bounced != 1 || c.Sending != 1 {
 		t.Fatalf("counts %+v", c)
 	}
@@ -182,9 +182,9 @@ func TestClaimAndRecord(t *testing.T) {
 	if bodyOf(t, db, jobs[1].ID) == nil {
 		t.Error("a deferred job lost its body")
 	}
-	u0, _ := db.User(ids[0])
-	u1, _ := db.User(ids[1])
-	u2, _ := db.User(ids[2])
+	u0, _ := db.User(local, ids[0])
+	u1, _ := db.User(local, ids[1])
+	u2, _ := db.User(local, ids[2])
 	if u0.Delivery != roster.DeliverySent || u1.Delivery != roster.DeliveryQueued || !strings.Contains(u1.DeliveryDetail, "451") ||
 		u2.Delivery != roster.DeliveryBounced || !u2.Suppressed || u2.SuppressReason != "RCPT TO: 550 no such user" {
 		t.Errorf("users: %s; %s %q; %s %v %q", u0.Delivery, u1.Delivery, u1.DeliveryDetail, u2.Delivery, u2.Suppressed, u2.SuppressReason)
@@ -203,7 +203,7 @@ func TestClaimAndRecord(t *testing.T) {
 	if _, _, err := db.RecordAndClaim([]JobResult{{ID: q.Jobs[3], Outcome: OutcomeRetry, RetryAt: now.Add(time.Hour)}}, ClaimRequest{Owner: "b"}); err != nil {
 		t.Fatal(err)
 	}
-	if j, _ := db.Jobs(q.Jobs[3:]); j[0].State != JobSending || j[0].Owner != "a" {
+	if j, _ := db.Jobs(local, q.Jobs[3:]); j[0].State != JobSending || j[0].Owner != "a" {
 		t.Fatalf("stale retry applied: %+v", j[0])
 	}
 	var res []JobResult
@@ -213,7 +213,7 @@ func TestClaimAndRecord(t *testing.T) {
 	if _, next, err := db.RecordAndClaim(res, claim); err != nil || !next.IsZero() {
 		t.Fatalf("next %v err %v", next, err)
 	}
-	c, _ = db.JobCounts(q.Jobs)
+	c, _ = db.JobCounts(local, q.Jobs)
 	if c.Sent != 3 || c.Bounced != 1 || c.Pending() != 0 {
 		t.Fatalf("final counts %+v", c)
 	}
@@ -238,7 +238,7 @@ func TestReclaimAndRelease(t *testing.T) {
 	if _, _, err := db.RecordAndClaim([]JobResult{{ID: live[0].ID, Outcome: OutcomeRelease}}, ClaimRequest{Owner: "live"}); err != nil {
 		t.Fatal(err)
 	}
-	j, _ := db.Jobs(q.Jobs)
+	j, _ := db.Jobs(local, q.Jobs)
 	if j[1].State != JobQueued || j[1].Attempts != 0 {
 		t.Fatalf("released job %+v", j[1])
 	}
@@ -257,7 +257,7 @@ func TestRetryMail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u, _ := db.User(ids[0]); u.Delivery != roster.DeliveryFailed {
+	if u, _ := db.User(local, ids[0]); u.Delivery != roster.DeliveryFailed {
 		t.Fatalf("delivery %s", u.Delivery)
 	}
 	touched, err := db.RetryMail(outboxActor)
@@ -268,7 +268,7 @@ func TestRetryMail(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("claimable after retry: %d", len(got))
 	}
-	if u, _ := db.User(ids[0]); u.Delivery != roster.DeliveryQueued {
+	if u, _ := db.User(local, ids[0]); u.Delivery != roster.DeliveryQueued {
 		t.Fatalf("delivery after retry %s", u.Delivery)
 	}
 	_ = q
@@ -284,11 +284,11 @@ func TestRequestReset(t *testing.T) {
 	}
 	opts := MailOptions{Render: renderRaw}
 	for _, email := range []string{"U0@example.com", "u0@example.com", "u1@example.com", "nobody@example.com", "", "not an address"} {
-		if err := db.RequestReset(email, opts); err != nil {
+		if err := db.RequestReset(local, email, opts); err != nil {
 			t.Fatalf("%q: %v", email, err)
 		}
 	}
-	jobs, _ := db.OutboxJobs(OutboxFilter{})
+	jobs, _ := db.OutboxJobs(local, OutboxFilter{})
 	if len(jobs) != 1 || jobs[0].Kind != MailReset || jobs[0].UserID != ids[0] {
 		t.Fatalf("jobs %+v", jobs)
 	}
@@ -311,7 +311,7 @@ func TestDeleteUserRemovesOutbox(t *testing.T) {
 	if _, err := db.DeleteUsers(outboxActor, ids[:1]); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := db.JobCounts(q.Jobs)
+	c, _ := db.JobCounts(local, q.Jobs)
 	if c.Missing != 1 || c.Queued != 1 || bodyOf(t, db, q.Jobs[0]) != nil {
 		t.Fatalf("after delete: %+v", c)
 	}
@@ -319,7 +319,7 @@ func TestDeleteUserRemovesOutbox(t *testing.T) {
 	if len(got) != 1 || got[0].ID != q.Jobs[1] {
 		t.Fatalf("claimed %+v", got)
 	}
-	if problems := db.Check(); len(problems) > 0 {
+	if problems := db.Check(local); len(problems) > 0 {
 		t.Errorf("check: %v", problems)
 	}
 }
@@ -333,18 +333,18 @@ func TestMailbox(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	all, err := db.MailboxMessages(0, true)
+	all, err := db.MailboxMessages(local, 0, true)
 	if err != nil || len(all) != 3 || all[0].Subject != "s2" || string(all[0].Raw) != "raw" {
 		t.Fatalf("mailbox %+v %v", all, err)
 	}
-	to0, _ := db.MailboxFor("U0@example.com", 0)
+	to0, _ := db.MailboxFor(local, "U0@example.com", 0)
 	if len(to0) != 2 || to0[0].Subject != "s2" || to0[1].Subject != "s0" || to0[0].Raw != nil {
 		t.Fatalf("for u0: %+v", to0)
 	}
-	if err := db.ClearMailbox(); err != nil {
+	if err := db.ClearMailbox(local); err != nil {
 		t.Fatal(err)
 	}
-	if all, _ := db.MailboxMessages(0, false); len(all) != 0 {
+	if all, _ := db.MailboxMessages(local, 0, false); len(all) != 0 {
 		t.Fatal("not cleared")
 	}
 }

@@ -87,7 +87,7 @@ func wantForbidden(t *testing.T, what string, err error, needs string) {
 // wantActor fails unless the newest audit event names the actor and action.
 func wantActor(t *testing.T, db *DB, what, actor, action string) {
 	t.Helper()
-	evs, err := db.AuditEvents(AuditFilter{Limit: 1})
+	evs, err := db.AuditEvents(local, AuditFilter{Limit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestPowersMember(t *testing.T) {
 	wantForbidden(t, "create user", err, needs)
 	name := "Mia Changed"
 	_, err = db.UpdateUser(a, c.mia.ID, roster.UserUpdate{Name: &name})
-	wantForbidden(t, "edit self", err, needs)
+	wantForbidden(t, "edit self", err, "on your own account: that needs the owner role")
 	_, err = db.UpdateUser(a, c.max.ID, roster.UserUpdate{Name: &name})
 	wantForbidden(t, "edit another member", err, needs)
 	_, err = db.SetStatus(a, ids(c.max), roster.StatusDisabled)
@@ -170,14 +170,14 @@ func TestPowersMember(t *testing.T) {
 	if err != nil {
 		t.Fatalf("add own key: %v", err)
 	}
-	wantActor(t, db, "add own key", "mia", ActionKeyAdd)
+	wantActor(t, db, "add own key", "mia", roster.ActionKeyAdd)
 	if keys, err := db.Keys(a, c.mia.ID); err != nil || len(keys) != 1 {
 		t.Fatalf("own keys: %v, %v", keys, err)
 	}
 	if err := db.RemoveKey(a, c.mia.ID, k.Fingerprint); err != nil {
 		t.Fatalf("remove own key: %v", err)
 	}
-	wantActor(t, db, "remove own key", "mia", ActionKeyRemove)
+	wantActor(t, db, "remove own key", "mia", roster.ActionKeyRemove)
 }
 
 // Ensure an admin manages members fully, sees but cannot change admins and
@@ -246,7 +246,7 @@ func TestPowersAdmin(t *testing.T) {
 		if _, err := db.Keys(a, target.ID); err != nil {
 			t.Errorf("admin lists %s's keys: %v", target.Username, err)
 		}
-		if _, err := db.User(target.ID); err != nil {
+		if _, err := db.User(local, target.ID); err != nil {
 			t.Errorf("admin sees %s: %v", target.Username, err)
 		}
 	}
@@ -393,7 +393,7 @@ func TestPowersMixedBulk(t *testing.T) {
 	if got, want := res.Summary("disabled"), "1 disabled; 3 skipped: 2 needs the owner role, 1 already disabled"; got != want {
 		t.Errorf("summary %q, want %q", got, want)
 	}
-	evs, err := db.AuditEvents(AuditFilter{Limit: 1})
+	evs, err := db.AuditEvents(local, AuditFilter{Limit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +405,7 @@ func TestPowersMixedBulk(t *testing.T) {
 	wantResult(t, "group", res, err, []string{"mia"}, map[string]string{"alan": "needs the owner role", "adam": "needs the owner role"})
 	res, err = db.DeleteUsers(a, ids(c.olga, c.alan))
 	wantResult(t, "delete nothing allowed", res, err, nil, map[string]string{"olga": "needs the owner role", "alan": "needs the owner role"})
-	if evs2, _ := db.AuditEvents(AuditFilter{Limit: 1}); evs2[0].Action != roster.ActionGroupAdd {
+	if evs2, _ := db.AuditEvents(local, AuditFilter{Limit: 1}); evs2[0].Action != roster.ActionGroupAdd {
 		t.Errorf("a bulk action that changed nothing wrote %+v", evs2[0])
 	}
 }
@@ -482,8 +482,8 @@ func TestPowersActorInEveryEvent(t *testing.T) {
 		step("link", "token.link", err)
 		line, _ := newTestKey(t, "")
 		k, err := db.AddKey(a, u.ID, line)
-		step("key add", ActionKeyAdd, err)
-		step("key remove", ActionKeyRemove, db.RemoveKey(a, u.ID, k.Fingerprint))
+		step("key add", roster.ActionKeyAdd, err)
+		step("key remove", roster.ActionKeyRemove, db.RemoveKey(a, u.ID, k.Fingerprint))
 		_, err = db.DeleteUsers(a, ids(u))
 		step("delete", roster.ActionUserDelete, err)
 	}
@@ -492,11 +492,11 @@ func TestPowersActorInEveryEvent(t *testing.T) {
 	if err := db.RecordLogin(c.mia.ID, "ssh", "127.0.0.1:5000"); err != nil {
 		t.Fatal(err)
 	}
-	wantActor(t, db, "login", "mia", ActionLogin)
+	wantActor(t, db, "login", "mia", roster.ActionLogin)
 	if err := db.RecordLoginRefused(c.mia.ID, "ssh", "127.0.0.1:5000", "wrong name"); err != nil {
 		t.Fatal(err)
 	}
-	wantActor(t, db, "refused login", "system:ssh", ActionLoginRefused)
+	wantActor(t, db, "refused login", "system:ssh", roster.ActionLoginRefused)
 
 	// An operation without an actor is a bug, not an anonymous change.
 	_, err := db.CreateGroup(roster.Actor{}, "nobody", "")
@@ -539,7 +539,7 @@ func TestPowersImportAndMail(t *testing.T) {
 	}
 	wantActor(t, db, "import", "adam", roster.ActionUserCreate)
 
-	imp, err := db.FindUser("imp")
+	imp, err := db.FindUser(local, "imp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,7 +549,7 @@ func TestPowersImportAndMail(t *testing.T) {
 	}
 	q, err := db.InviteUsers(c.admin, ids(imp, pendingAdmin), mail)
 	wantResult(t, "admin invites a mixed selection", q.BulkResult, err, []string{"imp"}, map[string]string{"padm": "needs the owner role"})
-	wantActor(t, db, "invite", "adam", ActionInviteQueue)
+	wantActor(t, db, "invite", "adam", roster.ActionInviteQueue)
 
 	if _, err := db.Import(c.owner, []ImportRow{row(2, "boss", roster.RoleAdmin)}, ImportOptions{}); err != nil {
 		t.Fatalf("owner imports an admin: %v", err)

@@ -16,9 +16,6 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 )
 
-// ActionRestore is the audit action of a restore from a backup.
-const ActionRestore = "database.restore"
-
 // RestoreResult says what a restore did.
 type RestoreResult struct {
 	// Backup describes the copy that was restored.
@@ -47,6 +44,14 @@ type RestoreResult struct {
 // newer roster), ECONFLICT (another roster process is running),
 // EUNAVAILABLE (the database stays locked).
 func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
+	// Asked first so that a refused actor learns nothing about the file,
+	// and again under the live lock, where it counts.
+	if err := db.view(func(tx *bolt.Tx) error {
+		_, err := mayTx(tx, actor, roster.OpRestore, nil)
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	info, err := InspectBackup(path)
 	if err != nil {
 		return nil, err
@@ -89,6 +94,10 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 	defer live.Close()
 	var liveChanges uint64
 	if err := live.View(func(tx *bolt.Tx) error {
+		var err error
+		if actor, err = mayTx(tx, actor, roster.OpRestore, nil); err != nil {
+			return err
+		}
 		if b := tx.Bucket(bucketMeta); b != nil {
 			if v := b.Get(keyChanges); len(v) == 8 {
 				liveChanges = binary.BigEndian.Uint64(v)
@@ -96,6 +105,9 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 		}
 		return nil
 	}); err != nil {
+		if roster.ErrorCode(err) == roster.EFORBIDDEN {
+			return nil, err
+		}
 		return nil, fmt.Errorf("read database: %w", err)
 	}
 
@@ -113,7 +125,7 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 		if err := putBackupTx(tx, info.Made, path); err != nil {
 			return err
 		}
-		return writeAudit(tx, now, actor, ActionRestore, nil, nil, restoreDetails(info, kept))
+		return writeAudit(tx, now, actor, roster.ActionRestore, nil, nil, restoreDetails(info, kept))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record restore: %w", err)

@@ -32,7 +32,7 @@ func MustOpenDB(t testing.TB) *DB {
 		return clock
 	}
 	t.Cleanup(func() {
-		if problems := db.Check(); len(problems) > 0 {
+		if problems := db.Check(local); len(problems) > 0 {
 			t.Errorf("database check after the test: %v", problems)
 		}
 	})
@@ -187,7 +187,7 @@ func TestOpenRelativePath(t *testing.T) {
 func TestReadMissingFile(t *testing.T) {
 	db := MustOpenDB(t)
 	other := &DB{path: filepath.Join(t.TempDir(), "gone.db"), Now: time.Now}
-	if _, err := other.AllUsers(); roster.ErrorCode(err) != roster.EUNAVAILABLE {
+	if _, err := other.AllUsers(local); roster.ErrorCode(err) != roster.EUNAVAILABLE {
 		t.Errorf("AllUsers on a missing file: %v, want unavailable", err)
 	}
 	if _, err := os.Stat(other.path); !os.IsNotExist(err) {
@@ -275,7 +275,7 @@ func TestConcurrentUse(t *testing.T) {
 		})
 		wg.Go(func() {
 			for range 10 {
-				if _, err := db.ListUsers(roster.UserFilter{Search: "w"}); err != nil {
+				if _, err := db.ListUsers(local, roster.UserFilter{Search: "w"}); err != nil {
 					errs <- err
 				}
 				if _, err := db.Changes(); err != nil {
@@ -289,7 +289,7 @@ func TestConcurrentUse(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if all, _ := db.AllUsers(); len(all) != 40 {
+	if all, _ := db.AllUsers(local); len(all) != 40 {
 		t.Errorf("%d users, want 40", len(all))
 	}
 }
@@ -307,7 +307,7 @@ func TestLoadDemo(t *testing.T) {
 	if len(progress) == 0 || progress[len(progress)-1] != 500 {
 		t.Errorf("progress %v", progress)
 	}
-	all, err := db.AllUsers()
+	all, err := db.AllUsers(local)
 	if err != nil || len(all) != 500 {
 		t.Fatalf("%d users, %v", len(all), err)
 	}
@@ -321,7 +321,7 @@ func TestLoadDemo(t *testing.T) {
 			t.Errorf("%s: %d, want %d (and some)", st, got[st], want[st])
 		}
 	}
-	groups, _ := db.Groups()
+	groups, _ := db.Groups(local)
 	if len(groups) != 5 { // four demo groups and the built-in one
 		t.Errorf("groups %d", len(groups))
 	}
@@ -329,7 +329,7 @@ func TestLoadDemo(t *testing.T) {
 	if err := db.LoadDemo(local, plan, nil); roster.ErrorCode(err) != roster.ECONFLICT {
 		t.Errorf("second load: %v", err)
 	}
-	if again, _ := db.AllUsers(); len(again) != 500 {
+	if again, _ := db.AllUsers(local); len(again) != 500 {
 		t.Errorf("%d users after a refused load", len(again))
 	}
 }

@@ -168,15 +168,8 @@ func (db *DB) IssueLink(actor roster.Actor, uid uint64, purpose roster.TokenPurp
 	var raw string
 	var t *Token
 	err := db.update(func(tx *bolt.Tx) error {
-		actor, err := resolveActorTx(tx, actor)
+		actor, u, err := userForTx(tx, actor, roster.OpIssueLink, uid)
 		if err != nil {
-			return err
-		}
-		u, err := getUserTx(tx, uid)
-		if err != nil {
-			return err
-		}
-		if err := actor.CanChange(u); err != nil {
 			return err
 		}
 		if u.Status == roster.StatusDisabled {
@@ -192,7 +185,7 @@ func (db *DB) IssueLink(actor roster.Actor, uid uint64, purpose roster.TokenPurp
 				return err
 			}
 		}
-		return writeAudit(tx, now, actor, "token.link", []string{u.Username}, []uint64{u.ID},
+		return writeAudit(tx, now, actor, roster.ActionTokenLink, []string{u.Username}, []uint64{u.ID},
 			fmt.Sprintf("%s link %s…, valid until %s", purpose, t.HashPrefix(), t.ExpiresAt.Format(time.RFC3339)))
 	})
 	return raw, t, err

@@ -10,11 +10,12 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// User returns the user with the given id, or ENOTFOUND.
-func (db *DB) User(id uint64) (*roster.User, error) {
+// User returns the user with the given id, or ENOTFOUND; EFORBIDDEN when
+// the actor may not read their details.
+func (db *DB) User(actor roster.Actor, id uint64) (*roster.User, error) {
 	var u *roster.User
 	err := db.view(func(tx *bolt.Tx) (err error) {
-		u, err = getUserTx(tx, id)
+		_, u, err = userForTx(tx, actor, roster.OpReadUser, id)
 		return err
 	})
 	return u, err
@@ -22,24 +23,36 @@ func (db *DB) User(id uint64) (*roster.User, error) {
 
 // FindUser returns the user named by ref: a username, or an e-mail address
 // when ref holds an '@'. Letter case does not matter. ENOTFOUND otherwise.
-func (db *DB) FindUser(ref string) (*roster.User, error) {
-	var u *roster.User
-	err := db.view(func(tx *bolt.Tx) (err error) {
-		u, err = findUserTx(tx, ref)
-		return err
-	})
-	return u, err
+// Looking others up needs the power to list users (no existence oracle).
+func (db *DB) FindUser(actor roster.Actor, ref string) (*roster.User, error) {
+	users, err := db.FindUsers(actor, []string{ref})
+	if err != nil {
+		return nil, err
+	}
+	return users[0], nil
 }
 
 // FindUsers resolves many references at once; the first unknown one fails
 // the call with ENOTFOUND naming it. Duplicates are dropped.
-func (db *DB) FindUsers(refs []string) ([]*roster.User, error) {
+func (db *DB) FindUsers(actor roster.Actor, refs []string) ([]*roster.User, error) {
 	var users []*roster.User
 	err := db.view(func(tx *bolt.Tx) error {
+		users = users[:0]
+		a, err := resolveActorTx(tx, actor)
+		if err != nil {
+			return err
+		}
+		mayList := a.May(roster.OpListUsers, nil)
 		seen := map[uint64]bool{}
 		for _, ref := range refs {
 			u, err := findUserTx(tx, ref)
+			if mayList != nil && (err != nil || !a.IsSelf(u)) {
+				return mayList // the same refusal whether ref exists or not
+			}
 			if err != nil {
+				return err
+			}
+			if err := a.May(roster.OpReadUser, u); err != nil {
 				return err
 			}
 			if !seen[u.ID] {
@@ -104,15 +117,22 @@ func (db *DB) CreateUsers(actor roster.Actor, inputs []roster.NewUser) ([]*roste
 	return created, nil
 }
 
-func createUserTx(tx *bolt.Tx, actor roster.Actor, now time.Time, n roster.NewUser) (*roster.User, error) {
+// checkNewUserTx is what every way of creating a user checks first (the
+// form, the CLI, the importer): the form's rules, the power to create a
+// user of that role, known groups. It normalizes n in place.
+func checkNewUserTx(tx *bolt.Tx, actor roster.Actor, n *roster.NewUser, groups func([]string) ([]uint64, error)) ([]uint64, error) {
 	n.Normalize()
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
-	if err := actor.CanGrant(n.Role); err != nil {
+	if err := actor.May(roster.OpCreateUser, &roster.User{Role: n.Role}); err != nil {
 		return nil, err
 	}
-	groupIDs, err := groupIDsTx(tx, n.Groups)
+	return groups(n.Groups)
+}
+
+func createUserTx(tx *bolt.Tx, actor roster.Actor, now time.Time, n roster.NewUser) (*roster.User, error) {
+	groupIDs, err := checkNewUserTx(tx, actor, &n, func(names []string) ([]uint64, error) { return groupIDsTx(tx, names) })
 	if err != nil {
 		return nil, err
 	}
@@ -161,18 +181,21 @@ func claimEmail(tx *bolt.Tx, email string, id uint64) error {
 
 // UsernameTaken and EmailTaken let a form check uniqueness as the user
 // types. except is the id of the user being edited (0 for a new one).
-func (db *DB) UsernameTaken(username string, except uint64) (bool, error) {
-	return db.indexTaken(bucketUsersByUsername, roster.NormalizeUsername(username), except)
+func (db *DB) UsernameTaken(actor roster.Actor, username string, except uint64) (bool, error) {
+	return db.indexTaken(actor, bucketUsersByUsername, roster.NormalizeUsername(username), except)
 }
 
 // EmailTaken reports whether another user has the e-mail address.
-func (db *DB) EmailTaken(email string, except uint64) (bool, error) {
-	return db.indexTaken(bucketUsersByEmail, roster.NormalizeEmail(email), except)
+func (db *DB) EmailTaken(actor roster.Actor, email string, except uint64) (bool, error) {
+	return db.indexTaken(actor, bucketUsersByEmail, roster.NormalizeEmail(email), except)
 }
 
-func (db *DB) indexTaken(bucket []byte, key string, except uint64) (bool, error) {
+func (db *DB) indexTaken(actor roster.Actor, bucket []byte, key string, except uint64) (bool, error) {
 	taken := false
 	err := db.view(func(tx *bolt.Tx) error {
+		if _, err := mayTx(tx, actor, roster.OpListUsers, nil); err != nil {
+			return err
+		}
 		v := tx.Bucket(bucket).Get([]byte(key))
 		taken = v != nil && idFromKey(v) != except
 		return nil
@@ -180,98 +203,138 @@ func (db *DB) indexTaken(bucket []byte, key string, except uint64) (bool, error)
 	return taken, err
 }
 
-// UpdateUser changes the fields set in upd. Errors as for CreateUser.
+// UpdateUser changes the fields set in upd. Errors as for CreateUser, and
+// ECONFLICT for taking the last active owner's role.
 func (db *DB) UpdateUser(actor roster.Actor, id uint64, upd roster.UserUpdate) (*roster.User, error) {
 	var out *roster.User
 	err := db.update(func(tx *bolt.Tx) error {
-		actor, err := resolveActorTx(tx, actor)
+		actor, u, err := userForTx(tx, actor, roster.OpUpdateUser, id)
 		if err != nil {
 			return err
 		}
-		u, err := getUserTx(tx, id)
+		before := *u
+		now := db.now()
+		changes, err := updateUserTx(tx, actor, u, upd, 0, now)
 		if err != nil {
 			return err
 		}
-		if err := actor.CanChange(u); err != nil {
-			return err
-		}
-		var changes []string
-		if upd.Username != nil && roster.NormalizeUsername(*upd.Username) != u.Username {
-			name := roster.NormalizeUsername(*upd.Username)
-			if err := roster.ValidateUsername(name); err != nil {
+		if roster.LosesOwner(&before, u) {
+			if err := roster.KeepOwner(u.Username, countActiveOwnersTx(tx)-1); err != nil {
 				return err
-			}
-			if err := claimUsername(tx, name, id); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketUsersByUsername).Delete([]byte(u.Username)); err != nil {
-				return err
-			}
-			changes = append(changes, fmt.Sprintf("username %s → %s", u.Username, name))
-			u.Username = name
-		}
-		if upd.Name != nil && strings.TrimSpace(*upd.Name) != u.Name {
-			name := strings.TrimSpace(*upd.Name)
-			if err := roster.ValidateName(name); err != nil {
-				return err
-			}
-			changes = append(changes, fmt.Sprintf("name %q → %q", u.Name, name))
-			u.Name = name
-		}
-		if upd.Email != nil && strings.TrimSpace(*upd.Email) != u.Email {
-			email := strings.TrimSpace(*upd.Email)
-			if err := roster.ValidateEmail(email); err != nil {
-				return err
-			}
-			if err := claimEmail(tx, email, id); err != nil {
-				return err
-			}
-			if roster.NormalizeEmail(email) != roster.NormalizeEmail(u.Email) {
-				if err := tx.Bucket(bucketUsersByEmail).Delete([]byte(roster.NormalizeEmail(u.Email))); err != nil {
-					return err
-				}
-				// A new address has not bounced (yet).
-				u.Suppressed, u.SuppressReason = false, ""
-			}
-			changes = append(changes, fmt.Sprintf("e-mail %s → %s", u.Email, email))
-			u.Email = email
-		}
-		if upd.Role != nil && *upd.Role != u.Role {
-			if *upd.Role < roster.RoleMember || *upd.Role > roster.RoleOwner {
-				return roster.FieldErrorf(roster.EINVALID, "role", "unknown role")
-			}
-			if err := actor.CanGrant(*upd.Role); err != nil {
-				return err
-			}
-			if u.Role == roster.RoleOwner && u.Status == roster.StatusActive && countActiveOwnersTx(tx) <= 1 {
-				return roster.Errorf(roster.ECONFLICT, "%s is the last active owner; make someone else owner first", u.Username)
-			}
-			changes = append(changes, fmt.Sprintf("role %s → %s", u.Role, *upd.Role))
-			u.Role = *upd.Role
-		}
-		if upd.Groups != nil {
-			ids, err := groupIDsTx(tx, *upd.Groups)
-			if err != nil {
-				return err
-			}
-			if !slices.Equal(ids, u.GroupIDs) {
-				if err := setMembershipsTx(tx, u, ids); err != nil {
-					return err
-				}
-				changes = append(changes, "groups "+strings.Join(*upd.Groups, ", "))
 			}
 		}
 		out = u
 		if len(changes) == 0 {
 			return nil
 		}
-		u.UpdatedAt = db.now()
 		if err := putUserTx(tx, u); err != nil {
 			return err
 		}
-		return writeAudit(tx, u.UpdatedAt, actor, roster.ActionUserUpdate, []string{u.Username}, []uint64{u.ID}, strings.Join(changes, "; "))
+		return writeAudit(tx, now, actor, roster.ActionUserUpdate, []string{u.Username}, []uint64{u.ID}, strings.Join(changes, "; "))
 	})
 	return out, err
+}
+
+// updateUserTx is the one path that changes a user's fields, for the form,
+// the CLI and the importer: the powers (to change the user, to grant the
+// role, to set the status), each field's rule, unique usernames and
+// addresses. status 0 leaves it. It changes u in memory and returns the
+// changes for the audit log; the caller saves u and applies the last-owner
+// rule (at once, or after a whole import).
+func updateUserTx(tx *bolt.Tx, actor roster.Actor, u *roster.User, upd roster.UserUpdate, status roster.Status, now time.Time) ([]string, error) {
+	if err := actor.May(roster.OpUpdateUser, u); err != nil {
+		return nil, err
+	}
+	var changes []string
+	if upd.Username != nil && roster.NormalizeUsername(*upd.Username) != u.Username {
+		name := roster.NormalizeUsername(*upd.Username)
+		if err := roster.ValidateUsername(name); err != nil {
+			return nil, err
+		}
+		if err := claimUsername(tx, name, u.ID); err != nil {
+			return nil, err
+		}
+		if err := tx.Bucket(bucketUsersByUsername).Delete([]byte(u.Username)); err != nil {
+			return nil, err
+		}
+		changes = append(changes, fmt.Sprintf("username %s → %s", u.Username, name))
+		u.Username = name
+	}
+	if upd.Name != nil && strings.TrimSpace(*upd.Name) != u.Name {
+		name := strings.TrimSpace(*upd.Name)
+		if err := roster.ValidateName(name); err != nil {
+			return nil, err
+		}
+		changes = append(changes, fmt.Sprintf("name %q → %q", u.Name, name))
+		u.Name = name
+	}
+	if upd.Email != nil && strings.TrimSpace(*upd.Email) != u.Email {
+		email := strings.TrimSpace(*upd.Email)
+		if err := roster.ValidateEmail(email); err != nil {
+			return nil, err
+		}
+		if err := claimEmail(tx, email, u.ID); err != nil {
+			return nil, err
+		}
+		if roster.NormalizeEmail(email) != roster.NormalizeEmail(u.Email) {
+			if err := tx.Bucket(bucketUsersByEmail).Delete([]byte(roster.NormalizeEmail(u.Email))); err != nil {
+				return nil, err
+			}
+			// A new address has not bounced (yet).
+			u.Suppressed, u.SuppressReason = false, ""
+		}
+		changes = append(changes, fmt.Sprintf("e-mail %s → %s", u.Email, email))
+		u.Email = email
+	}
+	if upd.Role != nil && *upd.Role != u.Role {
+		if *upd.Role < roster.RoleMember || *upd.Role > roster.RoleOwner {
+			return nil, roster.FieldErrorf(roster.EINVALID, "role", "unknown role")
+		}
+		if err := actor.May(roster.OpSetRole, u); err != nil {
+			return nil, err
+		}
+		if err := actor.May(roster.OpSetRole, &roster.User{Role: *upd.Role}); err != nil {
+			return nil, err
+		}
+		changes = append(changes, fmt.Sprintf("role %s → %s", u.Role, *upd.Role))
+		u.Role = *upd.Role
+	}
+	if status != 0 && status != u.Status {
+		if err := actor.May(roster.OpSetStatus, u); err != nil {
+			return nil, err
+		}
+		switch status {
+		case roster.StatusPending:
+			return nil, roster.FieldErrorf(roster.EINVALID, "status", "%s is %s and cannot go back to pending", u.Username, u.Status)
+		case roster.StatusActive, roster.StatusDisabled:
+		default:
+			return nil, roster.FieldErrorf(roster.EINVALID, "status", "unknown status")
+		}
+		if status == roster.StatusActive && u.ActivatedAt.IsZero() {
+			u.ActivatedAt = now
+		}
+		changes = append(changes, fmt.Sprintf("status %s → %s", u.Status, status))
+		u.Status = status
+	}
+	if upd.Groups != nil {
+		ids, err := groupIDsTx(tx, *upd.Groups)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Equal(ids, u.GroupIDs) {
+			if err := actor.May(roster.OpMembership, u); err != nil {
+				return nil, err
+			}
+			if err := setMembershipsTx(tx, u, ids); err != nil {
+				return nil, err
+			}
+			changes = append(changes, "groups "+strings.Join(*upd.Groups, ", "))
+		}
+	}
+	if len(changes) > 0 {
+		u.UpdatedAt = now
+	}
+	return changes, nil
 }
 
 func setMembershipsTx(tx *bolt.Tx, u *roster.User, ids []uint64) error {
@@ -317,23 +380,6 @@ func findUserTx(tx *bolt.Tx, ref string) (*roster.User, error) {
 
 func putUserTx(tx *bolt.Tx, u *roster.User) error {
 	return tx.Bucket(bucketUsers).Put(u64(u.ID), encodeUser(u))
-}
-
-// resolveActorTx refreshes a Roster user's role from the database, so a
-// session keeps no power its user has lost since it signed in.
-func resolveActorTx(tx *bolt.Tx, a roster.Actor) (roster.Actor, error) {
-	if a.IsLocal() {
-		if a.Name == "" {
-			return a, roster.Errorf(roster.EINTERNAL, "operation without an actor")
-		}
-		return a, nil
-	}
-	u, err := getUserTx(tx, a.UserID)
-	if err != nil || u.Status != roster.StatusActive {
-		return a, roster.Errorf(roster.EFORBIDDEN, "your account is no longer active")
-	}
-	a.Role, a.Name = u.Role, u.Username
-	return a, nil
 }
 
 func countActiveOwnersTx(tx *bolt.Tx) int {

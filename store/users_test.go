@@ -38,25 +38,25 @@ func TestCreateUser(t *testing.T) {
 		t.Errorf("change counter %d → %d, want it to move", before, got)
 	}
 	for _, ref := range []string{"ada.lovelace", "ADA.LOVELACE", " Ada.Lovelace ", "ada@example.com", "ADA@EXAMPLE.COM"} {
-		got, err := db.FindUser(ref)
+		got, err := db.FindUser(local, ref)
 		if err != nil || got.ID != u.ID {
 			t.Errorf("FindUser(%q) = %v, %v", ref, got, err)
 		}
 	}
-	got, err := db.User(u.ID)
+	got, err := db.User(local, u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(*got) != fmt.Sprint(*u) {
 		t.Errorf("stored %+v\nreturned %+v", *got, *u)
 	}
-	if _, err := db.User(u.ID + 100); roster.ErrorCode(err) != roster.ENOTFOUND {
+	if _, err := db.User(local, u.ID+100); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Errorf("User(unknown) = %v, want not found", err)
 	}
-	if _, err := db.FindUser("nobody"); roster.ErrorCode(err) != roster.ENOTFOUND || !strings.Contains(err.Error(), "nobody") {
+	if _, err := db.FindUser(local, "nobody"); roster.ErrorCode(err) != roster.ENOTFOUND || !strings.Contains(err.Error(), "nobody") {
 		t.Errorf("FindUser(nobody) = %v, want not found naming it", err)
 	}
-	if _, err := db.FindUser("nobody@example.com"); roster.ErrorCode(err) != roster.ENOTFOUND {
+	if _, err := db.FindUser(local, "nobody@example.com"); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Errorf("FindUser(nobody@…) = %v, want not found", err)
 	}
 }
@@ -132,7 +132,7 @@ func TestCreateUsersAllOrNothing(t *testing.T) {
 	if err != nil || len(users) != 2 || users[0].ID == users[1].ID {
 		t.Fatalf("batch: %v, %v", users, err)
 	}
-	events, _ := db.AuditEvents(AuditFilter{Limit: 1})
+	events, _ := db.AuditEvents(local, AuditFilter{Limit: 1})
 	if len(events) != 1 || events[0].Action != roster.ActionUserCreate || len(events[0].Targets) != 2 {
 		t.Errorf("one audit event for the batch, got %+v", events)
 	}
@@ -144,11 +144,11 @@ func TestFindUsers(t *testing.T) {
 	db := MustOpenDB(t)
 	a := mustCreate(t, db, "ada", "Ada", "ada@example.com")
 	b := mustCreate(t, db, "bob", "Bob", "bob@example.com")
-	users, err := db.FindUsers([]string{"ada", "BOB@example.com", "Ada@Example.com"})
+	users, err := db.FindUsers(local, []string{"ada", "BOB@example.com", "Ada@Example.com"})
 	if err != nil || len(users) != 2 || users[0].ID != a.ID || users[1].ID != b.ID {
 		t.Fatalf("FindUsers = %v, %v", users, err)
 	}
-	_, err = db.FindUsers([]string{"ada", "carol"})
+	_, err = db.FindUsers(local, []string{"ada", "carol"})
 	if roster.ErrorCode(err) != roster.ENOTFOUND || !strings.Contains(err.Error(), "carol") {
 		t.Errorf("unknown reference: %v", err)
 	}
@@ -164,17 +164,17 @@ func TestTaken(t *testing.T) {
 			t.Errorf("%s: taken = %v, %v; want %v", what, taken, err, want)
 		}
 	}
-	taken, err := db.UsernameTaken("ADA", 0)
+	taken, err := db.UsernameTaken(local, "ADA", 0)
 	check("username ADA for a new user", taken, err, true)
-	taken, err = db.UsernameTaken("ada", a.ID)
+	taken, err = db.UsernameTaken(local, "ada", a.ID)
 	check("own username", taken, err, false)
-	taken, err = db.UsernameTaken("bob", 0)
+	taken, err = db.UsernameTaken(local, "bob", 0)
 	check("free username", taken, err, false)
-	taken, err = db.EmailTaken(" Ada@EXAMPLE.com", 0)
+	taken, err = db.EmailTaken(local, " Ada@EXAMPLE.com", 0)
 	check("e-mail in another case", taken, err, true)
-	taken, err = db.EmailTaken("ada@example.com", a.ID)
+	taken, err = db.EmailTaken(local, "ada@example.com", a.ID)
 	check("own e-mail", taken, err, false)
-	taken, err = db.EmailTaken("bob@example.com", 0)
+	taken, err = db.EmailTaken(local, "bob@example.com", 0)
 	check("free e-mail", taken, err, false)
 }
 
@@ -203,16 +203,16 @@ func TestUpdateUser(t *testing.T) {
 		t.Error("change counter did not move")
 	}
 	for _, gone := range []string{"ada", "ada@example.com"} {
-		if _, err := db.FindUser(gone); roster.ErrorCode(err) != roster.ENOTFOUND {
+		if _, err := db.FindUser(local, gone); roster.ErrorCode(err) != roster.ENOTFOUND {
 			t.Errorf("old reference %s still finds someone: %v", gone, err)
 		}
 	}
 	for _, ref := range []string{"lovelace", "ada.lovelace@example.com"} {
-		if f, err := db.FindUser(ref); err != nil || f.ID != u.ID {
+		if f, err := db.FindUser(local, ref); err != nil || f.ID != u.ID {
 			t.Errorf("FindUser(%s) = %v, %v", ref, f, err)
 		}
 	}
-	events, _ := db.AuditEvents(AuditFilter{Limit: 1})
+	events, _ := db.AuditEvents(local, AuditFilter{Limit: 1})
 	ev := events[0]
 	if ev.Action != roster.ActionUserUpdate || ev.Targets[0] != "lovelace" || ev.Actor != "os:tester" {
 		t.Errorf("audit %+v", ev)
@@ -229,7 +229,7 @@ func TestUpdateUser(t *testing.T) {
 	if _, err := db.UpdateUser(local, u.ID, roster.UserUpdate{Name: &same}); err != nil {
 		t.Fatal(err)
 	}
-	if events2, _ := db.AuditEvents(AuditFilter{}); len(events2) != len(mustEvents(t, db)) || events2[0].ID != ev.ID {
+	if events2, _ := db.AuditEvents(local, AuditFilter{}); len(events2) != len(mustEvents(t, db)) || events2[0].ID != ev.ID {
 		t.Error("a no-op update wrote an audit event")
 	}
 	_ = n
@@ -239,14 +239,14 @@ func TestUpdateUser(t *testing.T) {
 	if _, err := db.UpdateUser(local, u.ID, roster.UserUpdate{Email: &lower}); err != nil {
 		t.Fatal(err)
 	}
-	if f, err := db.FindUser("ADA.LOVELACE@example.com"); err != nil || f.Email != lower {
+	if f, err := db.FindUser(local, "ADA.LOVELACE@example.com"); err != nil || f.Email != lower {
 		t.Errorf("after case change: %v, %v", f, err)
 	}
 }
 
 func mustEvents(t testing.TB, db *DB) []roster.AuditEvent {
 	t.Helper()
-	events, err := db.AuditEvents(AuditFilter{})
+	events, err := db.AuditEvents(local, AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,8 +353,8 @@ func listFixture(t *testing.T) (*DB, *roster.Group) {
 		}
 		mustCreate(t, db, u.username, u.name, u.email, groups...)
 	}
-	activate, _ := db.FindUsers([]string{"zed", "bob"})
-	disable, _ := db.FindUsers([]string{"carl"})
+	activate, _ := db.FindUsers(local, []string{"zed", "bob"})
+	disable, _ := db.FindUsers(local, []string{"carl"})
 	if _, err := db.SetStatus(local, []uint64{activate[0].ID, activate[1].ID}, roster.StatusActive); err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +410,7 @@ func TestListUsers(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			users, err := db.ListUsers(c.f)
+			users, err := db.ListUsers(local, c.f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -427,11 +427,11 @@ func TestSortTies(t *testing.T) {
 	for _, n := range []string{"c", "a", "b"} {
 		mustCreate(t, db, n, "Same Name", n+"@example.com")
 	}
-	users, _ := db.ListUsers(roster.UserFilter{})
+	users, _ := db.ListUsers(local, roster.UserFilter{})
 	if got := usernames(users); got != "a b c" {
 		t.Errorf("ties: %q", got)
 	}
-	users, _ = db.ListUsers(roster.UserFilter{Desc: true})
+	users, _ = db.ListUsers(local, roster.UserFilter{Desc: true})
 	if got := usernames(users); got != "c b a" {
 		t.Errorf("ties descending: %q", got)
 	}
@@ -440,7 +440,7 @@ func TestSortTies(t *testing.T) {
 // Ensure AllUsers returns everyone in id order and the counts per status add up.
 func TestAllUsersAndCounts(t *testing.T) {
 	db, _ := listFixture(t)
-	all, err := db.AllUsers()
+	all, err := db.AllUsers(local)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,10 +460,10 @@ func TestAllUsersAndCounts(t *testing.T) {
 		t.Errorf("FilterUsers %q", got)
 	}
 	empty := MustOpenDB(t)
-	if users, err := empty.AllUsers(); err != nil || len(users) != 0 {
+	if users, err := empty.AllUsers(local); err != nil || len(users) != 0 {
 		t.Errorf("empty AllUsers %v, %v", users, err)
 	}
-	if users, err := empty.ListUsers(roster.UserFilter{Status: roster.StatusActive}); err != nil || len(users) != 0 {
+	if users, err := empty.ListUsers(local, roster.UserFilter{Status: roster.StatusActive}); err != nil || len(users) != 0 {
 		t.Errorf("empty ListUsers %v, %v", users, err)
 	}
 }

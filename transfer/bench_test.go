@@ -27,7 +27,7 @@ func BenchmarkImport100k(b *testing.B) {
 		}
 		b.StartTimer()
 		t0 := time.Now()
-		r, err := Preview(db, data, Options{CreateGroups: true, Source: "bench.csv"})
+		r, err := Preview(db, local, data, Options{CreateGroups: true, Source: "bench.csv"})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -52,7 +52,7 @@ func BenchmarkExport100k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := Preview(db, genCSV(benchUsers, ","), Options{CreateGroups: true})
+	r, err := Preview(db, local, genCSV(benchUsers, ","), Options{CreateGroups: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,11 +64,11 @@ func BenchmarkExport100k(b *testing.B) {
 			var n countWriter
 			for b.Loop() {
 				n = 0
-				users, err := db.ListUsers(roster.UserFilter{})
+				users, err := db.ListUsers(local, roster.UserFilter{})
 				if err != nil {
 					b.Fatal(err)
 				}
-				groups, err := db.Groups()
+				groups, err := db.Groups(local)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/password"
 )
 
 // Ensure the hand-written JSON is byte for byte what encoding/json writes
@@ -87,14 +88,18 @@ func TestExportFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	const hash = "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
-	if err := db.SetPassword(local, u.ID, hash); err != nil {
+	approved, err := password.Approve("a long enough password", u.Username, u.Email, func(string) (string, error) { return hash, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetPassword(local, u.ID, approved); err != nil {
 		t.Fatal(err)
 	}
 	raw, _, err := db.IssueLink(local, u.ID, roster.TokenReset, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	users, err := db.AllUsers()
+	users, err := db.AllUsers(local)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func FuzzImport(f *testing.F) {
 		if mode&8 != 0 {
 			opts.Groups = []string{"Staff", "extra"}
 		}
-		r, err := Preview(db, data, opts)
+		r, err := Preview(db, local, data, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,14 +59,14 @@ func FuzzImport(f *testing.F) {
 		if len(res.Created) != r.Create || len(res.Updated)+len(res.Unchanged) != r.Update {
 			t.Errorf("wrote %d new and %d updates; the preview said %s", len(res.Created), len(res.Updated)+len(res.Unchanged), r.Totals())
 		}
-		users, err := db.AllUsers()
+		users, err := db.AllUsers(local)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(users) != len(before.users)+r.Create {
 			t.Errorf("%d users after creating %d into %d", len(users), r.Create, len(before.users))
 		}
-		groups, err := db.Groups()
+		groups, err := db.Groups(local)
 		if err != nil {
 			t.Fatal(err)
 		}

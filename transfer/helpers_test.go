@@ -23,7 +23,7 @@ func mustOpenDB(t testing.TB) *store.DB {
 		t.Fatalf("open: %v", err)
 	}
 	t.Cleanup(func() {
-		if problems := db.Check(); len(problems) > 0 {
+		if problems := db.Check(local); len(problems) > 0 {
 			t.Errorf("database check after the test: %v", problems)
 		}
 	})
@@ -49,11 +49,11 @@ type dbState struct {
 
 func stateOf(t testing.TB, db *store.DB) dbState {
 	t.Helper()
-	users, err := db.AllUsers()
+	users, err := db.AllUsers(local)
 	if err != nil {
 		t.Fatal(err)
 	}
-	groups, err := db.Groups()
+	groups, err := db.Groups(local)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func importFile(t testing.TB, db *store.DB, path string, opts Options) (*Report,
 	}
 	opts.Source = path
 	opts.Actor = local
-	r, err := Preview(db, data, opts)
+	r, err := Preview(db, local, data, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +118,11 @@ type userView struct {
 
 func viewUsers(t testing.TB, db *store.DB) map[string]userView {
 	t.Helper()
-	users, err := db.AllUsers()
+	users, err := db.AllUsers(local)
 	if err != nil {
 		t.Fatal(err)
 	}
-	groups, err := db.Groups()
+	groups, err := db.Groups(local)
 	if err != nil {
 		t.Fatal(err)
 	}

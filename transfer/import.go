@@ -37,9 +37,11 @@ func unwrapPathError(err error) error {
 }
 
 // Preview reads data and plans its import into db without writing
-// anything. The error is for the database only; everything wrong with the
+// anything, as actor, whose powers the plan checks (opts.Actor is set to
+// it). The error is for the database only; everything wrong with the
 // file is in the report.
-func Preview(db *store.DB, data []byte, opts Options) (*Report, error) {
+func Preview(db *store.DB, actor roster.Actor, data []byte, opts Options) (*Report, error) {
+	opts.Actor = actor
 	if opts.Source != "" {
 		opts.Source = filepath.Base(opts.Source)
 	}
@@ -47,11 +49,11 @@ func Preview(db *store.DB, data []byte, opts Options) (*Report, error) {
 	if len(sheet.Problems) > 0 {
 		return Plan(sheet, Existing{}, opts), nil
 	}
-	users, err := db.AllUsers()
+	users, err := db.AllUsers(actor)
 	if err != nil {
 		return nil, err
 	}
-	groups, err := db.Groups()
+	groups, err := db.Groups(actor)
 	if err != nil {
 		return nil, err
 	}

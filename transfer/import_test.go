@@ -359,7 +359,7 @@ func TestImportPreviewPowers(t *testing.T) {
 	}
 	actor := roster.Actor{Name: "adam", UserID: admin.ID, Role: roster.RoleAdmin}
 	data := []byte("name,email,role\nOlga,olga@example.com,owner\nMia,mia@example.com,member\nAdam,adam@example.com,member\n")
-	r, err := Preview(db, data, Options{Actor: actor, OnDuplicate: DuplicateUpdate})
+	r, err := Preview(db, actor, data, Options{OnDuplicate: DuplicateUpdate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,12 +405,12 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if want["u1"].Name != "=SUM(A1:A9)" || want["u3"].Email != "-x@example.com" || want["u4"].Status != "active" {
 		t.Fatalf("source users: %v", want)
 	}
-	users, err := src.ListUsers(roster.UserFilter{})
+	users, err := src.ListUsers(local, roster.UserFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	groupName := func(id uint64) string {
-		gs, _ := src.Groups()
+		gs, _ := src.Groups(local)
 		for _, g := range gs {
 			if g.ID == id {
 				return g.Name
@@ -448,7 +448,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 func TestImportChangedSincePreview(t *testing.T) {
 	db := mustOpenDB(t)
 	data := []byte("name,email\nAda,ada@example.com\nBob,bob@example.com\nCy,cy@example.com\n")
-	r, err := Preview(db, data, Options{})
+	r, err := Preview(db, local, data, Options{})
 	if err != nil || r.Create != 3 {
 		t.Fatalf("preview: %v, %s", err, r.Totals())
 	}

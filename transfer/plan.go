@@ -374,7 +374,7 @@ func (p *planner) row(in *input, seenEmail, seenUsername map[string]int) Row {
 		row.Action = ActionCreate
 		row.User.Groups = appendMissing(row.User.Groups, p.extra)
 		if p.opts.Actor.Role != 0 {
-			if err := p.opts.Actor.CanGrant(n.Role); err != nil {
+			if err := p.opts.Actor.May(roster.OpCreateUser, &roster.User{Role: n.Role}); err != nil {
 				bad("role", err)
 			}
 		}
@@ -424,10 +424,10 @@ func (p *planner) planUpdate(row *Row, ex *roster.User) {
 		row.Status = 0 // an account in use does not go back to pending
 	}
 	if p.opts.Actor.Role != 0 {
-		if err := p.opts.Actor.CanChange(ex); err != nil {
+		if err := p.opts.Actor.May(roster.OpUpdateUser, ex); err != nil {
 			row.Problems = append(row.Problems, Problem{Line: row.Line, Reason: roster.ErrorMessage(err)})
 		} else if row.setRole && row.User.Role != ex.Role {
-			if err := p.opts.Actor.CanGrant(row.User.Role); err != nil {
+			if err := p.opts.Actor.May(roster.OpSetRole, &roster.User{Role: row.User.Role}); err != nil {
 				row.Problems = append(row.Problems, Problem{Line: row.Line, Field: "role", Reason: roster.ErrorMessage(err)})
 			}
 		}

@@ -114,10 +114,10 @@ func (m *AccountModel) loadCmd() tea.Cmd {
 		if d.changes, err = db.Changes(); err != nil {
 			return accountLoadedMsg{err: err}
 		}
-		if d.user, err = db.User(actor.UserID); err != nil {
+		if d.user, err = db.User(actor, actor.UserID); err != nil {
 			return accountLoadedMsg{err: err}
 		}
-		groups, err := db.Groups()
+		groups, err := db.Groups(actor)
 		if err != nil {
 			return accountLoadedMsg{err: err}
 		}
@@ -126,12 +126,12 @@ func (m *AccountModel) loadCmd() tea.Cmd {
 				d.groups = append(d.groups, g.Name)
 			}
 		}
-		evs, err := db.AuditEvents(store.AuditFilter{UserID: actor.UserID, Search: store.ActionLogin, Limit: 4 * accountLogins})
+		evs, err := db.AuditEvents(actor, store.AuditFilter{UserID: actor.UserID, Search: roster.ActionLogin, Limit: 4 * accountLogins})
 		if err != nil {
 			return accountLoadedMsg{err: err}
 		}
 		for _, ev := range evs {
-			if (ev.Action == store.ActionLogin || ev.Action == store.ActionLoginRefused) && len(d.logins) < accountLogins {
+			if (ev.Action == roster.ActionLogin || ev.Action == roster.ActionLoginRefused) && len(d.logins) < accountLogins {
 				d.logins = append(d.logins, ev)
 			}
 		}
@@ -324,7 +324,7 @@ func (m *AccountModel) body() string {
 		what, w := m.cells.safe(strings.TrimPrefix(ev.Details, "via "))
 		t := ev.Time.Local().Format("2006-01-02 15:04:05")
 		label, labelW := "", 0
-		if ev.Action == store.ActionLoginRefused {
+		if ev.Action == roster.ActionLoginRefused {
 			label, labelW = st.App.Warn.Render("refused")+" ", 8
 		}
 		what = m.cells.fit(what, w, max(10, width-len(t)-2-labelW))

@@ -65,7 +65,7 @@ func TestActionGroups(t *testing.T) {
 	h.waitText("Add 5 users to sales?")
 	h.keys("y")
 	h.waitText("Done: 3 added to sales; 2 skipped: 2 already in sales")
-	g, _ := db.Group("sales")
+	g, _ := db.Group(testActor, "sales")
 	if g.Members != 5 {
 		t.Errorf("sales has %d members", g.Members)
 	}
@@ -78,7 +78,7 @@ func TestActionGroups(t *testing.T) {
 	h.waitText("Remove 5 users from engineering?")
 	h.keys("y")
 	h.waitText("Done: 2 removed from engineering; 3 skipped: 3 not in engineering")
-	if g, _ := db.Group("engineering"); g.Members != 0 {
+	if g, _ := db.Group(testActor, "engineering"); g.Members != 0 {
 		t.Errorf("engineering has %d members", g.Members)
 	}
 }
@@ -114,13 +114,13 @@ func TestActionDeleteMany(t *testing.T) {
 	h.typeText("3")
 	h.keys("enter")
 	h.waitText("Delete 2 users?")
-	if users, _ := db.AllUsers(); len(users) != 5 {
+	if users, _ := db.AllUsers(testActor); len(users) != 5 {
 		t.Fatalf("a wrong count deleted users: %d left", len(users))
 	}
 	h.typeText("2")
 	h.keys("enter")
 	h.waitText("Done: 2 deleted")
-	users, _ := db.AllUsers()
+	users, _ := db.AllUsers(testActor)
 	var names []string
 	for _, u := range users {
 		names = append(names, u.Username)
@@ -148,7 +148,7 @@ func TestActionDeleteOne(t *testing.T) {
 	h.waitText("Delete ada (Ada Lovelace)?", "y yes")
 	h.keys("y")
 	h.waitText("Done: 1 deleted")
-	if _, err := db.FindUser("ada"); roster.ErrorCode(err) != roster.ENOTFOUND {
+	if _, err := db.FindUser(testActor, "ada"); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Errorf("ada still there: %v", err)
 	}
 }

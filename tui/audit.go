@@ -42,9 +42,9 @@ func newAuditScreen(c *Common) *auditScreen {
 }
 
 func (s *auditScreen) loadCmd() tea.Cmd {
-	db, q := s.c.DB, s.query
+	db, actor, q := s.c.DB, s.c.Actor, s.query
 	return func() tea.Msg {
-		evs, err := db.AuditEvents(store.AuditFilter{Limit: AuditLimit, Search: q})
+		evs, err := db.AuditEvents(actor, store.AuditFilter{Limit: AuditLimit, Search: q})
 		return auditMsg{query: q, events: evs, err: err}
 	}
 }

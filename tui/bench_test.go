@@ -61,7 +61,7 @@ func loadedModel(b *testing.B, db *store.DB) *Model {
 	b.Helper()
 	m := New(Options{DB: db, Actor: testActor, DarkBackground: true})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 35})
-	snap, err := loadSnapshot(db)
+	snap, err := loadSnapshot(db, testActor)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func BenchmarkFrame1k(b *testing.B) { benchFrame(b, 1000) }
 // plain bubbles/table holding the same 100,000 rows, for comparison.
 func BenchmarkBubblesTableFrame100k(b *testing.B) {
 	db := benchDB(b, benchUsers)
-	snap, err := loadSnapshot(db)
+	snap, err := loadSnapshot(db, testActor)
 	if err != nil {
 		b.Fatal(err)
 	}

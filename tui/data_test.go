@@ -20,7 +20,7 @@ func TestOrderMatchesStore(t *testing.T) {
 	}
 	addUser(t, db, "long1", "Alexandrina Victoria of Kent B", "l1@example.com")
 	addUser(t, db, "long0", "Alexandrina Victoria of Kent A", "l0@example.com")
-	users, err := db.AllUsers()
+	users, err := db.AllUsers(testActor)
 	if err != nil {
 		t.Fatal(err)
 	}

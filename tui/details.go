@@ -52,7 +52,7 @@ func newDetailsScreen(c *Common, id uint64) *detailsScreen {
 func (s *detailsScreen) loadCmd() tea.Cmd {
 	db, actor, id := s.c.DB, s.c.Actor, s.id
 	return func() tea.Msg {
-		evs, err := db.AuditEvents(store.AuditFilter{UserID: id, Limit: 200})
+		evs, err := db.AuditEvents(actor, store.AuditFilter{UserID: id, Limit: 200})
 		keys, keysErr := db.Keys(actor, id)
 		return detailsMsg{id: id, events: evs, err: err, keys: keys, keysErr: keysErr}
 	}
@@ -302,13 +302,11 @@ func (s *keysScreen) View() string {
 // actor's changes to the user's keys (an admin on an admin or owner); ""
 // when they are allowed. The store decides; this only warns.
 func (s *keysScreen) refusedNote() string {
-	a := s.c.Actor
 	i, ok := s.c.snap.indexOf(s.p.uid)
-	if !ok || a.IsLocal() || a.UserID == s.p.uid {
+	if !ok {
 		return ""
 	}
-	u := s.c.snap.rows[i].u
-	if err := a.CanChange(u); err != nil {
+	if err := s.c.Actor.May(roster.OpManageKeys, s.c.snap.rows[i].u); err != nil {
 		return "You can see these keys but not change them: " + roster.ErrorMessage(err) + "."
 	}
 	return ""

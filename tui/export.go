@@ -70,20 +70,23 @@ func (s *exportScreen) Help() help.KeyMap {
 }
 
 func (s *exportScreen) exportCmd(path string) tea.Cmd {
-	db, ids := s.c.DB, s.ids
+	db, actor, ids := s.c.DB, s.c.Actor, s.ids
 	return func() tea.Msg {
-		n, err := exportUsers(db, ids, path)
+		n, err := exportUsers(db, actor, ids, path)
 		return exportDoneMsg{path: path, n: n, err: err}
 	}
 }
 
 // exportUsers writes the users with the given ids, alphabetical by name.
-func exportUsers(db *store.DB, ids []uint64, path string) (int, error) {
+func exportUsers(db *store.DB, actor roster.Actor, ids []uint64, path string) (int, error) {
+	if err := db.May(actor, roster.OpExport, 0); err != nil {
+		return 0, err
+	}
 	want := make(map[uint64]bool, len(ids))
 	for _, id := range ids {
 		want[id] = true
 	}
-	all, err := db.AllUsers()
+	all, err := db.AllUsers(actor)
 	if err != nil {
 		return 0, err
 	}
@@ -94,7 +97,7 @@ func exportUsers(db *store.DB, ids []uint64, path string) (int, error) {
 		}
 	}
 	store.SortUsers(users, roster.SortName, false)
-	groups, err := db.Groups()
+	groups, err := db.Groups(actor)
 	if err != nil {
 		return 0, err
 	}

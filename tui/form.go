@@ -123,7 +123,7 @@ func (s *formScreen) build() {
 	if s.edit != nil {
 		except = s.edit.ID
 	}
-	db := c.DB
+	db, actor := c.DB, c.Actor
 	st := c.Styles.Form
 	live.set(v.username, v.email)
 
@@ -131,7 +131,7 @@ func (s *formScreen) build() {
 		Validate(func(x string) error { return checkUsername(live, x) }).
 		DescriptionFunc(func() string {
 			x, _ := live.get()
-			return mark(st, usernameStatus(db, live, x, except))
+			return mark(st, usernameStatus(db, actor, live, x, except))
 		}, &v.username)
 	name := huh.NewInput().Key("name").Title("Name").Value(&v.name).CharLimit(roster.MaxNameLen).
 		Validate(func(x string) error { return roster.ValidateName(strings.TrimSpace(x)) })
@@ -139,7 +139,7 @@ func (s *formScreen) build() {
 		Validate(func(x string) error { return checkEmail(live, x) }).
 		DescriptionFunc(func() string {
 			_, x := live.get()
-			return mark(st, emailStatus(db, live, x, except))
+			return mark(st, emailStatus(db, actor, live, x, except))
 		}, &v.email)
 	var roleOpts []huh.Option[roster.Role]
 	for _, r := range roster.Roles {
@@ -201,7 +201,7 @@ func checkEmail(live *liveCheck, x string) error {
 }
 
 // usernameStatus runs in a command: the rule, then the store's index.
-func usernameStatus(db *store.DB, live *liveCheck, x string, except uint64) error {
+func usernameStatus(db *store.DB, actor roster.Actor, live *liveCheck, x string, except uint64) error {
 	if strings.TrimSpace(x) == "" {
 		return nil
 	}
@@ -209,7 +209,7 @@ func usernameStatus(db *store.DB, live *liveCheck, x string, except uint64) erro
 		return err
 	}
 	n := roster.NormalizeUsername(x)
-	taken, err := db.UsernameTaken(n, except)
+	taken, err := db.UsernameTaken(actor, n, except)
 	if err != nil {
 		return errorf("cannot check: %s", roster.ErrorMessage(err))
 	}
@@ -220,7 +220,7 @@ func usernameStatus(db *store.DB, live *liveCheck, x string, except uint64) erro
 	return errOK
 }
 
-func emailStatus(db *store.DB, live *liveCheck, x string, except uint64) error {
+func emailStatus(db *store.DB, actor roster.Actor, live *liveCheck, x string, except uint64) error {
 	if strings.TrimSpace(x) == "" {
 		return nil
 	}
@@ -228,7 +228,7 @@ func emailStatus(db *store.DB, live *liveCheck, x string, except uint64) error {
 		return err
 	}
 	n := roster.NormalizeEmail(x)
-	taken, err := db.EmailTaken(n, except)
+	taken, err := db.EmailTaken(actor, n, except)
 	if err != nil {
 		return errorf("cannot check: %s", roster.ErrorMessage(err))
 	}

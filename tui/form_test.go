@@ -101,7 +101,7 @@ func TestFormAddWithEveryError(t *testing.T) {
 	if u.Name != "New User" || u.Email != "new@example.com" || u.Role != roster.RoleAdmin || u.Status != roster.StatusPending {
 		t.Errorf("saved %+v", u)
 	}
-	g, _ := db.Group("engineering")
+	g, _ := db.Group(testActor, "engineering")
 	if len(u.GroupIDs) != 1 || u.GroupIDs[0] != g.ID {
 		t.Errorf("groups %v, want [%d]", u.GroupIDs, g.ID)
 	}

@@ -237,7 +237,7 @@ func listRows(s string) []string {
 // user fetches a user by username from the store.
 func (h *harness) user(username string) *roster.User {
 	h.t.Helper()
-	u, err := h.db.FindUser(username)
+	u, err := h.db.FindUser(testActor, username)
 	if err != nil {
 		h.t.Fatalf("find %s: %v", username, err)
 	}

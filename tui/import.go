@@ -193,7 +193,7 @@ func (s *importScreen) previewCmd() tea.Cmd {
 				return importPreviewMsg{seq: seq, err: err}
 			}
 		}
-		r, err := transfer.Preview(db, data, opts)
+		r, err := transfer.Preview(db, opts.Actor, data, opts)
 		return importPreviewMsg{seq: seq, data: data, report: r, err: err}
 	}
 }

@@ -348,9 +348,9 @@ func (s *mailScreen) pollCmd(d time.Duration) tea.Cmd {
 
 // jobsCmd reads the jobs, for the reasons of failures.
 func (s *mailScreen) jobsCmd() tea.Cmd {
-	db, jobs := s.c.DB, s.q.Jobs
+	db, actor, jobs := s.c.DB, s.c.Actor, s.q.Jobs
 	return func() tea.Msg {
-		js, err := db.Jobs(jobs)
+		js, err := db.Jobs(actor, jobs)
 		return mailJobsMsg{s: s, jobs: js, err: err}
 	}
 }

@@ -111,7 +111,7 @@ func TestInviteConfirmProgressSummary(t *testing.T) {
 	if u := h.user("carl"); !u.InvitedAt.IsZero() {
 		t.Errorf("carl was active and still invited")
 	}
-	msgs, err := db.MailboxMessages(0, false)
+	msgs, err := db.MailboxMessages(testActor, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,14 +290,14 @@ func TestHeaderBackup(t *testing.T) {
 	m, _ := newMailer(t, db, "")
 	h := startOpts(t, db, 100, 24, mailOptions(m))
 	h.waitText("⚠ no backup yet")
-	if _, err := db.Backup(store.BackupOptions{Dest: t.TempDir() + "/"}); err != nil {
+	if _, err := db.Backup(testActor, store.BackupOptions{Dest: t.TempDir() + "/"}); err != nil {
 		t.Fatal(err)
 	}
 	s := h.waitText("backup 1h ago")
 	if strings.Contains(s, "⚠") {
 		t.Fatalf("a backup an hour old warns with the default interval:\n%s", s)
 	}
-	if _, err := db.Backup(store.BackupOptions{Dest: t.TempDir() + "/", Every: 30 * time.Minute}); err != nil {
+	if _, err := db.Backup(testActor, store.BackupOptions{Dest: t.TempDir() + "/", Every: 30 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	h.waitText("⚠ backup 1h ago")

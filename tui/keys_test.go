@@ -147,9 +147,9 @@ func TestDetailsKeysRefused(t *testing.T) {
 	h.keys("j", "j", "enter")
 	h.waitText("SSH keys", fp, "olga@laptop") // admins see owners' keys
 	h.keys("K")
-	h.waitText("SSH keys of olga", "You can see these keys but not change them", "changing olga (a owner) needs the owner role")
+	h.waitText("SSH keys of olga", "You can see these keys but not change them", "manage SSH keys for olga (an owner)")
 
-	const refusal = "managing the keys of olga (a owner) needs the owner role"
+	const refusal = "you may not manage SSH keys for olga (an owner): that needs the owner role"
 	h.keys("a")
 	other, _ := newKeyLine(t, "sneaky")
 	h.tm.Send(tea.PasteMsg{Content: other})
@@ -182,8 +182,8 @@ func TestDetailsKeysRefused(t *testing.T) {
 	if got := fingerprints(t, h, mia.ID); len(got) != 1 || got[0] != fp2 {
 		t.Fatalf("mia's keys: %v", got)
 	}
-	evs, err := db.AuditEvents(store.AuditFilter{UserID: mia.ID, Limit: 1})
-	if err != nil || len(evs) != 1 || evs[0].Action != store.ActionKeyAdd || evs[0].Actor != "adam" {
+	evs, err := db.AuditEvents(testActor, store.AuditFilter{UserID: mia.ID, Limit: 1})
+	if err != nil || len(evs) != 1 || evs[0].Action != roster.ActionKeyAdd || evs[0].Actor != "adam" {
 		t.Errorf("audit of the added key: %+v %v", evs, err)
 	}
 }

@@ -42,16 +42,16 @@ type mailboxClearedMsg struct{ err error }
 func newMailboxScreen(c *Common) *mailboxScreen { return &mailboxScreen{c: c} }
 
 func (s *mailboxScreen) loadCmd() tea.Cmd {
-	db := s.c.DB
+	db, actor := s.c.DB, s.c.Actor
 	return func() tea.Msg {
-		msgs, err := db.MailboxMessages(MailboxLimit, false)
+		msgs, err := db.MailboxMessages(actor, MailboxLimit, false)
 		return mailboxMsg{msgs: msgs, err: err}
 	}
 }
 
 func (s *mailboxScreen) clearCmd() tea.Cmd {
-	db := s.c.DB
-	return func() tea.Msg { return mailboxClearedMsg{err: db.ClearMailbox()} }
+	db, actor := s.c.DB, s.c.Actor
+	return func() tea.Msg { return mailboxClearedMsg{err: db.ClearMailbox(actor)} }
 }
 
 // TakesText implements screen.

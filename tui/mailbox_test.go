@@ -26,7 +26,7 @@ func TestMailboxScreen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	msgs, err := db.MailboxMessages(0, false)
+	msgs, err := db.MailboxMessages(testActor, 0, false)
 	if err != nil || len(msgs) != 2 {
 		t.Fatalf("mailbox: %d messages, %v", len(msgs), err)
 	}
@@ -69,7 +69,7 @@ func TestMailboxScreen(t *testing.T) {
 	h.waitGone("Empty the mailbox")
 	h.keys("x", "y")
 	h.waitText("No mail yet", "The dev mailbox is empty")
-	if msgs, err := db.MailboxMessages(0, false); err != nil || len(msgs) != 0 {
+	if msgs, err := db.MailboxMessages(testActor, 0, false); err != nil || len(msgs) != 0 {
 		t.Fatalf("after clearing: %d messages, %v", len(msgs), err)
 	}
 	h.keys("esc")

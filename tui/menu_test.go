@@ -32,7 +32,7 @@ func TestActionsMenuFitsSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	setStatus(t, db, roster.StatusActive, ada)
-	if u, _ := db.FindUser("ada"); !u.Suppressed || u.InvitedAt.IsZero() {
+	if u, _ := db.FindUser(testActor, "ada"); !u.Suppressed || u.InvitedAt.IsZero() {
 		t.Fatalf("ada is not invited and blocked: %+v", u)
 	}
 

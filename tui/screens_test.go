@@ -40,7 +40,7 @@ func TestGroupsScreen(t *testing.T) {
 	h.typeText("research")
 	h.keys("enter")
 	h.waitText("Group research added", "research", "0 members")
-	if _, err := db.Group("research"); err != nil {
+	if _, err := db.Group(testActor, "research"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -52,7 +52,7 @@ func TestGroupsScreen(t *testing.T) {
 	h.typeText("eng")
 	h.keys("enter")
 	h.waitText("Group engineering renamed to eng")
-	if _, err := db.Group("eng"); err != nil {
+	if _, err := db.Group(testActor, "eng"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -61,12 +61,12 @@ func TestGroupsScreen(t *testing.T) {
 	h.waitText("Group eng has 2 members", "remove the memberships and delete the group", "keep the group")
 	h.keys("esc")
 	h.waitGone("has 2 members")
-	if _, err := db.Group("eng"); err != nil {
+	if _, err := db.Group(testActor, "eng"); err != nil {
 		t.Fatal("esc deleted the group")
 	}
 	h.keys("d", "r")
 	h.waitText("Group eng deleted")
-	if _, err := db.Group("eng"); roster.ErrorCode(err) != roster.ENOTFOUND {
+	if _, err := db.Group(testActor, "eng"); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Errorf("eng still there: %v", err)
 	}
 	if u := h.user("ada"); len(u.GroupIDs) != 0 {
@@ -257,11 +257,11 @@ func TestSharedSnapshot(t *testing.T) {
 	b := startOpts(t, db, 100, 30, Options{Shared: shared})
 	a.waitText("Ada Lovelace")
 	b.waitText("Ada Lovelace")
-	first, err := shared.load()
+	first, err := shared.load(testActor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := shared.load(); again != first {
+	if again, _ := shared.load(testActor); again != first {
 		t.Error("an unchanged database was loaded again")
 	}
 	// Session a filters; b does not see a's view.
@@ -271,7 +271,7 @@ func TestSharedSnapshot(t *testing.T) {
 	addUser(t, db, "zed", "Zed Shaw", "zed@example.com")
 	a.waitText("3 shown")
 	b.waitText("6 shown")
-	if now, _ := shared.load(); now == first {
+	if now, _ := shared.load(testActor); now == first {
 		t.Error("a changed database was not loaded again")
 	}
 }

@@ -3,6 +3,8 @@ package tui
 import (
 	"sync"
 
+	"github.com/roster-dev/roster"
+
 	"github.com/roster-dev/roster/store"
 	"golang.org/x/sync/singleflight"
 )
@@ -19,13 +21,22 @@ type Shared struct {
 	snap *snapshot
 }
 
+// sharedActor loads the shared copy.
+var sharedActor = roster.SystemActor("ssh")
+
 // NewShared returns a Shared for db.
 func NewShared(db *store.DB) *Shared { return &Shared{db: db} }
 
 // load returns the current snapshot: the cached one while the change
 // counter has not moved, else a fresh one, loaded once however many
 // sessions ask at the same time.
-func (s *Shared) load() (*snapshot, error) {
+//
+// The copy is loaded once for everyone, as Roster itself; each session's
+// actor is asked first, with their role as it is now.
+func (s *Shared) load(actor roster.Actor) (*snapshot, error) {
+	if err := s.db.May(actor, roster.OpListUsers, 0); err != nil {
+		return nil, err
+	}
 	n, err := s.db.Changes()
 	if err != nil {
 		return nil, err
@@ -37,7 +48,7 @@ func (s *Shared) load() (*snapshot, error) {
 		return snap, nil
 	}
 	v, err, _ := s.group.Do("load", func() (any, error) {
-		snap, err := loadSnapshot(s.db)
+		snap, err := loadSnapshot(s.db, sharedActor)
 		if err != nil {
 			return nil, err
 		}

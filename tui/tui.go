@@ -142,29 +142,29 @@ type changesMsg struct {
 
 // loadCmd reads everything the screens show, off the Update loop.
 func (m *Model) loadCmd() tea.Cmd {
-	db, shared := m.c.DB, m.shared
+	db, actor, shared := m.c.DB, m.c.Actor, m.shared
 	return func() tea.Msg {
 		if shared != nil {
-			snap, err := shared.load()
+			snap, err := shared.load(actor)
 			return loadedMsg{snap: snap, err: err}
 		}
-		snap, err := loadSnapshot(db)
+		snap, err := loadSnapshot(db, actor)
 		return loadedMsg{snap: snap, err: err}
 	}
 }
 
-func loadSnapshot(db *store.DB) (*snapshot, error) {
+func loadSnapshot(db *store.DB, actor roster.Actor) (*snapshot, error) {
 	// Read the counter first: a change landing during the load then makes
 	// the next poll load again rather than be missed.
 	n, err := db.Changes()
 	if err != nil {
 		return nil, err
 	}
-	users, err := db.AllUsers()
+	users, err := db.AllUsers(actor)
 	if err != nil {
 		return nil, err
 	}
-	groups, err := db.Groups()
+	groups, err := db.Groups(actor)
 	if err != nil {
 		return nil, err
 	}

@@ -135,7 +135,7 @@ func mailedLink(t *testing.T, s *site, address, subject string) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		msgs, err := s.db.MailboxFor(address, 10)
+		msgs, err := s.db.MailboxFor(local, address, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -61,19 +61,18 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 		s.passwordForm(w, r, http.StatusBadRequest, t, u, "The two passwords differ. Type the same password in both fields.")
 		return
 	}
-	if err := password.Check(pw, u.Username, u.Email); err != nil {
+	approved, err := password.Approve(pw, u.Username, u.Email, func(pw string) (string, error) { return s.hash(r, pw) })
+	if roster.ErrorCode(err) == roster.EINVALID {
 		s.passwordForm(w, r, http.StatusBadRequest, t, u, errorText(err))
 		return
-	}
-	hash, err := s.hash(r, pw)
-	if err != nil {
+	} else if err != nil {
 		s.Log.Error("hash password", "err", err)
 		s.message(w, http.StatusServiceUnavailable, "Please try again",
 			"The site is busy right now. Wait a moment and send the form again.", "")
 		return
 	}
 	from := s.clientAddr(r).String()
-	u, err = s.DB.Activate(raw, hash, from)
+	u, err = s.DB.Activate(raw, approved, from)
 	if err != nil {
 		s.linkFailed(w, r, raw, nil, err) // Activate has audited a refusal itself
 		return

@@ -213,7 +213,7 @@ func (s *site) setPassword(path, pw string) response {
 // user reads a user back from the store.
 func (s *site) user(id uint64) *roster.User {
 	s.t.Helper()
-	u, err := s.db.User(id)
+	u, err := s.db.User(local, id)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func (s *site) user(id uint64) *roster.User {
 // lastEvent returns the newest audit event.
 func (s *site) lastEvent() roster.AuditEvent {
 	s.t.Helper()
-	evs, err := s.db.AuditEvents(store.AuditFilter{Limit: 1})
+	evs, err := s.db.AuditEvents(local, store.AuditFilter{Limit: 1})
 	if err != nil || len(evs) == 0 {
 		s.t.Fatalf("audit: %v", err)
 	}

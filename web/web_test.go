@@ -14,7 +14,6 @@ import (
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/password"
-	"github.com/roster-dev/roster/store"
 )
 
 const goodPassword = "violet kettle under 7 moons"
@@ -42,7 +41,7 @@ func TestInviteActivates(t *testing.T) {
 	if after, _ := s.db.Changes(); after <= before {
 		t.Fatal("activation did not move the change counter: open TUIs would not notice")
 	}
-	if ev := s.lastEvent(); ev.Action != store.ActionUserActivate || ev.Targets[0] != "ada" || !strings.Contains(ev.Details, "127.0.0.1") {
+	if ev := s.lastEvent(); ev.Action != roster.ActionUserActivate || ev.Targets[0] != "ada" || !strings.Contains(ev.Details, "127.0.0.1") {
 		t.Fatalf("audit event %+v", ev)
 	}
 	// Ensure nothing secret reached the log.
@@ -65,7 +64,7 @@ func TestResetLinkSetsPassword(t *testing.T) {
 	if ok, _ := password.Verify(u.PasswordHash, "a brand new secret phrase"); !ok || u.Status != roster.StatusActive {
 		t.Fatalf("after reset: status %s, new password stored %v", u.Status, ok)
 	}
-	if ev := s.lastEvent(); ev.Action != store.ActionPasswordReset {
+	if ev := s.lastEvent(); ev.Action != roster.ActionPasswordReset {
 		t.Fatalf("audit event %+v", ev)
 	}
 }
@@ -131,14 +130,14 @@ func TestDeadLinks(t *testing.T) {
 			ev := s.lastEvent()
 			if tc.reason == "" {
 				// A link the store never issued is logged, not audited.
-				if ev.Action == store.ActionTokenRefused && strings.Contains(ev.Details, hashPrefix(strings.TrimPrefix(tc.path, "/invite/"))) {
+				if ev.Action == roster.ActionTokenRefused && strings.Contains(ev.Details, hashPrefix(strings.TrimPrefix(tc.path, "/invite/"))) {
 					t.Fatalf("a guessed link was audited: %+v", ev)
 				}
 				if !strings.Contains(s.log.String(), "token="+hashPrefix(strings.TrimPrefix(tc.path, "/invite/"))) {
 					t.Fatalf("a guessed link was not logged:\n%s", s.log.String())
 				}
 			} else {
-				if ev.Action != store.ActionTokenRefused || !strings.Contains(ev.Details, tc.reason) {
+				if ev.Action != roster.ActionTokenRefused || !strings.Contains(ev.Details, tc.reason) {
 					t.Fatalf("audit event %+v, want reason %q", ev, tc.reason)
 				}
 				if tc.uid != 0 && (len(ev.Targets) != 1 || ev.Targets[0] != before.Username) {

@@ -29,13 +29,13 @@ func (a *app) auditCmd() *cobra.Command {
 			}
 			f := store.AuditFilter{Limit: limit, Search: search}
 			if user != "" {
-				u, err := db.FindUser(user)
+				u, err := db.FindUser(a.actor(), user)
 				if err != nil {
 					return err
 				}
 				f.UserID = u.ID
 			}
-			events, err := db.AuditEvents(f)
+			events, err := db.AuditEvents(a.actor(), f)
 			if err != nil {
 				return err
 			}
@@ -76,7 +76,7 @@ func (a *app) checkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			problems := db.Check()
+			problems := db.Check(a.actor())
 			for _, p := range problems {
 				fmt.Fprintf(a.stderr, "  %v\n", p)
 			}

@@ -62,7 +62,7 @@ keep copies off this machine.`,
 			if len(args) == 1 {
 				opts.Dest = args[0]
 			}
-			res, err := db.Backup(opts)
+			res, err := db.Backup(a.actor(), opts)
 			if err != nil {
 				return err
 			}

@@ -51,15 +51,15 @@ temporary file, so a failure leaves an older file as it was. Without
 			if err != nil {
 				return err
 			}
-			f, err := parseUserFilter(db, status, group)
+			f, err := parseUserFilter(db, a.actor(), status, group)
 			if err != nil {
 				return err
 			}
-			users, err := db.ListUsers(f)
+			users, err := db.ListUsers(a.actor(), f)
 			if err != nil {
 				return err
 			}
-			groupName, err := groupNamer(db)
+			groupName, err := groupNamer(db, a.actor())
 			if err != nil {
 				return err
 			}

@@ -45,7 +45,7 @@ func (a *app) groupsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			groups, err := db.Groups()
+			groups, err := db.Groups(a.actor())
 			if err != nil {
 				return err
 			}

@@ -75,7 +75,7 @@ disabled are not invited.`,
 			if args[0] == "-" {
 				opts.Source = "stdin"
 			}
-			report, err := transfer.Preview(db, data, opts)
+			report, err := transfer.Preview(db, opts.Actor, data, opts)
 			if err != nil {
 				return err
 			}

@@ -49,7 +49,7 @@ mailbox: read it with 'roster mailbox'.`,
 				if err != nil {
 					return usageError{err}
 				}
-				users, err := db.ListUsers(roster.UserFilter{Status: st})
+				users, err := db.ListUsers(a.actor(), roster.UserFilter{Status: st})
 				if err != nil {
 					return err
 				}
@@ -61,7 +61,7 @@ mailbox: read it with 'roster mailbox'.`,
 					return nil
 				}
 			} else {
-				if ids, err = findUserIDs(db, args); err != nil {
+				if ids, err = findUserIDs(db, a.actor(), args); err != nil {
 					return err
 				}
 			}
@@ -150,7 +150,7 @@ func (a *app) waitAndReport(ctx context.Context, m *mail.Mailer, noun string, q 
 	}
 	fmt.Fprintf(a.stdout, "%s: %s\n", plural(len(q.Jobs)+len(q.Skipped), noun), strings.Join(parts, ", "))
 	if c.Failed+c.Bounced+c.Pending() > 0 {
-		jobs, err := m.DB.Jobs(q.Jobs)
+		jobs, err := m.DB.Jobs(a.actor(), q.Jobs)
 		if err != nil {
 			return err
 		}

@@ -46,7 +46,7 @@ func (a *app) mailQueueCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			jobs, err := db.OutboxJobs(store.OutboxFilter{Pending: !all, Limit: limit})
+			jobs, err := db.OutboxJobs(a.actor(), store.OutboxFilter{Pending: !all, Limit: limit})
 			if err != nil {
 				return err
 			}
@@ -153,7 +153,7 @@ func (a *app) mailUnblockCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ids, err := findUserIDs(db, args)
+			ids, err := findUserIDs(db, a.actor(), args)
 			if err != nil {
 				return err
 			}

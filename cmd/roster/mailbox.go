@@ -27,7 +27,7 @@ machine. The links are live one-time links: treat them as secrets.`,
 				return err
 			}
 			if clear {
-				if err := db.ClearMailbox(); err != nil {
+				if err := db.ClearMailbox(a.actor()); err != nil {
 					return err
 				}
 				fmt.Fprintln(a.stdout, "the dev mailbox is empty")
@@ -35,9 +35,9 @@ machine. The links are live one-time links: treat them as secrets.`,
 			}
 			var msgs []*store.MailboxMessage
 			if to != "" {
-				msgs, err = db.MailboxFor(to, limit)
+				msgs, err = db.MailboxFor(a.actor(), to, limit)
 			} else {
-				msgs, err = db.MailboxMessages(limit, false)
+				msgs, err = db.MailboxMessages(a.actor(), limit, false)
 			}
 			if err != nil {
 				return err

@@ -60,7 +60,7 @@ func (b *backupSchedule) run(ctx context.Context, db *store.DB, log *slog.Logger
 			return ctx.Err()
 		case <-timer.C:
 		}
-		res, err := db.Backup(store.BackupOptions{Dest: dest, Keep: b.keep, Every: b.every})
+		res, err := db.Backup(roster.SystemActor("backup"), store.BackupOptions{Dest: dest, Keep: b.keep, Every: b.every})
 		if err != nil {
 			wait := min(retryAfter, b.every)
 			log.Error("backup failed", "err", roster.ErrorMessage(err), "detail", err, "retry_in", wait)

@@ -81,7 +81,7 @@ func (a *app) usersListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f, err := parseUserFilter(db, status, group)
+			f, err := parseUserFilter(db, a.actor(), status, group)
 			if err != nil {
 				return err
 			}
@@ -89,11 +89,11 @@ func (a *app) usersListCmd() *cobra.Command {
 			if f.Sort, err = roster.ParseUserSort(sortBy); err != nil {
 				return err
 			}
-			users, err := db.ListUsers(f)
+			users, err := db.ListUsers(a.actor(), f)
 			if err != nil {
 				return err
 			}
-			groupName, err := groupNamer(db)
+			groupName, err := groupNamer(db, a.actor())
 			if err != nil {
 				return err
 			}
@@ -114,7 +114,7 @@ func (a *app) usersListCmd() *cobra.Command {
 }
 
 // parseUserFilter reads the --status and --group flags shared by commands that select users.
-func parseUserFilter(db *store.DB, status, group string) (roster.UserFilter, error) {
+func parseUserFilter(db *store.DB, actor roster.Actor, status, group string) (roster.UserFilter, error) {
 	var f roster.UserFilter
 	if status != "" {
 		st, err := roster.ParseStatus(status)
@@ -124,7 +124,7 @@ func parseUserFilter(db *store.DB, status, group string) (roster.UserFilter, err
 		f.Status = st
 	}
 	if group != "" {
-		g, err := db.Group(group)
+		g, err := db.Group(actor, group)
 		if err != nil {
 			return f, err
 		}
@@ -134,8 +134,8 @@ func parseUserFilter(db *store.DB, status, group string) (roster.UserFilter, err
 }
 
 // groupNamer returns a function from group id to name.
-func groupNamer(db *store.DB) (func(uint64) string, error) {
-	groups, err := db.Groups()
+func groupNamer(db *store.DB, actor roster.Actor) (func(uint64) string, error) {
+	groups, err := db.Groups(actor)
 	if err != nil {
 		return nil, err
 	}
@@ -294,14 +294,14 @@ func (a *app) openUser(ref string) (*store.DB, *roster.User, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	u, err := db.FindUser(ref)
+	u, err := db.FindUser(a.actor(), ref)
 	return db, u, err
 }
 
 // findUserIDs resolves user references (usernames or e-mail addresses) to
 // ids; the first unknown one fails the call, naming it.
-func findUserIDs(db *store.DB, refs []string) ([]uint64, error) {
-	users, err := db.FindUsers(refs)
+func findUserIDs(db *store.DB, actor roster.Actor, refs []string) ([]uint64, error) {
+	users, err := db.FindUsers(actor, refs)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +319,7 @@ func (a *app) bulk(refs []string, verb string, op func(*store.DB, []uint64) (ros
 	if err != nil {
 		return err
 	}
-	ids, err := findUserIDs(db, refs)
+	ids, err := findUserIDs(db, a.actor(), refs)
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,7 @@ refused.`,
 			if err != nil {
 				return err
 			}
-			ids, err := findUserIDs(db, args)
+			ids, err := findUserIDs(db, a.actor(), args)
 			if err != nil {
 				return err
 			}

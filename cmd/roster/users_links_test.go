@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
 )
 
@@ -32,7 +33,7 @@ func TestUsersLink(t *testing.T) {
 	if _, _, err := db.LookupToken(m[1]); err == nil {
 		t.Error("the first link still works after a second one")
 	}
-	events, _ := db.AuditEvents(store.AuditFilter{UserID: u.ID, Search: "token.link"})
+	events, _ := db.AuditEvents(roster.LocalActor("tester"), store.AuditFilter{UserID: u.ID, Search: "token.link"})
 	if len(events) != 2 {
 		t.Errorf("%d token.link audit events, want 2", len(events))
 	}
