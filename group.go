@@ -8,7 +8,8 @@ type Group struct {
 	Name        string
 	Description string
 	CreatedAt   time.Time
-	Members     int // filled by listings; not stored
+	GIDNumber   uint32 // the Linux gid (RFC 2307), handed out once; see posix.go
+	Members     int    // filled by listings; not stored
 }
 
 // DirectoryReaders is the built-in group whose members are the office apps'

@@ -41,6 +41,8 @@ const (
 	OpDemo                       // load demo users
 	OpSendMail                   // queue a test mail, retry failed mail
 	OpClearMailbox               // empty the dev mailbox
+	OpReadPosix                  // the Linux account settings (posix.go)
+	OpManagePosix                // change them: ranges decide who owns files on the machines
 	opEnd
 )
 
@@ -54,7 +56,8 @@ var opNames = [...]string{
 	OpReadGroups: "list groups", OpManageGroups: "manage groups", OpImport: "import users",
 	OpExport: "export users", OpBackup: "back up the database", OpRestore: "restore the database",
 	OpCheck: "check the database", OpDemo: "load demo users", OpSendMail: "send test mail or retry mail",
-	OpClearMailbox: "clear the dev mailbox",
+	OpClearMailbox: "clear the dev mailbox", OpReadPosix: "read the Linux account settings",
+	OpManagePosix: "change the Linux account settings",
 }
 
 // Ops lists every operation, for tests and help screens.
@@ -154,6 +157,8 @@ var Powers = map[Op]Row{
 	OpDemo:         {No, No, Yes, No},
 	OpSendMail:     {No, Yes, Yes, No},
 	OpClearMailbox: {No, No, Yes, No},
+	OpReadPosix:    {Yes, Yes, Yes, Yes},
+	OpManagePosix:  {No, No, Yes, No},
 }
 
 // Column returns the actor's column in the power table.

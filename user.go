@@ -142,6 +142,9 @@ type User struct {
 
 	Suppressed     bool // mail to this address bounced; no more is sent until cleared
 	SuppressReason string
+
+	UIDNumber uint32 // the Linux uid (RFC 2307), handed out once; see posix.go
+	Shell     string // login shell; "" means PosixSettings.DefaultShell
 }
 
 // InGroup reports whether u belongs to the group with id gid.
@@ -217,6 +220,9 @@ type UserUpdate struct {
 	Email    *string
 	Role     *Role
 	Groups   *[]string // replaces the memberships when set
+
+	UIDNumber *uint32 // must be free and in the uid range
+	Shell     *string // "" returns to the default shell
 }
 
 // UserSort names the order of a user list.

@@ -16,6 +16,8 @@ type UserRecord struct {
 	InvitedAt   *time.Time `json:"invited_at"`
 	ActivatedAt *time.Time `json:"activated_at"`
 	LastLoginAt *time.Time `json:"last_login_at"`
+	UIDNumber   uint32     `json:"uid_number,omitempty"`
+	Shell       string     `json:"shell,omitempty"`
 }
 
 // Record returns u as a UserRecord; groupName maps group ids to names.
@@ -29,6 +31,7 @@ func (u *User) Record(groupName func(id uint64) string) UserRecord {
 		Role: u.Role.String(), Groups: groups, Status: u.Status.String(),
 		CreatedAt: timeOrNil(u.CreatedAt), InvitedAt: timeOrNil(u.InvitedAt),
 		ActivatedAt: timeOrNil(u.ActivatedAt), LastLoginAt: timeOrNil(u.LastLoginAt),
+		UIDNumber: u.UIDNumber, Shell: u.Shell,
 	}
 }
 

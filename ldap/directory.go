@@ -36,6 +36,8 @@ type directory struct {
 	readers     *groupEntry              // directory-readers, nil if missing
 
 	tls bool // StartTLS is offered (root DSE)
+
+	posix *posixView // Linux accounts and SSH keys (posix.go)
 }
 
 // userEntry is an Active user in a snapshot. Values only some searches
@@ -75,6 +77,9 @@ func loadDirectory(db *store.DB, base DN, tls bool) (*directory, error) {
 	}
 	d := buildDirectory(base, users, groups)
 	d.changes, d.tls = changes, tls
+	if err := loadPosix(db, d); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -137,6 +142,7 @@ func buildDirectory(base DN, users []*roster.User, groups []*roster.Group) *dire
 		d.byMail[k] = append(d.byMail[k], ue)
 	}
 	slices.SortFunc(d.users, func(a, b *userEntry) int { return compareIDs(a.u.ID, b.u.ID) })
+	d.posix = newPosixView(d, roster.DefaultPosixSettings(), nil)
 	return d
 }
 
@@ -273,8 +279,14 @@ func (e entry) values(attr string) []string {
 			return []string{e.dn()}
 		}
 	case kindUser:
+		if v, ok := e.d.posixUserValues(e.user, attr); ok {
+			return v
+		}
 		return e.user.values(attr)
 	case kindGroup:
+		if v, ok := e.d.posixGroupValues(e.group, attr); ok {
+			return v
+		}
 		return e.group.values(attr)
 	}
 	return nil

@@ -360,6 +360,8 @@ func (f *filter) match(e attrSource) tri {
 			}
 		}
 		return triFalse
+	case syntaxInteger:
+		return matchInteger(f, vals)
 	}
 	switch f.op {
 	case opEqual:

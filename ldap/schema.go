@@ -23,9 +23,10 @@ import (
 type syntax uint8
 
 const (
-	syntaxString syntax = iota // caseIgnoreMatch
-	syntaxDN                   // distinguishedNameMatch
-	syntaxTime                 // generalizedTimeMatch
+	syntaxString  syntax = iota // caseIgnoreMatch
+	syntaxDN                    // distinguishedNameMatch
+	syntaxTime                  // generalizedTimeMatch
+	syntaxInteger               // integerMatch, integerOrderingMatch (posix.go)
 )
 
 type attrSpec struct {

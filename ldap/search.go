@@ -181,6 +181,7 @@ func (d *directory) planUsers(f *filter) (users []*userEntry, ok bool) {
 		case "memberof":
 			return d.groupMembers(f.value), true
 		}
+		return d.planPosixUsers(f)
 	case opAnd:
 		var best []*userEntry
 		found := false

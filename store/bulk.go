@@ -203,6 +203,9 @@ func deleteUserTx(tx *bolt.Tx, u *roster.User) error {
 		}
 	}
 	// Each file that keeps per-user data adds its clean-up here.
+	if err := releaseIDTx(tx, uidKind, u.UIDNumber); err != nil {
+		return err
+	}
 	if err := deleteUserKeysTx(tx, u.ID); err != nil {
 		return err
 	}

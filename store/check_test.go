@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,6 +129,10 @@ func TestSchemaMigration(t *testing.T) {
 				if err := tx.Bucket(bucketGroupsByName).Delete([]byte(roster.DirectoryReaders)); err != nil {
 					return err
 				}
+				// Files before schema 3 had no gid index (store/posix.go).
+				if err := tx.DeleteBucket(bucketGroupsByGIDNumber); err != nil {
+					return err
+				}
 			}
 			if v == 0 {
 				return tx.Bucket(bucketMeta).Delete(keySchema)
@@ -171,7 +176,7 @@ func TestSchemaMigration(t *testing.T) {
 			}
 			if from == 1 {
 				ev, _ := db2.AuditEvents(local, AuditFilter{Limit: 1})
-				if len(ev) != 1 || ev[0].Action != roster.ActionSchemaUpdate || ev[0].Details != "schema 1 → 2" {
+				if len(ev) != 1 || ev[0].Action != roster.ActionSchemaUpdate || ev[0].Details != fmt.Sprintf("schema 1 → %d", SchemaVersion) {
 					t.Errorf("migration audit %+v", ev)
 				}
 			}

@@ -12,7 +12,12 @@ import (
 // the 150 ms a full list load may cost, which rules out encoding/json and gob.
 // The first byte is the record version; decodeUser reads every version ever
 // written, so a migration can rewrite old records or simply leave them.
-const userRecordV1 = 1
+//
+// Version 2 appends the Linux account fields: uidNumber and shell.
+const (
+	userRecordV1 = 1
+	userRecordV2 = 2
+)
 
 var errCorrupt = errors.New("corrupt record")
 
@@ -94,9 +99,17 @@ func (d *decoder) time() time.Time {
 
 func (d *decoder) bool() bool { return d.byte() != 0 }
 
+func (d *decoder) uint32() uint32 {
+	n := d.uvarint()
+	if n > 1<<32-1 {
+		d.err = errCorrupt
+	}
+	return uint32(n)
+}
+
 func encodeUser(u *roster.User) []byte {
 	e := encoder{b: make([]byte, 0, 128+len(u.Name)+len(u.Email)+len(u.PasswordHash))}
-	e.byte(userRecordV1)
+	e.byte(userRecordV2)
 	e.uvarint(u.ID)
 	e.str(u.Username)
 	e.str(u.Name)
@@ -120,12 +133,15 @@ func encodeUser(u *roster.User) []byte {
 	e.time(u.InviteExpires)
 	e.bool(u.Suppressed)
 	e.str(u.SuppressReason)
+	e.uvarint(uint64(u.UIDNumber))
+	e.str(u.Shell)
 	return e.b
 }
 
 func decodeUser(b []byte) (*roster.User, error) {
 	d := decoder{b: b}
-	if v := d.byte(); v != userRecordV1 {
+	version := d.byte()
+	if version != userRecordV1 && version != userRecordV2 {
 		return nil, errCorrupt
 	}
 	u := &roster.User{}
@@ -156,27 +172,37 @@ func decodeUser(b []byte) (*roster.User, error) {
 	u.InviteExpires = d.time()
 	u.Suppressed = d.bool()
 	u.SuppressReason = d.str()
+	if version >= userRecordV2 {
+		u.UIDNumber = d.uint32()
+		u.Shell = d.str()
+	}
 	if d.err != nil {
 		return nil, d.err
 	}
 	return u, nil
 }
 
-const groupRecordV1 = 1
+// Group record versions: 2 appends the gidNumber.
+const (
+	groupRecordV1 = 1
+	groupRecordV2 = 2
+)
 
 func encodeGroup(g *roster.Group) []byte {
 	e := encoder{}
-	e.byte(groupRecordV1)
+	e.byte(groupRecordV2)
 	e.uvarint(g.ID)
 	e.str(g.Name)
 	e.str(g.Description)
 	e.time(g.CreatedAt)
+	e.uvarint(uint64(g.GIDNumber))
 	return e.b
 }
 
 func decodeGroup(b []byte) (*roster.Group, error) {
 	d := decoder{b: b}
-	if v := d.byte(); v != groupRecordV1 {
+	version := d.byte()
+	if version != groupRecordV1 && version != groupRecordV2 {
 		return nil, errCorrupt
 	}
 	g := &roster.Group{}
@@ -184,6 +210,9 @@ func decodeGroup(b []byte) (*roster.Group, error) {
 	g.Name = d.str()
 	g.Description = d.str()
 	g.CreatedAt = d.time()
+	if version >= groupRecordV2 {
+		g.GIDNumber = d.uint32()
+	}
 	if d.err != nil {
 		return nil, d.err
 	}

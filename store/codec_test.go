@@ -1,8 +1,10 @@
 package store
 
 import (
+	"encoding/binary"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ func fullUser() *roster.User {
 		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", PasswordSetAt: at(6),
 		Delivery: roster.DeliveryBounced, DeliveryDetail: "550 no such user", DeliveryAt: at(7),
 		InviteExpires: at(8), Suppressed: true, SuppressReason: "bounced",
+		UIDNumber: 1<<32 - 3, Shell: "/usr/bin/fish",
 	}
 }
 
@@ -52,9 +55,9 @@ func TestUserCodecCorrupt(t *testing.T) {
 		}
 	}
 	bad := append([]byte{}, b...)
-	bad[0] = 2
+	bad[0] = userRecordV2 + 1
 	if _, err := decodeUser(bad); err != errCorrupt {
-		t.Errorf("version 2: %v", err)
+		t.Errorf("version %d: %v", bad[0], err)
 	}
 	// A group count far beyond the record's size must not allocate it.
 	e := encoder{}
@@ -72,7 +75,7 @@ func TestUserCodecCorrupt(t *testing.T) {
 }
 
 func TestGroupCodec(t *testing.T) {
-	g := &roster.Group{ID: 9, Name: "Équipe", Description: "the team", CreatedAt: time.Date(2026, 1, 1, 0, 0, 0, 5, time.UTC)}
+	g := &roster.Group{ID: 9, Name: "Équipe", Description: "the team", CreatedAt: time.Date(2026, 1, 1, 0, 0, 0, 5, time.UTC), GIDNumber: 10042}
 	got, err := decodeGroup(encodeGroup(g))
 	if err != nil || !reflect.DeepEqual(got, g) {
 		t.Errorf("round trip %+v, %v", got, err)
@@ -167,4 +170,31 @@ func FuzzDecodeUser(f *testing.F) {
 			t.Errorf("re-encoding %+v gave %+v, %v", u, again, err)
 		}
 	})
+}
+
+// Ensure records written before schema 3 (version 1, without the Linux
+// fields) still decode, with no numbers, and that a uid beyond 32 bits is
+// refused as corrupt.
+func TestCodecVersion1(t *testing.T) {
+	u := fullUser()
+	v2 := encodeUser(u)
+	u.UIDNumber, u.Shell = 0, ""
+	v1 := append([]byte{userRecordV1}, encodeUser(u)[1:]...)
+	v1 = v1[:len(v1)-2] // the zero uid and the empty shell: one byte each
+	got, err := decodeUser(v1)
+	if err != nil || !reflect.DeepEqual(got, u) {
+		t.Errorf("version 1 record: %+v, %v", got, err)
+	}
+	// Before the uid: all but its 5 bytes and the shell's 1+13.
+	prefix := slices.Clone(v2[:len(v2)-5-1-len("/usr/bin/fish")])
+	huge := append(binary.AppendUvarint(prefix, 1<<33), 0)
+	if _, err := decodeUser(huge); err != errCorrupt {
+		t.Errorf("uid of 33 bits: %v", err)
+	}
+	g := &roster.Group{ID: 9, Name: "g", GIDNumber: 10000}
+	gv1 := encodeGroup(&roster.Group{ID: 9, Name: "g"})
+	gv1 = append([]byte{groupRecordV1}, gv1[1:len(gv1)-1]...)
+	if got, err := decodeGroup(gv1); err != nil || got.GIDNumber != 0 || got.Name != g.Name {
+		t.Errorf("version 1 group: %+v, %v", got, err)
+	}
 }

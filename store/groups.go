@@ -101,6 +101,9 @@ func createGroupTx(tx *bolt.Tx, now time.Time, name, description string) (*roste
 		return nil, err
 	}
 	g := &roster.Group{ID: id, Name: name, Description: description, CreatedAt: now}
+	if g.GIDNumber, err = allocIDTx(tx, gidKind, id); err != nil {
+		return nil, err
+	}
 	if err := groups.Put(u64(id), encodeGroup(g)); err != nil {
 		return nil, err
 	}
@@ -203,6 +206,9 @@ func (db *DB) DeleteGroup(actor roster.Actor, name string, removeMembers bool) e
 			}
 		}
 		if err := tx.Bucket(bucketGroups).Delete(u64(g.ID)); err != nil {
+			return err
+		}
+		if err := releaseIDTx(tx, gidKind, g.GIDNumber); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketGroupsByName).Delete([]byte(roster.NormalizeGroupName(g.Name))); err != nil {

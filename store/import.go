@@ -229,6 +229,9 @@ func (im *importer) createMany(rows []*ImportRow) ([]*roster.User, error) {
 			ID: id, Username: n.Username, Name: n.Name, Email: n.Email, Role: n.Role,
 			Status: roster.StatusPending, GroupIDs: gids, CreatedAt: now, UpdatedAt: now,
 		}
+		if u.UIDNumber, err = allocIDTx(im.tx, uidKind, id); err != nil { // ascending: appends
+			return nil, lineError(row.Line, err)
+		}
 		switch row.Status {
 		case 0, roster.StatusPending:
 		case roster.StatusActive:

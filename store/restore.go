@@ -93,6 +93,7 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 	}
 	defer live.Close()
 	var liveChanges uint64
+	var liveMarks idMarks
 	if err := live.View(func(tx *bolt.Tx) error {
 		var err error
 		if actor, err = mayTx(tx, actor, roster.OpRestore, nil); err != nil {
@@ -102,6 +103,7 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 			if v := b.Get(keyChanges); len(v) == 8 {
 				liveChanges = binary.BigEndian.Uint64(v)
 			}
+			liveMarks = marksTx(tx)
 		}
 		return nil
 	}); err != nil {
@@ -123,6 +125,9 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 			return err
 		}
 		if err := putBackupTx(tx, info.Made, path); err != nil {
+			return err
+		}
+		if err := keepMarksTx(tx, liveMarks); err != nil {
 			return err
 		}
 		return writeAudit(tx, now, actor, roster.ActionRestore, nil, nil, restoreDetails(info, kept))

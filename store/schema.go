@@ -44,6 +44,7 @@ var migrations = []func(tx *bolt.Tx, db *DB) error{
 			"Service accounts of the office's apps: they may search the whole directory.")
 		return err
 	},
+	2: migratePosixTx, // version 3: uidNumbers and gidNumbers for everyone (posix.go)
 }
 
 // SchemaVersion is the schema this build writes.

@@ -154,6 +154,9 @@ func createUserTx(tx *bolt.Tx, actor roster.Actor, now time.Time, n roster.NewUs
 	if err := claimEmail(tx, u.Email, id); err != nil {
 		return nil, err
 	}
+	if u.UIDNumber, err = allocIDTx(tx, uidKind, id); err != nil {
+		return nil, err
+	}
 	for _, gid := range groupIDs {
 		if err := tx.Bucket(bucketGroupMembers).Put(key2(gid, id), nil); err != nil {
 			return nil, err
@@ -316,6 +319,11 @@ func updateUserTx(tx *bolt.Tx, actor roster.Actor, u *roster.User, upd roster.Us
 		changes = append(changes, fmt.Sprintf("status %s → %s", u.Status, status))
 		u.Status = status
 	}
+	posixChanges, err := updatePosixTx(tx, u, upd)
+	if err != nil {
+		return nil, err
+	}
+	changes = append(changes, posixChanges...)
 	if upd.Groups != nil {
 		ids, err := groupIDsTx(tx, *upd.Groups)
 		if err != nil {

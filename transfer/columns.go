@@ -71,9 +71,12 @@ var headerNames = map[string]Column{
 }
 
 // knownIgnored are the export's columns an import leaves out on purpose:
-// ids and times belong to the database that wrote the file.
+// ids, times and uid numbers belong to the database that wrote the file
+// (an import hands out numbers from its own range), and so, for now, does
+// the login shell.
 var knownIgnored = map[string]bool{
 	"id": true, "createdat": true, "invitedat": true, "activatedat": true, "lastloginat": true,
+	"uidnumber": true, "shell": true,
 }
 
 // headerKey squeezes a header cell for loose matching: lower case, letters

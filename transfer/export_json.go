@@ -46,6 +46,13 @@ func writeJSON(w *bufio.Writer, users []*roster.User, groupName func(uint64) str
 		buf = appendTimeField(buf, "invited_at", r.InvitedAt)
 		buf = appendTimeField(buf, "activated_at", r.ActivatedAt)
 		buf = appendTimeField(buf, "last_login_at", r.LastLoginAt)
+		if r.UIDNumber != 0 {
+			buf = append(buf, ",\n    \"uid_number\": "...)
+			buf = strconv.AppendUint(buf, uint64(r.UIDNumber), 10)
+		}
+		if r.Shell != "" {
+			buf = appendField(buf, "shell", r.Shell)
+		}
 		buf = append(buf, "\n  }"...)
 		if i < len(users)-1 {
 			buf = append(buf, ',')

@@ -95,6 +95,10 @@ func TestExportFields(t *testing.T) {
 	if err := db.SetPassword(local, u.ID, approved); err != nil {
 		t.Fatal(err)
 	}
+	shell := "/bin/zsh" // so that the optional field is written too
+	if _, err := db.UpdateUser(local, u.ID, roster.UserUpdate{Shell: &shell}); err != nil {
+		t.Fatal(err)
+	}
 	raw, _, err := db.IssueLink(local, u.ID, roster.TokenReset, time.Hour)
 	if err != nil {
 		t.Fatal(err)

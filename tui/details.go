@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -143,6 +144,7 @@ func (s *detailsScreen) View() string {
 		groups = "—"
 	}
 	field("Groups", groups)
+	field("Linux", linuxAccount(u))
 	field("Created", when(u.CreatedAt))
 	field("Invited", when(u.InvitedAt))
 	field("Activated", when(u.ActivatedAt))
@@ -310,4 +312,13 @@ func (s *keysScreen) refusedNote() string {
 		return "You can see these keys but not change them: " + roster.ErrorMessage(err) + "."
 	}
 	return ""
+}
+
+// linuxAccount describes u's Linux account (RFC 2307) on one line.
+func linuxAccount(u *roster.User) string {
+	shell := "default shell"
+	if u.Shell != "" {
+		shell = "shell " + u.Shell
+	}
+	return fmt.Sprintf("uid %d · %s", u.UIDNumber, shell)
 }

@@ -102,6 +102,7 @@ Run 'roster' with no command to open the terminal app.`,
 		a.exportCmd(),
 		a.backupCmd(),
 		a.restoreCmd(),
+		a.posixCmd(),
 	)
 	return root
 }

@@ -55,10 +55,11 @@ func (a *app) groupsCmd() *cobra.Command {
 					Name        string `json:"name"`
 					Description string `json:"description"`
 					Members     int    `json:"members"`
+					GIDNumber   uint32 `json:"gid_number"`
 				}
 				out := make([]groupJSON, len(groups))
 				for i, g := range groups {
-					out[i] = groupJSON{g.ID, g.Name, g.Description, g.Members}
+					out[i] = groupJSON{g.ID, g.Name, g.Description, g.Members, g.GIDNumber}
 				}
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")

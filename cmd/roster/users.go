@@ -180,9 +180,10 @@ func writeUsersTable(w interface{ Write([]byte) (int, error) }, users []*roster.
 
 func (a *app) usersEditCmd() *cobra.Command {
 	var name, email, role, username string
+	var posix posixEdit
 	cmd := &cobra.Command{
-		Use:   "edit USER [--name N] [--email E] [--role R] [--username U]",
-		Short: "Change a user's name, e-mail, role or username",
+		Use:   "edit USER [--name N] [--email E] [--role R] [--username U] [--uid-number N] [--shell PATH]",
+		Short: "Change a user's name, e-mail, role, username, uid number or login shell",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, u, err := a.openUser(args[0])
@@ -206,6 +207,7 @@ func (a *app) usersEditCmd() *cobra.Command {
 				}
 				upd.Role = &r
 			}
+			posix.apply(cmd, &upd)
 			u, err = db.UpdateUser(a.actor(), u.ID, upd)
 			if err != nil {
 				return err
@@ -219,6 +221,7 @@ func (a *app) usersEditCmd() *cobra.Command {
 	f.StringVar(&email, "email", "", "new e-mail address")
 	f.StringVar(&role, "role", "", "new role: owner, admin or member")
 	f.StringVar(&username, "username", "", "new username")
+	posix.flags(cmd)
 	return cmd
 }
 

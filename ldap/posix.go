@@ -1,0 +1,182 @@
+package ldap
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
+)
+
+// Linux accounts (RFC 2307) and SSH keys (openssh-lpk), so that nslcd and
+// SSSD can make Roster's users and groups the office machines' accounts,
+// and sss_ssh_authorizedkeys can feed sshd their keys:
+//
+//	users   objectClass posixAccount, ldapPublicKey; uidNumber, gidNumber,
+//	        homeDirectory, loginShell, gecos, sshPublicKey
+//	groups  objectClass posixGroup; gidNumber, memberUid
+//
+// posixAccount sits beside inetOrgPerson and posixGroup beside
+// groupOfNames, as in LLDAP: clients read entries, they do not check
+// structural classes. shadowAccount is left out: nslcd and SSSD answer
+// passwd, group and initgroups without it, and Roster keeps no password
+// ageing to put in it.
+
+// posixView is the part of a snapshot that only the Linux attributes need.
+type posixView struct {
+	settings    roster.PosixSettings
+	keys        map[uint64][]string   // authorized_keys lines by user id
+	byUIDNumber map[uint32]*userEntry // uidNumbers are unique (store's index)
+}
+
+func init() {
+	for name, spec := range map[string]attrSpec{
+		"uidnumber":     {"uidNumber", syntaxInteger},
+		"gidnumber":     {"gidNumber", syntaxInteger},
+		"homedirectory": {"homeDirectory", syntaxString},
+		"loginshell":    {"loginShell", syntaxString},
+		"gecos":         {"gecos", syntaxString},
+		"memberuid":     {"memberUid", syntaxString},
+		"sshpublickey":  {"sshPublicKey", syntaxString},
+	} {
+		schemaAttrs[name] = spec
+	}
+	for oid, name := range map[string]string{
+		"1.3.6.1.1.1.1.0":                "uidnumber",
+		"1.3.6.1.1.1.1.1":                "gidnumber",
+		"1.3.6.1.1.1.1.2":                "gecos",
+		"1.3.6.1.1.1.1.3":                "homedirectory",
+		"1.3.6.1.1.1.1.4":                "loginshell",
+		"1.3.6.1.1.1.1.12":               "memberuid",
+		"1.3.6.1.4.1.24552.500.1.1.1.13": "sshpublickey",
+	} {
+		attrAliases[oid] = name
+	}
+	userAttrs = append(userAttrs, "uidnumber", "gidnumber", "homedirectory", "loginshell", "gecos", "sshpublickey")
+	groupAttrs = append(groupAttrs, "gidnumber", "memberuid")
+	userClasses = append(userClasses, "ldapPublicKey") // posixAccount is there already, as in LLDAP
+	groupClasses = append(groupClasses, "posixGroup")
+}
+
+// loadPosix reads what the Linux attributes need beside users and groups.
+func loadPosix(db *store.DB, d *directory) error {
+	settings, err := db.PosixSettings(ldapActor)
+	if err != nil {
+		return fmt.Errorf("load posix settings: %w", err)
+	}
+	keys, err := db.AllKeys(ldapActor)
+	if err != nil {
+		return fmt.Errorf("load ssh keys: %w", err)
+	}
+	d.posix.settings, d.posix.keys = settings, keys
+	return nil
+}
+
+func newPosixView(d *directory, settings roster.PosixSettings, keys map[uint64][]string) *posixView {
+	p := &posixView{
+		settings:    settings,
+		keys:        keys,
+		byUIDNumber: make(map[uint32]*userEntry, len(d.users)),
+	}
+	for _, u := range d.users {
+		p.byUIDNumber[u.u.UIDNumber] = u
+	}
+	return p
+}
+
+// posixOf returns the snapshot's posix view. buildDirectory makes it with
+// the default settings and no keys; loadPosix puts the database's in.
+func (d *directory) posixOf() *posixView { return d.posix }
+
+// posixUserValues returns u's value of a Linux attribute; ok is false for
+// any other attribute.
+func (d *directory) posixUserValues(u *userEntry, attr string) (vals []string, ok bool) {
+	p := d.posixOf()
+	switch attr {
+	case "uidnumber":
+		return number(u.u.UIDNumber), true
+	case "gidnumber":
+		return []string{strconv.FormatUint(uint64(p.settings.PrimaryGID), 10)}, true
+	case "homedirectory":
+		return []string{p.settings.Home(u.u.Username)}, true
+	case "loginshell":
+		return []string{p.settings.Shell(u.u)}, true
+	case "gecos":
+		return []string{u.u.Name}, true
+	case "sshpublickey":
+		return p.keys[u.u.ID], true
+	}
+	return nil, false
+}
+
+// posixGroupValues is posixUserValues for groups.
+func (d *directory) posixGroupValues(g *groupEntry, attr string) (vals []string, ok bool) {
+	switch attr {
+	case "gidnumber":
+		return number(g.g.GIDNumber), true
+	case "memberuid":
+		out := make([]string, len(g.members))
+		for i, m := range g.members {
+			out[i] = m.u.Username
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func number(n uint32) []string {
+	if n == 0 {
+		return nil // not handed out (a snapshot of an unmigrated record)
+	}
+	return []string{strconv.FormatUint(uint64(n), 10)}
+}
+
+// planPosixUsers narrows a search with the uidNumber index: nslcd and SSSD
+// look users up by number (getpwuid) as often as by name.
+func (d *directory) planPosixUsers(f *filter) ([]*userEntry, bool) {
+	if f.attr != "uidnumber" {
+		return nil, false
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(f.value), 10, 32)
+	if err != nil {
+		return nil, true // no user has that number
+	}
+	if u := d.posixOf().byUIDNumber[uint32(n)]; u != nil {
+		return []*userEntry{u}, true
+	}
+	return nil, true
+}
+
+// matchInteger compares integer values as numbers (integerMatch,
+// integerOrderingMatch): "9999" is less than "10000".
+func matchInteger(f *filter, vals []string) tri {
+	if f.op == opSubstring {
+		return triUndefined
+	}
+	want, err := strconv.ParseInt(strings.TrimSpace(f.value), 10, 64)
+	if err != nil {
+		return triUndefined
+	}
+	for _, v := range vals {
+		got, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			continue
+		}
+		switch f.op {
+		case opEqual, opApprox:
+			if got == want {
+				return triTrue
+			}
+		case opGreaterOrEqual:
+			if got >= want {
+				return triTrue
+			}
+		case opLessOrEqual:
+			if got <= want {
+				return triTrue
+			}
+		}
+	}
+	return triFalse
+}
