@@ -93,7 +93,7 @@ func TestDetailsScreen(t *testing.T) {
 	h.waitText("Ada Lovelace")
 	h.keys("enter")
 	s := h.waitText("History", "user.create")
-	for _, want := range []string{"Username", "ada", "ada@example.com", "engineering", "Activated", "user.status", "status active", "by os:tester"} {
+	for _, want := range []string{"Username", "ada", "ada@example.com", "engineering", "Activated", "user.status", "status active", "by os:tester", "Linux", "uid 100", "default shell"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("details lack %q:\n%s", want, s)
 		}
