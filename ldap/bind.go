@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jimlambrt/gldap"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/password"
 )
@@ -15,38 +14,46 @@ import (
 // answered "busy".
 const checkWait = 10 * time.Second
 
-// handleBind answers a simple bind. Only an Active user with a password
-// binds, with the right password; every refusal reads the same to the
-// client, whether the account exists or not.
-func (s *Server) handleBind(w *gldap.ResponseWriter, r *gldap.Request) {
-	resp := r.NewBindResponse(gldap.WithResponseCode(resultInvalidCredentials))
-	defer func() { _ = w.Write(resp) }()
-	m, err := r.GetSimpleBindMessage()
-	if err != nil {
-		resp.SetResultCode(resultProtocolError)
+// handleBind answers a bind request: a simple bind with LDAP version 3
+// (or 2). SASL is refused with authMethodNotSupported.
+func (s *Server) handleBind(sess *session, req request) {
+	answer := func(code int, diag string) {
+		_ = sess.write(encodeResult(req.id, opBindResponse, result{code: code, diag: diag}), true)
+	}
+	f, err := req.op.children()
+	if err != nil || len(f) != 3 || f[0].id != berInteger || f[1].id != berOctetString {
+		s.log.Info("ldap: malformed bind request", "from", sess.remote)
+		s.setBound(sess, 0)
+		answer(resultProtocolError, "malformed bind request")
 		return
 	}
-	if strings.HasPrefix(m.UserName, frontPrefix) {
-		if s.adopt(r.ConnectionID(), m.UserName) {
-			resp.SetResultCode(resultSuccess)
-		}
+	if v, err := f[0].integer(); err != nil || v != 3 && v != 2 {
+		s.setBound(sess, 0)
+		answer(resultProtocolError, "only LDAP version 3 is supported")
 		return
 	}
-	sess := s.session(r.ConnectionID())
-	if sess == nil {
-		resp.SetResultCode(resultUnwillingToPerform)
+	switch f[2].id {
+	case classContext | 0: // simple
+	case classContext | constructed | 3: // SASL
+		s.setBound(sess, 0)
+		answer(resultAuthMethodNotSupported, "only simple binds are supported")
+		return
+	default:
+		s.setBound(sess, 0)
+		answer(resultProtocolError, "malformed bind request")
 		return
 	}
-	code, diag := s.bind(sess, m.UserName, string(m.Password))
-	resp.SetResultCode(code)
-	if diag != "" {
-		resp.SetDiagnosticMessage(diag)
-	}
+	code, diag := s.bind(sess, f[1].str(), f[2].str())
+	answer(code, diag)
 }
 
 // bind checks a name and password for sess and binds it on success.
 func (s *Server) bind(sess *session, name, pw string) (int, string) {
-	sess.setBound(0) // a bind starts from scratch, whatever its outcome
+	s.setBound(sess, 0) // a bind starts from scratch, whatever its outcome
+	// See every change committed before this bind began (fresh.go).
+	if err := s.refresh(false); err != nil {
+		s.log.Warn("directory refresh", "err", err)
+	}
 	switch {
 	case name == "" && pw == "":
 		return resultInappropriateAuthenticaton, "anonymous bind is not allowed; bind as a user"
@@ -57,10 +64,14 @@ func (s *Server) bind(sess *session, name, pw string) (int, string) {
 		return resultConfidentialityRequired, "this directory requires TLS: use LDAPS or StartTLS before you bind"
 	}
 	username, byDN := s.usernameFromBindName(name)
+	// Failures count per account and address together: ten wrong
+	// passwords for uid=svc from one address lock uid=svc out from that
+	// address only, never from the app's.
 	account := "account:" + fold(name)
 	if byDN {
 		account = "account:" + username
 	}
+	account += "|" + sess.addr
 	addr := "addr:" + sess.addr
 	now := time.Now()
 	if s.limits.blocked(addr, s.cfg.MaxFailuresPerAddr, now) || s.limits.blocked(account, s.cfg.MaxFailuresPerAccount, now) {
@@ -114,25 +125,9 @@ func (s *Server) bind(sess *session, name, pw string) (int, string) {
 		return resultInvalidCredentials, ""
 	}
 	s.limits.reset(account)
-	if err := s.db.RecordLogin(u.ID, "ldap", sess.remote); err != nil {
-		s.log.Error("ldap bind: record login", "err", err)
-	} else {
-		s.loginRecorded()
-	}
-	sess.setBound(u.ID)
-	// A user just activated or just made a reader is not in the snapshot
-	// yet; reload now rather than refuse their first search.
-	d := s.dir.Load()
-	if e := d.byID[u.ID]; e == nil || d.isReader(e) != inReaders(d, u) {
-		if err := s.refresh(true); err != nil {
-			s.log.Warn("directory refresh", "err", err)
-		}
-	}
+	s.recordLogin(u.ID, sess.remote)
+	s.setBound(sess, u.ID)
 	return resultSuccess, ""
-}
-
-func inReaders(d *directory, u *roster.User) bool {
-	return d.readers != nil && u.InGroup(d.readers.g.ID)
 }
 
 var errBusy = context.DeadlineExceeded

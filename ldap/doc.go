@@ -11,7 +11,9 @@
 // are parsed and evaluated here (filter.go, dn.go). A bound user may change
 // their own password with the password modify extended operation.
 //
-// gldap speaks the protocol; a small front in front of it (front.go) adds
-// what gldap v0.1.14 lacks: the client's address, TLS (LDAPS and StartTLS),
-// and the extended operations that carry a value.
+// The directory speaks LDAP itself (conn.go, message.go, ber.go): every
+// operation gets an answer (writes are refused, Compare is answered as a
+// search would see it, Abandon stops a search), and a request it cannot
+// read gets a notice of disconnection and a log line. The front door
+// (frontdoor.go) bounds what a connection may cost before it binds.
 package ldap

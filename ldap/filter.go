@@ -8,17 +8,20 @@ import (
 	"unicode/utf8"
 )
 
-// A filter is a parsed RFC 4515 search filter. Roster parses the string
-// form gldap hands over (go-ldap's DecompileFilter, with values escaped as
-// \HH) and evaluates it itself, with LDAP's three-valued logic.
+// A filter is a parsed search filter. Requests carry it in BER
+// (decodeFilter); the string form of RFC 4515 (parseFilter) gives the same
+// tree, for tests and tools. It is evaluated with LDAP's three-valued
+// logic.
 type filter struct {
 	op       filterOp
 	children []*filter // and, or, not
-	attr     string    // canonical lower-case attribute name
+	attr     string    // canonical lower-case attribute name ("" in an extensible match without a type)
 	value    string    // unescaped assertion value
 	initial  string    // substrings
 	any      []string
 	final    string
+	rule     string // extensible match: the matching rule, lower-case ("" for the attribute's equality)
+	dnAttrs  bool   // extensible match: the entry's DN attributes count too (":dn")
 }
 
 type filterOp uint8
@@ -33,7 +36,8 @@ const (
 	opApprox
 	opPresent
 	opSubstring
-	opExtensible // parsed, always Undefined: no matching rules are offered
+	opExtensible
+	opUndefined // an item the directory cannot evaluate (a binary value)
 )
 
 // Limits that keep a hostile filter cheap to parse and evaluate.
@@ -144,16 +148,7 @@ func (p *filterParser) item() (*filter, error) {
 	case '~':
 		f.op, lhs = opApprox, lhs[:len(lhs)-1]
 	case ':':
-		// attr[:dn][:rule]:=value or [:dn]:rule:=value
-		if _, err := unescapeFilterValue(raw); err != nil {
-			return nil, err
-		}
-		for _, part := range strings.Split(lhs[:len(lhs)-1], ":") {
-			if part != "" && !validAttrType(stripOptions(part)) {
-				return nil, errBadFilter
-			}
-		}
-		return &filter{op: opExtensible}, nil
+		return parseExtensible(lhs[:len(lhs)-1], raw)
 	default:
 		f.op = opEqual
 	}
@@ -301,6 +296,8 @@ func (f *filter) match(e attrSource) tri {
 		}
 		return triUndefined
 	case opExtensible:
+		return f.matchExtensible(e)
+	case opUndefined:
 		return triUndefined
 	}
 	spec, known := schemaAttrs[f.attr]
@@ -453,4 +450,39 @@ func parseGeneralizedTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, errBadFilter
+}
+
+// parseExtensible reads the left side of an extensible match in string
+// form, "attr[:dn][:rule]" or "[:dn]:rule" (the ":=" already cut off).
+func parseExtensible(lhs, raw string) (*filter, error) {
+	v, err := unescapeFilterValue(raw)
+	if err != nil {
+		return nil, err
+	}
+	f := &filter{op: opExtensible, value: v}
+	parts := strings.Split(lhs, ":")
+	if parts[0] != "" {
+		if !validAttrDesc(parts[0]) {
+			return nil, errBadFilter
+		}
+		f.attr = attrKey(parts[0])
+	}
+	rest := parts[1:]
+	if len(rest) > 0 && strings.EqualFold(rest[0], "dn") {
+		f.dnAttrs, rest = true, rest[1:]
+	}
+	switch len(rest) {
+	case 0:
+	case 1:
+		if !validAttrType(rest[0]) {
+			return nil, errBadFilter
+		}
+		f.rule = strings.ToLower(rest[0])
+	default:
+		return nil, errBadFilter
+	}
+	if f.attr == "" && f.rule == "" || parts[0] == "" && len(parts) < 2 {
+		return nil, errBadFilter
+	}
+	return f, nil
 }

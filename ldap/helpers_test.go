@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net"
 	"path/filepath"
@@ -198,4 +199,29 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// manyUsers makes a database of n Active users user00000… and the service
+// account svc (in directory-readers, password testPasswords["svc"]).
+func manyUsers(t testing.TB, n int) *store.DB {
+	t.Helper()
+	db := mustOpenDB(t)
+	users := make([]roster.NewUser, 0, n+1)
+	for i := range n {
+		users = append(users, roster.NewUser{Username: fmt.Sprintf("user%05d", i), Name: fmt.Sprintf("User Number %d", i), Email: fmt.Sprintf("user%05d@example.com", i)})
+	}
+	users = append(users, roster.NewUser{Username: "svc", Name: "Service", Email: "svc@example.com", Groups: []string{roster.DirectoryReaders}})
+	created, err := db.CreateUsers(local, users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]uint64, len(created))
+	for i, u := range created {
+		ids[i] = u.ID
+	}
+	if _, err := db.SetStatus(local, ids, roster.StatusActive); err != nil {
+		t.Fatal(err)
+	}
+	setPassword(t, db, created[n].ID, testPasswords["svc"])
+	return db
 }

@@ -54,7 +54,7 @@ func (s *Server) passwordModify(sess *session, value []byte, hasValue bool) (int
 	}
 	if hasOld {
 		now := time.Now()
-		account := "account:" + u.Username
+		account := "account:" + u.Username + "|" + sess.addr
 		addr := "addr:" + sess.addr
 		if s.limits.blocked(addr, s.cfg.MaxFailuresPerAddr, now) || s.limits.blocked(account, s.cfg.MaxFailuresPerAccount, now) {
 			return resultInvalidCredentials, "too many failed sign-ins; wait a few minutes and try again"

@@ -31,27 +31,32 @@ type posixView struct {
 }
 
 func init() {
-	for name, spec := range map[string]attrSpec{
-		"uidnumber":     {"uidNumber", syntaxInteger},
-		"gidnumber":     {"gidNumber", syntaxInteger},
-		"homedirectory": {"homeDirectory", syntaxString},
-		"loginshell":    {"loginShell", syntaxString},
-		"gecos":         {"gecos", syntaxString},
-		"memberuid":     {"memberUid", syntaxString},
-		"sshpublickey":  {"sshPublicKey", syntaxString},
-	} {
-		schemaAttrs[name] = spec
+	integer := func(name, oid string) attrSpec {
+		return attrSpec{name: name, oid: oid, syntax: syntaxInteger, syntaxOID: synInteger,
+			equality: "integerMatch", ordering: "integerOrderingMatch", single: true}
 	}
-	for oid, name := range map[string]string{
-		"1.3.6.1.1.1.1.0":                "uidnumber",
-		"1.3.6.1.1.1.1.1":                "gidnumber",
-		"1.3.6.1.1.1.1.2":                "gecos",
-		"1.3.6.1.1.1.1.3":                "homedirectory",
-		"1.3.6.1.1.1.1.4":                "loginshell",
-		"1.3.6.1.1.1.1.12":               "memberuid",
-		"1.3.6.1.4.1.24552.500.1.1.1.13": "sshpublickey",
+	ia5 := func(name, oid, equality string, single bool) attrSpec {
+		return attrSpec{name: name, oid: oid, syntaxOID: synIA5String, equality: equality, single: single}
+	}
+	for _, a := range []attrSpec{ // as nis.schema and openssh-lpk define them
+		integer("uidNumber", "1.3.6.1.1.1.1.0"),
+		integer("gidNumber", "1.3.6.1.1.1.1.1"),
+		ia5("gecos", "1.3.6.1.1.1.1.2", "caseIgnoreIA5Match", true),
+		ia5("homeDirectory", "1.3.6.1.1.1.1.3", "caseExactIA5Match", true),
+		ia5("loginShell", "1.3.6.1.1.1.1.4", "caseExactIA5Match", true),
+		ia5("memberUid", "1.3.6.1.1.1.1.12", "caseExactIA5Match", false),
+		{name: "sshPublicKey", oid: "1.3.6.1.4.1.24552.500.1.1.1.13", syntaxOID: "1.3.6.1.4.1.1466.115.121.1.40", equality: "octetStringMatch"},
 	} {
-		attrAliases[oid] = name
+		defineAttr(a)
+	}
+	for _, c := range []objectClassSpec{
+		{name: "posixAccount", oid: "1.3.6.1.1.1.2.0", sup: "top", kind: "AUXILIARY",
+			must: []string{"cn", "uid", "uidNumber", "gidNumber", "homeDirectory"}, may: []string{"loginShell", "gecos", "description"}},
+		{name: "posixGroup", oid: "1.3.6.1.1.1.2.2", sup: "top", kind: "STRUCTURAL",
+			must: []string{"cn", "gidNumber"}, may: []string{"memberUid", "description"}},
+		{name: "ldapPublicKey", oid: "1.3.6.1.4.1.24552.500.1.1.2.0", sup: "top", kind: "AUXILIARY", may: []string{"sshPublicKey", "uid"}},
+	} {
+		defineObjectClass(c)
 	}
 	userAttrs = append(userAttrs, "uidnumber", "gidnumber", "homedirectory", "loginshell", "gecos", "sshpublickey")
 	groupAttrs = append(groupAttrs, "gidnumber", "memberuid")

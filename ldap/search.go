@@ -80,7 +80,7 @@ func (d *directory) run(q query, emit func(entry) bool) error {
 			return nil
 		}
 		d.walkGroups(send)
-	case kindUser, kindGroup:
+	case kindUser, kindGroup, kindSubschema:
 		if q.scope == scopeSub {
 			send(target)
 		}
@@ -137,6 +137,8 @@ func (d *directory) resolve(base DN, viewer *userEntry, reader bool) (entry, err
 	}
 	norm := base.Norm()
 	switch norm {
+	case "cn=subschema":
+		return entry{d: d, kind: kindSubschema}, nil
 	case d.baseNorm:
 		return entry{d: d, kind: kindBase}, nil
 	case d.peopleNorm:

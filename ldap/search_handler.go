@@ -3,97 +3,204 @@ package ldap
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
+	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
-
-	"github.com/jimlambrt/gldap"
+	"sync/atomic"
 )
 
-// handleSearch answers a search: only for a bound session; a reader (a
-// member of directory-readers) sees every entry, anyone else the tree's
-// fixed entries, their own entry and the groups.
-func (s *Server) handleSearch(w *gldap.ResponseWriter, r *gldap.Request) {
-	done := r.NewSearchDoneResponse(gldap.WithResponseCode(resultSuccess))
-	defer func() { _ = w.Write(done) }()
-	fail := func(code int, msg string) {
-		done.SetResultCode(code)
-		done.SetDiagnosticMessage(msg)
+// searchRequest is a decoded SearchRequest (RFC 4511 section 4.5.1).
+type searchRequest struct {
+	base      string
+	scope     int
+	sizeLimit int
+	typesOnly bool
+	filter    *filter
+	filterRaw []byte // the filter as sent, for the paged-results cookie
+	attrs     []string
+	paging    *pagingControl
+}
+
+// pagingControl is the simple paged results control (RFC 2696).
+type pagingControl struct {
+	size   int
+	cookie []byte
+}
+
+// errBadSearch means a search request that does not decode.
+type errBadSearch struct{ what string }
+
+func (e errBadSearch) Error() string { return e.what }
+
+// decodeSearch reads a SearchRequest and its controls.
+func decodeSearch(req request) (searchRequest, error) {
+	f, err := req.op.children()
+	if err != nil || len(f) != 8 {
+		return searchRequest{}, errBadSearch{"malformed search request"}
 	}
-	m, err := r.GetSearchMessage()
+	var m searchRequest
+	if f[0].id != berOctetString || f[1].id != berEnumerated || f[2].id != berEnumerated ||
+		f[3].id != berInteger || f[4].id != berInteger || f[5].id != berBoolean || f[7].id != berSequence {
+		return m, errBadSearch{"malformed search request"}
+	}
+	m.base = f[0].str()
+	scope, err1 := f[1].integer()
+	size, err2 := f[3].integer()
+	typesOnly, err3 := f[5].boolean()
+	if err1 != nil || err2 != nil || err3 != nil || size < 0 {
+		return m, errBadSearch{"malformed search request"}
+	}
+	if scope < scopeBase || scope > scopeSub {
+		return m, errBadSearch{"unknown scope"}
+	}
+	m.scope, m.sizeLimit, m.typesOnly = int(scope), int(min(size, 1<<31-1)), typesOnly
+	if m.filter, err = decodeFilter(f[6], 0); err != nil {
+		return m, errBadSearch{"invalid filter"}
+	}
+	m.filterRaw = f[6].content
+	attrs, err := f[7].children()
 	if err != nil {
-		fail(resultProtocolError, "not a search request")
+		return m, errBadSearch{"malformed attribute list"}
+	}
+	for _, a := range attrs {
+		if a.id != berOctetString {
+			return m, errBadSearch{"malformed attribute list"}
+		}
+		m.attrs = append(m.attrs, a.str())
+	}
+	for _, c := range req.controls {
+		if c.oid != oidPaging {
+			continue
+		}
+		p, err := decodePaging(c.value)
+		if err != nil {
+			return m, errBadSearch{"malformed paged results control"}
+		}
+		m.paging = p
+	}
+	return m, nil
+}
+
+func decodePaging(v []byte) (*pagingControl, error) {
+	seq, rest, err := readElem(v)
+	if err != nil || len(rest) != 0 || seq.id != berSequence {
+		return nil, errBER
+	}
+	f, err := seq.children()
+	if err != nil || len(f) != 2 || f[0].id != berInteger || f[1].id != berOctetString {
+		return nil, errBER
+	}
+	size, err := f[0].integer()
+	if err != nil || size < 0 {
+		return nil, errBER
+	}
+	return &pagingControl{size: int(min(size, 1<<31-1)), cookie: f[1].content}, nil
+}
+
+// startSearch runs a search in a goroutine of its own, so that the
+// connection can read an Abandon for it meanwhile. At most maxOutstanding
+// run at once per connection; past that the connection waits.
+func (s *Server) startSearch(sess *session, req request) {
+	sess.slots <- struct{}{}
+	stop := new(atomic.Bool)
+	sess.mu.Lock()
+	sess.running[req.id] = stop
+	sess.mu.Unlock()
+	sess.searches.Add(1)
+	go func() {
+		defer func() {
+			sess.mu.Lock()
+			if sess.running[req.id] == stop {
+				delete(sess.running, req.id)
+			}
+			sess.mu.Unlock()
+			<-sess.slots
+			sess.searches.Done()
+		}()
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("ldap: search panic; connection closed", "from", sess.remote, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				sess.raw.Close()
+			}
+		}()
+		s.search(sess, req, stop)
+	}()
+}
+
+// search answers a search: the root DSE and the subschema entry for
+// anyone; the rest only for a bound session, where a reader (a member of
+// directory-readers) sees every entry and anyone else the tree's fixed
+// entries, their own entry and the groups. An abandoned search stops and
+// sends nothing more, not even its end.
+func (s *Server) search(sess *session, req request, stop *atomic.Bool) {
+	done := result{code: resultSuccess}
+	finish := func() {
+		if !stop.Load() {
+			_ = sess.write(encodeResult(req.id, opSearchDone, done), true)
+		}
+	}
+	fail := func(code int, msg string) {
+		done.code, done.diag = code, msg
+		finish()
+	}
+	m, err := decodeSearch(req)
+	if err != nil {
+		s.log.Info("ldap: search refused", "from", sess.remote, "err", err)
+		fail(resultProtocolError, err.Error())
 		return
 	}
-	sess := s.session(r.ConnectionID())
-	if sess == nil {
-		fail(resultUnwillingToPerform, "connect through Roster's listener")
-		return
-	}
-	d := s.dir.Load()
-	uid := sess.bound()
-	viewer := d.byID[uid]
-	if uid == 0 || viewer == nil {
-		// Not bound, or bound as someone no longer Active.
-		fail(resultInsufficientAccessRights, "bind as a user first; anonymous searches are not allowed")
-		return
-	}
-	base, err := ParseDN(m.BaseDN)
+	base, err := ParseDN(m.base)
 	if err != nil {
 		fail(resultInvalidDNSyntax, "invalid base DN")
 		return
 	}
-	f, err := parseFilter(m.Filter)
-	if err != nil {
-		fail(resultProtocolError, "invalid filter")
+	s.freshForSearch()
+	d := s.dir.Load()
+	uid := sess.bound()
+	viewer := d.byID[uid]
+	q := query{base: base, scope: m.scope, filter: m.filter, viewer: viewer, reader: d.isReader(viewer)}
+	if viewer == nil && !(m.scope == scopeBase && d.public(base)) {
+		// Not bound, or bound as someone no longer Active.
+		fail(resultInsufficientAccessRights, "bind as a user first; anonymous searches may read only the root DSE and cn=Subschema")
 		return
 	}
-	q := query{base: base, scope: int(m.Scope), filter: f, viewer: viewer, reader: d.isReader(viewer)}
-	if q.scope < scopeBase || q.scope > scopeSub {
-		fail(resultProtocolError, "unknown scope")
-		return
-	}
-	attrs := selectAttrs(m.Attributes)
+	sel := selectAttrs(m.attrs)
 
-	// Paged results (RFC 2696): the cookie says where the last page ended
-	// and which search it belongs to.
-	var paging *gldap.ControlPaging
-	for _, c := range m.Controls {
-		if p, ok := c.(*gldap.ControlPaging); ok {
-			paging = p
-		}
-	}
-	limit := int(m.SizeLimit)
-	if s.cfg.SizeLimit > 0 && paging == nil && (limit == 0 || limit > s.cfg.SizeLimit) {
+	limit := m.sizeLimit
+	if s.cfg.SizeLimit > 0 && m.paging == nil && (limit == 0 || limit > s.cfg.SizeLimit) {
 		limit = s.cfg.SizeLimit
 	}
 	pageSize := 0
 	var check [8]byte
-	if paging != nil {
+	if m.paging != nil {
 		check = searchCheck(m, uid)
-		if len(paging.Cookie) > 0 {
-			pos, ok := decodeCookie(paging.Cookie, check)
+		if len(m.paging.cookie) > 0 {
+			pos, ok := decodeCookie(m.paging.cookie, check)
 			if !ok {
 				fail(resultUnwillingToPerform, "the paged-results cookie does not belong to this search")
 				return
 			}
 			q.after = &pos
 		}
-		pageSize = int(paging.PagingSize)
+		pageSize = m.paging.size
 		if pageSize == 0 {
 			// A page size of 0 abandons the paged search.
-			resp, _ := gldap.NewControlPaging(0)
-			done.SetControls(resp)
+			done.ctrls = pagingResponse(nil)
+			finish()
 			return
 		}
 	}
 
 	sent := 0
 	var last position
-	more := false
-	exceeded := false
+	more, exceeded := false, false
 	var writeErr error
+	var w berWriter
 	err = d.run(q, func(e entry) bool {
+		if stop.Load() {
+			return false
+		}
 		if pageSize > 0 && sent == pageSize {
 			more = true
 			return false
@@ -102,104 +209,132 @@ func (s *Server) handleSearch(w *gldap.ResponseWriter, r *gldap.Request) {
 			exceeded = true
 			return false
 		}
-		if writeErr = w.Write(s.entryResponse(r, e, attrs, m.TypesOnly)); writeErr != nil {
+		w.b = w.b[:0]
+		encodeEntry(&w, req.id, e, sel, m.typesOnly)
+		if writeErr = sess.write(w.b, false); writeErr != nil {
 			return false
 		}
 		sent++
 		last = e.position()
 		return true
 	})
-	var se *searchError
-	if errors.As(err, &se) {
+	if se, ok := err.(*searchError); ok {
 		fail(se.code, se.msg)
 		return
 	}
-	if writeErr != nil {
+	if writeErr != nil || stop.Load() {
 		return
 	}
-	if paging != nil {
-		resp, _ := gldap.NewControlPaging(0)
+	if m.paging != nil {
+		var cookie []byte
 		if more {
-			resp.SetCookie(encodeCookie(last, check))
+			cookie = encodeCookie(last, check)
 		}
-		done.SetControls(resp)
+		done.ctrls = pagingResponse(cookie)
 	}
 	if exceeded {
-		fail(resultSizeLimitExceeded, "size limit of "+strconv.Itoa(limit)+" entries reached")
+		done.code, done.diag = resultSizeLimitExceeded, "size limit of "+strconv.Itoa(limit)+" entries reached"
+	}
+	finish()
+}
+
+// pagingResponse writes the paged results control of a SearchResultDone.
+func pagingResponse(cookie []byte) func(w *berWriter) {
+	return func(w *berWriter) {
+		w.begin(berSequence)
+		w.octets(berOctetString, oidPaging)
+		var v berWriter
+		v.begin(berSequence)
+		v.integer(berInteger, 0)
+		v.octets(berOctetString, string(cookie))
+		v.end()
+		w.octets(berOctetString, string(v.b))
+		w.end()
 	}
 }
 
 // attrSelection is what a search asked to see.
 type attrSelection struct {
-	all   bool              // every attribute
-	names map[string]string // canonical lower-case name → name as requested
-	order []string          // canonical names in request order
+	user  bool                // every user attribute ("*", or no list)
+	oper  bool                // every operational attribute ("+")
+	names map[string]struct{} // canonical lower-case names asked for
 }
 
-// selectAttrs reads the requested attribute list: none or "*" means all,
-// "+" adds the operational ones (which "all" already holds here), "1.1"
-// means none.
+// selectAttrs reads the requested attribute list (RFC 4511 section
+// 4.5.1.8): none or "*" means every user attribute, "+" every operational
+// one, "1.1" none; other names are looked up in the schema, whatever their
+// letter case or options.
 func selectAttrs(req []string) attrSelection {
-	sel := attrSelection{names: map[string]string{}}
+	sel := attrSelection{names: map[string]struct{}{}}
 	if len(req) == 0 {
-		sel.all = true
+		sel.user = true
 		return sel
 	}
 	for _, a := range req {
 		switch a {
-		case "*", "+":
-			sel.all = true
-			continue
+		case "*":
+			sel.user = true
+		case "+":
+			sel.oper = true
 		case "1.1":
-			continue
-		}
-		c := canonicalType(strings.ToLower(stripOptions(a)))
-		if _, dup := sel.names[c]; !dup {
-			sel.names[c] = a
-			sel.order = append(sel.order, c)
+		default:
+			sel.names[canonicalType(strings.ToLower(stripOptions(a)))] = struct{}{}
 		}
 	}
 	return sel
 }
 
-// entryResponse builds the SearchResultEntry for e with the selected
-// attributes. Attributes named in the request keep the request's spelling.
-func (s *Server) entryResponse(r *gldap.Request, e entry, sel attrSelection, typesOnly bool) *gldap.SearchResponseEntry {
-	resp := r.NewSearchResponseEntry(e.dn())
-	add := func(c string) {
+// wants reports whether the selection includes attribute c.
+func (sel attrSelection) wants(c string) bool {
+	if _, ok := sel.names[c]; ok {
+		return true
+	}
+	if schemaAttrs[c].operational {
+		return sel.oper
+	}
+	return sel.user
+}
+
+// encodeEntry appends the SearchResultEntry for e with the selected
+// attributes, named as the schema spells them.
+func encodeEntry(w *berWriter, id int64, e entry, sel attrSelection, typesOnly bool) {
+	w.begin(berSequence)
+	w.integer(berInteger, id)
+	w.begin(classApplication | constructed | opSearchEntry)
+	w.octets(berOctetString, e.dn())
+	w.begin(berSequence)
+	for _, c := range e.attrNames() {
+		if !sel.wants(c) {
+			continue
+		}
 		vals := e.values(c)
 		if len(vals) == 0 {
-			return
+			continue
 		}
-		name := sel.names[c]
-		if name == "" {
-			name = schemaAttrs[c].name
+		w.begin(berSequence)
+		w.octets(berOctetString, schemaAttrs[c].name)
+		w.begin(berSet)
+		if !typesOnly {
+			for _, v := range vals {
+				w.octets(berOctetString, v)
+			}
 		}
-		if typesOnly {
-			vals = nil
-		}
-		resp.AddAttribute(name, vals)
+		w.end()
+		w.end()
 	}
-	if sel.all {
-		for _, c := range e.attrNames() {
-			add(c)
-		}
-		return resp
-	}
-	for _, c := range sel.order {
-		add(c)
-	}
-	return resp
+	w.end()
+	w.end()
+	w.end()
 }
 
 // searchCheck binds a cookie to its search: the same base, scope, filter,
 // attributes and bound user.
-func searchCheck(m *gldap.SearchMessage, uid uint64) [8]byte {
+func searchCheck(m searchRequest, uid uint64) [8]byte {
 	h := sha256.New()
-	h.Write([]byte(m.BaseDN))
-	h.Write([]byte{0, byte(m.Scope), 0})
-	h.Write([]byte(m.Filter))
-	for _, a := range m.Attributes {
+	h.Write([]byte(m.base))
+	h.Write([]byte{0, byte(m.scope), 0})
+	h.Write(m.filterRaw)
+	for _, a := range m.attrs {
 		h.Write([]byte{0})
 		h.Write([]byte(a))
 	}

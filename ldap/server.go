@@ -10,34 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
-	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-	"github.com/jimlambrt/gldap"
 	"github.com/roster-dev/roster/password"
 	"github.com/roster-dev/roster/store"
-)
-
-// Result codes the directory answers with.
-const (
-	resultSuccess                    = gldap.ResultSuccess
-	resultOperationsError            = gldap.ResultOperationsError
-	resultProtocolError              = gldap.ResultProtocolError
-	resultSizeLimitExceeded          = gldap.ResultSizeLimitExceeded
-	resultNoSuchObject               = gldap.ResultNoSuchObject
-	resultInvalidDNSyntax            = gldap.ResultInvalidDNSyntax
-	resultInappropriateAuthenticaton = gldap.ResultInappropriateAuthentication
-	resultInvalidCredentials         = gldap.ResultInvalidCredentials
-	resultInsufficientAccessRights   = gldap.ResultInsufficientAccessRights
-	resultBusy                       = gldap.ResultBusy
-	resultUnwillingToPerform         = gldap.ResultUnwillingToPerform
-	resultConstraintViolation        = gldap.ResultConstraintViolation
-	resultOther                      = gldap.ResultOther
-	resultConfidentialityRequired    = gldap.ResultConfidentialityRequired
 )
 
 // Config sets up a directory Server. Only BaseDN is required.
@@ -70,9 +48,29 @@ type Config struct {
 	// SizeLimit caps the entries of a search that is not paged (0: none).
 	SizeLimit int
 
-	// IdleTimeout closes a client connection that sends nothing for this
-	// long. Default 15 min.
+	// IdleTimeout closes a bound client connection that sends nothing for
+	// this long. Default 15 min.
 	IdleTimeout time.Duration
+
+	// BindTimeout closes a connection that has not bound this long after
+	// it opened (it may read the root DSE meanwhile). Default 10 s.
+	BindTimeout time.Duration
+
+	// MaxUnboundPerAddr bounds the unbound connections from one client
+	// address (default 64); MaxUnbound bounds them in all (default 512),
+	// the oldest of the busiest address making way for a newcomer.
+	MaxUnboundPerAddr int
+	MaxUnbound        int
+
+	// MaxRequestSize bounds one LDAP request in bytes; a client announcing
+	// a larger one is disconnected before its body is read. Default 256 KiB.
+	MaxRequestSize int
+
+	// SearchFreshness is how old the snapshot may be, at most, compared
+	// with the database when a search starts (default 100 ms): a search
+	// checks the change counter when the last check is older. Binds
+	// always check.
+	SearchFreshness time.Duration
 
 	// RequireTLS refuses binds (and so everything else) on a connection
 	// that is not encrypted: LDAPS, or plain LDAP after StartTLS.
@@ -108,19 +106,28 @@ func (c *Config) defaults() {
 	if c.MaxConns <= 0 {
 		c.MaxConns = 1024
 	}
+	if c.BindTimeout <= 0 {
+		c.BindTimeout = 10 * time.Second
+	}
+	if c.MaxUnboundPerAddr <= 0 {
+		c.MaxUnboundPerAddr = 64
+	}
+	if c.MaxUnbound <= 0 {
+		c.MaxUnbound = 512
+	}
+	if c.MaxRequestSize <= 0 {
+		c.MaxRequestSize = 256 << 10
+	}
+	if c.SearchFreshness <= 0 {
+		c.SearchFreshness = 100 * time.Millisecond
+	}
 }
 
 // Server is the office directory: Roster's Active users and groups over
-// LDAP, read from a store.DB.
-//
-// The protocol is spoken by gldap, which runs on a private loopback port.
-// Clients connect to Roster's own listeners; a small front (front.go)
-// relays each client connection to gldap message by message. The front
-// exists because gldap v0.1.14 tells a handler neither the client's
-// address (needed to rate-limit failed binds per address) nor the value of
-// an extended request (needed for password modify and WhoAmI); the front
-// reads those itself, and it also does TLS, so LDAPS and StartTLS work the
-// same way.
+// LDAP, read from a store.DB. It speaks the protocol itself (conn.go,
+// message.go, ber.go): one goroutine reads a connection's requests, and
+// each search runs in a goroutine of its own, so that an Abandon can stop
+// it.
 type Server struct {
 	db   *store.DB
 	cfg  Config
@@ -128,17 +135,14 @@ type Server struct {
 	log  *slog.Logger
 
 	dir       atomic.Pointer[directory]
-	refreshMu sync.Mutex // serialises reloads; guards seen
-	seen      uint64     // the change counter the snapshot reflects
-
-	gl     *gldap.Server
-	glAddr string
-	secret string // proves to gldap's bind handler that a connection is the front's
+	refreshMu sync.Mutex   // serialises reloads; guards seen
+	seen      uint64       // the change counter the snapshot reflects
+	checked   atomic.Int64 // when the counter was last compared (unix ns)
+	logins    ownLogins    // counter values moved by the directory's own login records
+	loginMu   sync.Mutex   // keeps the directory's own login records apart (recordLogin)
 
 	mu        sync.Mutex
-	sessions  map[int]*session    // by gldap connection id
-	pending   map[string]*session // by front token, until gldap has seen the preamble
-	conns     map[*session]struct{}
+	frontDoor // connections, guarded by mu
 	listeners map[net.Listener]struct{}
 	closed    bool
 
@@ -152,8 +156,8 @@ type Server struct {
 }
 
 // New prepares a directory for db: it loads the first snapshot and starts
-// gldap on a private loopback port and the snapshot refresher. Call Serve
-// or ServeTLS with listeners, and Close at the end.
+// the snapshot refresher. Call Serve or ServeTLS with listeners, and Close
+// at the end.
 func New(db *store.DB, cfg Config) (*Server, error) {
 	cfg.defaults()
 	if cfg.RequireTLS && cfg.TLS == nil {
@@ -173,10 +177,7 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		db: db, cfg: cfg, base: base, log: cfg.Log,
-		secret:    hex.EncodeToString(secret),
-		sessions:  map[int]*session{},
-		pending:   map[string]*session{},
-		conns:     map[*session]struct{}{},
+		frontDoor: newFrontDoor(),
 		listeners: map[net.Listener]struct{}{},
 		limits:    newLimiter(cfg.FailureWindow),
 		checks:    make(chan struct{}, cfg.MaxConcurrentChecks),
@@ -189,126 +190,10 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 	}
 	s.dir.Store(d)
 	s.seen = d.changes
-	if err := s.startGldap(); err != nil {
-		return nil, err
-	}
+	s.checked.Store(time.Now().UnixNano())
 	s.wg.Add(1)
 	go s.refreshLoop()
 	return s, nil
-}
-
-// startGldap runs gldap on a free loopback port. gldap listens by itself
-// and does not say which port it got, so pick one and retry on a clash.
-func (s *Server) startGldap() error {
-	var lastErr error
-	for range 5 {
-		gl, err := gldap.NewServer(gldap.WithLogger(hclog.New(&hclog.LoggerOptions{Output: io.Discard, Level: hclog.Off})),
-			gldap.WithOnClose(s.gldapClosed))
-		if err != nil {
-			return fmt.Errorf("ldap: %w", err)
-		}
-		mux, err := gldap.NewMux()
-		if err != nil {
-			return fmt.Errorf("ldap: %w", err)
-		}
-		if err := errors.Join(
-			mux.Bind(s.safe(s.handleBind)),
-			mux.Search(s.safe(s.handleSearch)),
-			mux.Modify(s.refuseWrite(gldap.ApplicationModifyResponse)),
-			mux.Add(s.refuseWrite(gldap.ApplicationAddResponse)),
-			mux.Delete(s.refuseWrite(gldap.ApplicationDelResponse)),
-			mux.DefaultRoute(s.refuseWrite(gldap.ApplicationExtendedResponse)),
-			gl.Router(mux),
-		); err != nil {
-			return fmt.Errorf("ldap routes: %w", err)
-		}
-		probe, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("ldap: %w", err)
-		}
-		addr := probe.Addr().String()
-		probe.Close()
-		runErr := make(chan error, 1)
-		go func() { runErr <- gl.Run(addr) }()
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) {
-			select {
-			case err := <-runErr:
-				lastErr = err
-			default:
-			}
-			if lastErr != nil {
-				break
-			}
-			if gl.Ready() {
-				c, err := net.DialTimeout("tcp", addr, time.Second)
-				if err == nil {
-					c.Close()
-					s.gl, s.glAddr = gl, addr
-					return nil
-				}
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-		_ = gl.Stop()
-		if lastErr == nil {
-			lastErr = errors.New("gldap did not start listening")
-		}
-	}
-	return fmt.Errorf("ldap: start protocol server: %w", lastErr)
-}
-
-// refreshLoop reloads the snapshot when the database's change counter moves.
-func (s *Server) refreshLoop() {
-	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.Refresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			if err := s.refresh(false); err != nil {
-				s.log.Warn("directory refresh", "err", err)
-			}
-		}
-	}
-}
-
-// refresh reloads the snapshot if the database changed since it was taken,
-// or always when force is set.
-func (s *Server) refresh(force bool) error {
-	s.refreshMu.Lock()
-	defer s.refreshMu.Unlock()
-	if !force {
-		n, err := s.db.Changes()
-		if err != nil {
-			return err
-		}
-		if n == s.seen {
-			return nil
-		}
-	}
-	d, err := loadDirectory(s.db, s.base, s.cfg.TLS != nil)
-	if err != nil {
-		return err
-	}
-	s.dir.Store(d)
-	s.seen = d.changes
-	return nil
-}
-
-// loginRecorded tells the refresher that the change counter moved by the
-// directory's own RecordLogin, which changes nothing the directory shows
-// (the last-login time): without it every sign-in would reload the whole
-// snapshot. It only skips the reload when that login is the one change
-// since the snapshot; anything else is reloaded as usual.
-func (s *Server) loginRecorded() {
-	s.refreshMu.Lock()
-	defer s.refreshMu.Unlock()
-	if n, err := s.db.Changes(); err == nil && n == s.seen+1 {
-		s.seen = n
-	}
 }
 
 // Serve answers LDAP on l until Close; StartTLS is offered when Config.TLS
@@ -360,7 +245,7 @@ func (s *Server) serve(l net.Listener, isTLS bool) error {
 	}
 }
 
-// Close stops the listeners, ends every connection and stops gldap.
+// Close stops the listeners and ends every connection.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -372,14 +257,13 @@ func (s *Server) Close() error {
 		l.Close()
 	}
 	for sess := range s.conns {
-		sess.closeConns()
+		sess.raw.Close()
 	}
 	s.mu.Unlock()
 	close(s.stop)
 	s.wg.Wait()
-	err := s.gl.Stop()
 	s.laterWG.Wait()
-	return err
+	return nil
 }
 
 // later runs fn in the background; Close waits for it. After Close it
@@ -397,75 +281,4 @@ func (s *Server) later(fn func()) {
 		defer s.laterWG.Done()
 		fn()
 	}()
-}
-
-// newToken returns a random hex string.
-func newToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// frontPrefix starts the bind name of the front's preamble.
-const frontPrefix = "roster-front:"
-
-// gldapClosed forgets a gldap connection's session.
-func (s *Server) gldapClosed(connID int) {
-	s.mu.Lock()
-	delete(s.sessions, connID)
-	s.mu.Unlock()
-}
-
-// session returns the front session behind a gldap connection, or nil for a
-// connection that did not come through the front.
-func (s *Server) session(connID int) *session {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sessions[connID]
-}
-
-// adopt links gldap connection connID to the front session named in the
-// preamble's bind name; it reports false for anything else.
-func (s *Server) adopt(connID int, name string) bool {
-	rest := strings.TrimPrefix(name, frontPrefix)
-	secret, token, ok := strings.Cut(rest, ":")
-	if !ok || !constantTimeEqual(secret, s.secret) {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess := s.pending[token]
-	if sess == nil {
-		return false
-	}
-	delete(s.pending, token)
-	s.sessions[connID] = sess
-	return true
-}
-
-// safe keeps a bug in a handler from taking the process down: gldap runs
-// each request in a goroutine of its own, where its recovery does not
-// reach. The connection is closed, as gldap does for a failed decode.
-func (s *Server) safe(h gldap.HandlerFunc) gldap.HandlerFunc {
-	return func(w *gldap.ResponseWriter, r *gldap.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				s.log.Error("ldap handler panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				if sess := s.session(r.ConnectionID()); sess != nil {
-					sess.closeConns()
-				}
-			}
-		}()
-		h(w, r)
-	}
-}
-
-// refuseWrite answers operations the directory does not offer (add,
-// modify, delete…) with the response type app: it is read-only over LDAP.
-func (s *Server) refuseWrite(app int) gldap.HandlerFunc {
-	return func(w *gldap.ResponseWriter, r *gldap.Request) {
-		resp := r.NewResponse(gldap.WithResponseCode(resultUnwillingToPerform), gldap.WithApplicationCode(app),
-			gldap.WithDiagnosticMessage("the directory is read-only: change users in Roster"))
-		_ = w.Write(resp)
-	}
 }

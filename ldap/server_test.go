@@ -164,8 +164,26 @@ func TestFilters(t *testing.T) {
 		{"(displayName=Bob Builder)", "bob"},
 		{"(uid>=c)", "carl nopw svc"},
 		{"(uid<=b)", "ada"},
-		{"(uid:caseExactMatch:=ada)", ""},
-		{"(!(uid:caseExactMatch:=ada))", ""},
+		// Extensible matches (RFC 4515): rules apps send, ":dn", and an
+		// unknown rule Undefined in its own branch only.
+		{"(uid:caseExactMatch:=ada)", "ada"},
+		{"(uid:caseExactMatch:=ADA)", ""},
+		{"(uid:2.5.13.5:=ada)", "ada"},
+		{"(uid:caseIgnoreMatch:=ADA)", "ada"},
+		{"(!(uid:caseExactMatch:=ada))", "bob carl nopw svc"},
+		{"(uid:=Bob)", "bob"},
+		{"(:caseExactMatch:=Carl)", "carl"},
+		{"(ou:dn:=people)", "ada bob carl nopw svc"},
+		{"(ou:dn:=groups)", ""},
+		{"(ou=people)", ""},
+		{"(:dn:caseIgnoreMatch:=PEOPLE)", "ada bob carl nopw svc"},
+		{"(memberOf:1.2.840.113556.1.4.1941:=cn=staff,ou=groups,dc=example,dc=com)", "ada bob"},
+		{"(memberOf:distinguishedNameMatch:=CN=Admins,OU=Groups,DC=example,DC=com)", "ada"},
+		{"(uid:1.2.3.4.5:=ada)", ""},
+		{"(!(uid:1.2.3.4.5:=ada))", ""},
+		{"(|(uid:1.2.3.4.5:=ada)(uid=bob))", "bob"},
+		{"(&(uid:nosuchMatch:=ada)(uid=ada))", ""},
+		{"(uid:caseExactMatch:=*)", ""},
 		{"(!(nosuchattr=x))", ""},
 		{"(nosuchattr=*)", ""},
 		{"(memberOf=CN=Staff,OU=Groups,DC=Example,DC=Com)", "ada bob"},
@@ -251,20 +269,35 @@ func TestScopesAndEntries(t *testing.T) {
 			t.Errorf("ada %s = %q, want %q", attr, got, want)
 		}
 	}
-	for _, attr := range []string{"entryUUID", "createTimestamp", "modifyTimestamp"} {
-		if ada.GetAttributeValue(attr) == "" {
-			t.Errorf("ada has no %s", attr)
+	// Operational attributes come only when asked for, by name or "+".
+	for _, attr := range []string{"entryUUID", "createTimestamp", "modifyTimestamp", "memberOf", "entryDN", "subschemaSubentry"} {
+		if ada.GetAttributeValue(attr) != "" {
+			t.Errorf("ada shows %s unasked", attr)
 		}
+	}
+	plus := search(t, c, userDN("ada"), goldap.ScopeBaseObject, "(objectClass=*)", "+")[0]
+	for _, attr := range []string{"entryUUID", "createTimestamp", "modifyTimestamp", "memberOf", "entryDN", "subschemaSubentry"} {
+		if plus.GetAttributeValue(attr) == "" {
+			t.Errorf("ada has no %s with +", attr)
+		}
+	}
+	if plus.GetAttributeValue("uid") != "" {
+		t.Errorf("+ alone returned the user attribute uid")
+	}
+	both := search(t, c, userDN("ada"), goldap.ScopeBaseObject, "(objectClass=*)", "*", "entryuuid")[0]
+	if both.GetAttributeValue("uid") != "ada" || len(both.GetAttributeValues("entryUUID")) != 1 || both.GetAttributeValue("memberOf") != "" {
+		t.Errorf("* with entryuuid: %+v", both.Attributes)
 	}
 	if !slices.Contains(ada.GetAttributeValues("objectClass"), "inetOrgPerson") || !slices.Contains(ada.GetAttributeValues("objectClass"), "person") {
 		t.Errorf("ada objectClass %q", ada.GetAttributeValues("objectClass"))
 	}
-	some := search(t, c, userDN("ada"), goldap.ScopeBaseObject, "(objectClass=*)", "MAIL", "uid")[0]
-	if len(some.Attributes) != 2 || some.Attributes[0].Name != "MAIL" || some.GetAttributeValue("uid") != "ada" {
-		t.Errorf("requested attributes: got %+v", some.Attributes)
+	// Names come back in the schema's spelling, whatever the request's.
+	some := search(t, c, userDN("ada"), goldap.ScopeBaseObject, "(objectClass=*)", "MAIL", "userid", "nosuchattr")[0]
+	if len(some.Attributes) != 2 || some.Attributes[0].Name != "uid" || some.Attributes[1].Name != "mail" {
+		t.Errorf("requested attributes: got %v", attrNames(some))
 	}
 	// entryUUID is stable: the same on a second server over the same file.
-	uuid := ada.GetAttributeValue("entryUUID")
+	uuid := plus.GetAttributeValue("entryUUID")
 	_, addr2 := startServer(t, db, Config{})
 	again := search(t, bindAs(t, addr2, "svc"), userDN("ada"), goldap.ScopeBaseObject, "(objectClass=*)", "entryUUID")[0]
 	if again.GetAttributeValue("entryUUID") != uuid || len(uuid) != 36 {
@@ -464,4 +497,12 @@ func TestPlanUsesIndexes(t *testing.T) {
 			t.Errorf("%s: planned, want a scan", s)
 		}
 	}
+}
+
+func attrNames(e *goldap.Entry) []string {
+	var out []string
+	for _, a := range e.Attributes {
+		out = append(out, a.Name)
+	}
+	return out
 }

@@ -1,0 +1,150 @@
+package ldap
+
+import (
+	"sync"
+	"time"
+)
+
+// Freshness: the snapshot follows the database's change counter, which
+// every committed change moves, whichever process made it. A bind compares
+// the counter before it looks at anything (so it sees every change
+// committed before it began); a search does when the last comparison is
+// older than Config.SearchFreshness; and refreshLoop does every
+// Config.Refresh for connections that sit idle.
+//
+// The directory's own sign-ins move the counter too (RecordLogin writes
+// the last-login time, which nothing in the directory shows). Reloading
+// for those would reload the whole snapshot at every bind, so the counter
+// values they produced are remembered (ownLogins) and skipped over.
+
+// ownLogins remembers the change-counter values produced by the
+// directory's own login records.
+type ownLogins struct {
+	mu     sync.Mutex
+	values map[uint64]struct{}
+}
+
+func (o *ownLogins) add(v uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.values == nil {
+		o.values = map[uint64]struct{}{}
+	}
+	o.values[v] = struct{}{}
+}
+
+// covers reports whether every value in (from, to] is one of ours, and
+// forgets the values up to to.
+func (o *ownLogins) covers(from, to uint64) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if to-from > uint64(len(o.values)) {
+		return false
+	}
+	for v := from + 1; v <= to; v++ {
+		if _, ok := o.values[v]; !ok {
+			return false
+		}
+	}
+	o.forget(to)
+	return true
+}
+
+// forget drops the values up to and including to.
+func (o *ownLogins) forget(to uint64) {
+	for v := range o.values {
+		if v <= to {
+			delete(o.values, v)
+		}
+	}
+}
+
+func (o *ownLogins) forgetUpTo(to uint64) {
+	o.mu.Lock()
+	o.forget(to)
+	o.mu.Unlock()
+}
+
+// refreshLoop reloads the snapshot when the database's change counter moves.
+func (s *Server) refreshLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.Refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := s.refresh(false); err != nil {
+				s.log.Warn("directory refresh", "err", err)
+			}
+		}
+	}
+}
+
+// refresh reloads the snapshot if the database changed since it was taken
+// (other than by the directory's own login records), or always when force
+// is set. It waits for a reload another goroutine is doing.
+func (s *Server) refresh(force bool) error {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	return s.refreshLocked(force)
+}
+
+func (s *Server) refreshLocked(force bool) error {
+	now := time.Now().UnixNano()
+	if !force {
+		n, err := s.db.Changes()
+		if err != nil {
+			return err
+		}
+		s.checked.Store(now)
+		if n == s.seen || n > s.seen && s.logins.covers(s.seen, n) {
+			s.seen = n
+			return nil
+		}
+	}
+	d, err := loadDirectory(s.db, s.base, s.cfg.TLS != nil)
+	if err != nil {
+		return err
+	}
+	s.dir.Store(d)
+	s.seen = d.changes
+	s.checked.Store(now)
+	s.logins.forgetUpTo(d.changes)
+	return nil
+}
+
+// freshForSearch makes sure the snapshot is at most SearchFreshness older
+// than the database. When another goroutine is already reloading, the
+// search goes on with the snapshot it has rather than queue behind it.
+func (s *Server) freshForSearch() {
+	if time.Now().UnixNano()-s.checked.Load() < int64(s.cfg.SearchFreshness) {
+		return
+	}
+	if !s.refreshMu.TryLock() {
+		return
+	}
+	defer s.refreshMu.Unlock()
+	if err := s.refreshLocked(false); err != nil {
+		s.log.Warn("directory refresh", "err", err)
+	}
+}
+
+// recordLogin records a successful bind in the store and remembers the
+// change-counter value it produced, when that can be told for sure: the
+// counter is read before and after, under a lock that keeps the
+// directory's own logins apart, and a move of exactly one is ours.
+func (s *Server) recordLogin(uid uint64, remote string) {
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	before, err1 := s.db.Changes()
+	if err := s.db.RecordLogin(uid, "ldap", remote); err != nil {
+		s.log.Error("ldap bind: record login", "err", err)
+		return
+	}
+	after, err2 := s.db.Changes()
+	if err1 == nil && err2 == nil && after == before+1 {
+		s.logins.add(after)
+	}
+}
