@@ -94,7 +94,12 @@ func (s *Server) refresh(force bool) error {
 func (s *Server) refreshLocked(force bool) error {
 	now := time.Now().UnixNano()
 	if !force {
+		// Read the counter when none of the directory's own login records
+		// is half done, so that each is either known as ours or not yet
+		// there.
+		s.loginMu.Lock()
 		n, err := s.db.Changes()
+		s.loginMu.Unlock()
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,116 @@
+package ldap
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
+)
+
+// otherProcess opens the database file a second time, as another roster
+// process would.
+func otherProcess(t *testing.T, db *store.DB) *store.DB {
+	t.Helper()
+	other, err := store.Open(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return other
+}
+
+// Ensure a bind, and the first search after it, see every change another
+// process committed before the bind began, with no periodic reload to help.
+func TestFreshAtBind(t *testing.T) {
+	db := fixture(t)
+	_, addr := startServer(t, db, Config{Refresh: time.Hour})
+	other := otherProcess(t, db)
+	svc := bindAs(t, addr, "svc")
+
+	// A user made Active elsewhere binds and is found at once.
+	u, err := other.CreateUser(local, roster.NewUser{Username: "newbie", Name: "New Bie", Email: "newbie@example.com", Groups: []string{"staff"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setPassword(t, other, u.ID, "newbie-secret-pass")
+	if _, err := other.SetStatus(local, []uint64{u.ID}, roster.StatusActive); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr)
+	if err := c.Bind(userDN("newbie"), "newbie-secret-pass"); err != nil {
+		t.Fatalf("bind right after activation: %v", err)
+	}
+	if got := search(t, c, userDN("newbie"), goldap.ScopeBaseObject, "(objectClass=*)", "memberOf"); len(got) != 1 || got[0].GetAttributeValue("memberOf") != groupDN("staff") {
+		t.Fatalf("first search after the bind: %+v", got)
+	}
+
+	// A user disabled elsewhere is refused at the very next bind.
+	if _, err := other.SetStatus(local, []uint64{u.ID}, roster.StatusDisabled); err != nil {
+		t.Fatal(err)
+	}
+	if err := dial(t, addr).Bind(userDN("newbie"), "newbie-secret-pass"); codeOf(err) != goldap.LDAPResultInvalidCredentials {
+		t.Fatalf("bind right after disabling: %v", err)
+	}
+	// And the service account's next bind sees the entry gone.
+	if err := svc.Bind(userDN("svc"), testPasswords["svc"]); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(t, svc, "ou=people,"+testBase, goldap.ScopeSingleLevel, "(uid=newbie)"); len(got) != 0 {
+		t.Fatalf("disabled user still found after a fresh bind")
+	}
+}
+
+// Ensure a search started after a change sees it within SearchFreshness,
+// without a bind and with no periodic reload.
+func TestFreshSearch(t *testing.T) {
+	db := fixture(t)
+	_, addr := startServer(t, db, Config{Refresh: time.Hour, SearchFreshness: 50 * time.Millisecond})
+	svc := bindAs(t, addr, "svc")
+	if _, err := otherProcess(t, db).CreateGroup(local, "fresh", ""); err != nil {
+		t.Fatal(err)
+	}
+	committed := time.Now()
+	waitFor(t, "the new group", func() bool {
+		res, err := svc.Search(goldap.NewSearchRequest(groupDN("fresh"), goldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", nil, nil))
+		return err == nil && len(res.Entries) == 1
+	})
+	if d := time.Since(committed); d > time.Second {
+		t.Errorf("new group seen after %v", d)
+	}
+}
+
+// Ensure many concurrent sign-ins never force a reload: the directory's
+// own login records are told apart from other changes.
+func TestConcurrentSignInsDoNotReload(t *testing.T) {
+	db := fixture(t)
+	s, addr := startServer(t, db, Config{Refresh: time.Hour})
+	before := s.dir.Load()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := goldap.DialURL("ldap://" + addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			for range 5 {
+				if err := c.Bind(userDN("ada"), testPasswords["ada"]); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := s.refresh(false); err != nil {
+		t.Fatal(err)
+	}
+	if s.dir.Load() != before {
+		t.Error("sign-ins reloaded the snapshot")
+	}
+}
