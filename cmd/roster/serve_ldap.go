@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"github.com/roster-dev/roster/ldap"
 	"github.com/roster-dev/roster/store"
@@ -23,6 +24,8 @@ type directoryServer struct {
 	keyFile       string
 	baseDN        string
 	requireTLS    bool
+	maxRequest    int
+	bindTimeout   time.Duration
 }
 
 func (d *directoryServer) name() string { return "ldap" }
@@ -38,13 +41,18 @@ func (d *directoryServer) addFlags(fs *pflag.FlagSet) {
 	}
 	fs.StringVar(&d.baseDN, "base-dn", base, "the directory's base DN (env ROSTER_BASE_DN)")
 	fs.BoolVar(&d.requireTLS, "ldap-require-tls", false, "refuse binds on the plain port until the client has done StartTLS")
+	fs.IntVar(&d.maxRequest, "ldap-max-request", 256<<10, "largest LDAP request in bytes; a client announcing more is disconnected")
+	fs.DurationVar(&d.bindTimeout, "ldap-bind-timeout", 10*time.Second, "close a directory connection that has not bound this long after it opened")
 }
 
 func (d *directoryServer) enabled() bool { return d.addr != "" || d.tlsAddr != "" }
 
 // run serves until ctx is cancelled.
 func (d *directoryServer) run(ctx context.Context, db *store.DB, log *slog.Logger) error {
-	cfg := ldap.Config{BaseDN: d.baseDN, Log: log, RequireTLS: d.requireTLS}
+	if d.maxRequest < 1024 || d.bindTimeout < time.Second {
+		return usageError{errors.New("--ldap-max-request must be at least 1024 and --ldap-bind-timeout at least 1s")}
+	}
+	cfg := ldap.Config{BaseDN: d.baseDN, Log: log, RequireTLS: d.requireTLS, MaxRequestSize: d.maxRequest, BindTimeout: d.bindTimeout}
 	if (d.certFile == "") != (d.keyFile == "") {
 		return usageError{errors.New("--ldap-cert and --ldap-key go together")}
 	}
