@@ -56,7 +56,10 @@ func (s *Server) bind(sess *session, name, pw string) (int, string) {
 	}
 	switch {
 	case name == "" && pw == "":
-		return resultInappropriateAuthenticaton, "anonymous bind is not allowed; bind as a user"
+		// Anonymous (RFC 4513 section 5.1.1): allowed, as in slapd, but it
+		// reads only the root DSE and cn=Subschema (clients such as
+		// ldapsearch -x bind so before reading them).
+		return resultSuccess, ""
 	case pw == "":
 		return resultUnwillingToPerform, "unauthenticated bind (a name without a password) is not allowed"
 	}

@@ -222,7 +222,11 @@ func (s *Server) search(sess *session, req request, stop *atomic.Bool) {
 		fail(se.code, se.msg)
 		return
 	}
-	if writeErr != nil || stop.Load() {
+	if stop.Load() {
+		s.log.Debug("ldap: search abandoned", "from", sess.remote, "id", req.id, "sent", sent)
+		return
+	}
+	if writeErr != nil {
 		return
 	}
 	if m.paging != nil {

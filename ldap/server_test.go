@@ -87,10 +87,11 @@ func TestBind(t *testing.T) {
 		}
 	}
 
-	// Ensure anonymous and unauthenticated binds are refused.
+	// Ensure an anonymous bind gives nothing beyond the root DSE, and an
+	// unauthenticated bind (a name without a password) is refused.
 	c := dial(t, addr)
-	if err := c.UnauthenticatedBind(""); err == nil {
-		t.Error("anonymous bind accepted")
+	if err := c.UnauthenticatedBind(""); err != nil {
+		t.Errorf("anonymous bind: %v", err)
 	}
 	if err := c.UnauthenticatedBind(userDN("ada")); err == nil {
 		t.Error("unauthenticated bind accepted")
