@@ -304,6 +304,7 @@ func (s *Server) startTLS(sess *session, id int64) error {
 	sess.r = bufio.NewReader(tc)
 	sess.w = bufio.NewWriter(tc)
 	sess.tls.Store(true)
+	s.log.Debug("ldap: StartTLS done", "from", sess.remote)
 	return nil
 }
 
