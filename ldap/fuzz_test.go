@@ -288,3 +288,12 @@ func TestParseFilterRefusals(t *testing.T) {
 		}
 	}
 }
+
+// compileForFuzz returns the BER go-ldap sends for filter s.
+func compileForFuzz(s string) ([]byte, error) {
+	p, err := goldap.CompileFilter(s)
+	if err != nil {
+		return nil, err
+	}
+	return p.Bytes(), nil
+}
