@@ -23,6 +23,20 @@ const (
 	constructed      = 0x20
 )
 
+// Context-specific identifiers [0], [1]…: primitive (ctx0…) and
+// constructed (ctxC0…).
+const (
+	ctx0 byte = classContext + iota
+	ctx1
+	ctx2
+	ctx3
+)
+
+const (
+	ctxC0 byte = classContext | constructed + iota
+	ctxC1
+)
+
 var errBER = errors.New("malformed BER")
 
 // berElem is one element of a message: its identifier byte (class,

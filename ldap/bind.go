@@ -33,7 +33,7 @@ func (s *Server) handleBind(sess *session, req request) {
 		return
 	}
 	switch f[2].id {
-	case classContext | 0: // simple
+	case ctx0: // simple
 	case classContext | constructed | 3: // SASL
 		s.setBound(sess, 0)
 		answer(resultAuthMethodNotSupported, "only simple binds are supported")

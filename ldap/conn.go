@@ -2,7 +2,6 @@ package ldap
 
 import (
 	"bufio"
-	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -239,7 +238,7 @@ func (s *Server) abandon(sess *session, req request) {
 // the rest; false ends the connection.
 func (s *Server) handleExtended(sess *session, req request) bool {
 	fields, err := req.op.children()
-	if err != nil || len(fields) == 0 || fields[0].id != classContext|0 {
+	if err != nil || len(fields) == 0 || fields[0].id != ctx0 {
 		s.log.Info("ldap: malformed extended request", "from", sess.remote)
 		_ = sess.write(extendedResult(req.id, resultProtocolError, "malformed extended request", "", nil, false), true)
 		return true
@@ -306,10 +305,6 @@ func (s *Server) startTLS(sess *session, id int64) error {
 	sess.tls.Store(true)
 	s.log.Debug("ldap: StartTLS done", "from", sess.remote)
 	return nil
-}
-
-func constantTimeEqual(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
 // bufferedConn reads through a bufio.Reader that may already hold some of

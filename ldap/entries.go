@@ -61,7 +61,7 @@ var (
 
 // baseEntries defines the attributes of users and groups before any init
 // function runs (see baseSchema).
-var baseEntries = defineBaseEntries()
+var _ = defineBaseEntries()
 
 func defineBaseEntries() bool {
 	_ = baseSchema // the schema first

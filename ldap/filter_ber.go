@@ -7,7 +7,7 @@ import (
 
 // Filter choices as BER tags (RFC 4511 section 4.5.1).
 const (
-	filterAnd        = classContext | constructed | 0
+	filterAnd        = ctxC0
 	filterOr         = classContext | constructed | 1
 	filterNot        = classContext | constructed | 2
 	filterEqual      = classContext | constructed | 3
@@ -110,7 +110,7 @@ func decodeSubstrings(e berElem) (*filter, error) {
 		}
 		v := string(p.content)
 		switch {
-		case p.id == classContext|0 && i == 0:
+		case p.id == ctx0 && i == 0:
 			out.initial = v
 		case p.id == classContext|1:
 			if v != "" {

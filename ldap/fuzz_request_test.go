@@ -27,7 +27,7 @@ func FuzzRequest(f *testing.F) {
 	unbind := message(5, func(w *berWriter) { w.octets(classApplication|opUnbindRequest, "") })
 	whoami := message(6, func(w *berWriter) {
 		w.begin(classApplication | constructed | opExtendedRequest)
-		w.octets(classContext|0, oidWhoAmI)
+		w.octets(ctx0, oidWhoAmI)
 		w.end()
 	})
 	for _, seed := range [][]byte{

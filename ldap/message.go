@@ -164,7 +164,7 @@ func decodeRequest(msg []byte) (request, error) {
 		return request{}, errBER
 	}
 	if len(parts) == 3 {
-		if parts[2].id != classContext|constructed|0 {
+		if parts[2].id != ctxC0 {
 			return request{}, errBER
 		}
 		if req.controls, err = decodeControls(parts[2]); err != nil {
@@ -229,7 +229,7 @@ func encodeResult(id int64, op byte, r result) []byte {
 	}
 	w.end()
 	if r.ctrls != nil {
-		w.begin(classContext | constructed | 0)
+		w.begin(ctxC0)
 		r.ctrls(&w)
 		w.end()
 	}

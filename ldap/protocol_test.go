@@ -170,7 +170,7 @@ func bindMsg(id int64, dn, pw string) []byte {
 		w.begin(classApplication | constructed | opBindRequest)
 		w.integer(berInteger, 3)
 		w.octets(berOctetString, dn)
-		w.octets(classContext|0, pw)
+		w.octets(classContext, pw) // [0] simple
 		w.end()
 	})
 }
