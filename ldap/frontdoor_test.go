@@ -169,7 +169,7 @@ func TestFrontDoorUnderAttack(t *testing.T) {
 		}
 		peak = max(peak, memoryInUse())
 	}
-	if peak > 150<<20 {
+	if peak > 150<<20 && !raceEnabled {
 		t.Errorf("memory peaked at %d MB", peak>>20)
 	}
 	t.Logf("%d rounds of bind+search during the attack; peak memory %d MB", rounds, peak>>20)

@@ -63,4 +63,5 @@ func TestServeLDAPFlags(t *testing.T) {
 	cliFail(t, path, 2, []string{"go together"}, "serve", "--ldap", "127.0.0.1:0", "--ldap-cert", "x.pem")
 	cliFail(t, path, 2, []string{"base DN"}, "serve", "--ldap", "127.0.0.1:0", "--base-dn", "not a dn")
 	cliFail(t, path, 2, []string{"--ldap-require-tls needs"}, "serve", "--ldap", "127.0.0.1:0", "--ldap-require-tls")
+	cliFail(t, path, 2, []string{"--ldap-max-request must be at least 1024"}, "serve", "--ldap", "127.0.0.1:0", "--ldap-max-request", "10")
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package ldap
+
+const raceEnabled = false
