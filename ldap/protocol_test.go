@@ -109,8 +109,14 @@ func TestRootDSEAndSubschema(t *testing.T) {
 			t.Errorf("attributeTypes lack %q", want)
 		}
 	}
-	if !strings.Contains(strings.Join(sub[0].GetAttributeValues("objectClasses"), "\n"), "NAME 'inetOrgPerson' SUP organizationalPerson STRUCTURAL") {
-		t.Errorf("objectClasses lack inetOrgPerson")
+	classes := strings.Join(sub[0].GetAttributeValues("objectClasses"), "\n")
+	for _, want := range []string{"NAME 'inetOrgPerson' SUP organizationalPerson STRUCTURAL", "NAME 'posixAccount' SUP top AUXILIARY"} {
+		if !strings.Contains(classes, want) {
+			t.Errorf("objectClasses lack %q", want)
+		}
+	}
+	if !strings.Contains(types, "NAME 'uidNumber' EQUALITY integerMatch ORDERING integerOrderingMatch") {
+		t.Errorf("attributeTypes lack uidNumber (posix.go)")
 	}
 	_, err := c.Search(goldap.NewSearchRequest(testBase, goldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", nil, nil))
 	if codeOf(err) != goldap.LDAPResultInsufficientAccessRights {
