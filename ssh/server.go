@@ -32,6 +32,7 @@ import (
 const (
 	DefaultIdleTimeout   = 30 * time.Minute
 	DefaultMaxSessions   = 50
+	DefaultMaxPerUser    = 3
 	DefaultMaxFailures   = 10
 	DefaultFailureWindow = time.Minute
 	DefaultHandshake     = 30 * time.Second
@@ -39,14 +40,16 @@ const (
 
 // Session describes a signed-in SSH session to the App that runs in it.
 type Session struct {
-	Actor  roster.Actor // the signed-in user, with the role the file gave at sign-in
+	Actor  roster.Actor // the signed-in user, with the role the database gives now
 	Width  int          // the client's terminal size at the start
 	Height int
 	Term   string // the client's $TERM
 	Remote string // the client's address
 }
 
-// App makes the model a session runs. It is called once per session.
+// App makes the model a session runs. It is called when the session
+// starts, and again whenever the user's role changes in the database: the
+// new model then replaces the old one in the same session.
 type App func(Session) tea.Model
 
 // Config configures a Server. Zero values take the defaults.
@@ -58,6 +61,9 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxSessions refuses sessions beyond this many at once.
 	MaxSessions int
+	// MaxSessionsPerUser refuses a user's sessions beyond this many at
+	// once, so one user (or one stolen key) cannot take every slot.
+	MaxSessionsPerUser int
 	// MaxFailures connections from one address may fail to sign in in a
 	// row; then the address earns one attempt back every
 	// FailureWindow/MaxFailures and is refused until it has. (A client
@@ -99,6 +105,9 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = DefaultMaxSessions
 	}
+	if cfg.MaxSessionsPerUser <= 0 {
+		cfg.MaxSessionsPerUser = DefaultMaxPerUser
+	}
 	if cfg.MaxFailures <= 0 {
 		cfg.MaxFailures = DefaultMaxFailures
 	}
@@ -121,7 +130,7 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 	s := &Server{
 		db: db, cfg: cfg, log: cfg.Log, signer: signer, created: created,
 		limiter:  newFailureLimiter(cfg.MaxFailures, cfg.FailureWindow),
-		sessions: newRegistry(cfg.MaxSessions),
+		sessions: newRegistry(cfg.MaxSessions, cfg.MaxSessionsPerUser),
 		stopIdle: make(chan struct{}),
 	}
 	s.srv, err = wish.NewServer(

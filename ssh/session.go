@@ -28,12 +28,14 @@ const (
 // liveSession is one open app session.
 type liveSession struct {
 	sess      charmssh.Session
-	actor     roster.Actor
+	userID    uint64             // the signed-in user
 	key       charmssh.PublicKey // the key the session signed in with
 	lastInput atomic.Int64       // unix nanoseconds of the last byte the client sent
 
 	mu      sync.Mutex
+	actor   roster.Actor // the user, with the role the database gives now
 	program *tea.Program
+	shown   roster.Role // the role the program's app was made for
 	reason  endReason
 }
 
@@ -69,13 +71,44 @@ func stop(p *tea.Program) {
 	}
 }
 
-func (l *liveSession) setProgram(p *tea.Program) {
+// setProgram records the session's program, made for the role shown. A
+// role change noticed while it was being made is passed on at once.
+func (l *liveSession) setProgram(p *tea.Program, shown roster.Role) {
 	l.mu.Lock()
-	l.program = p
+	l.program, l.shown = p, shown
 	ended := l.reason != endNone
+	actor := l.actor
 	l.mu.Unlock()
 	if ended {
 		go stop(p)
+		return
+	}
+	if actor.Role != shown {
+		l.follow(actor)
+	}
+}
+
+// currentActor returns the session's user as the database last said.
+func (l *liveSession) currentActor() roster.Actor {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.actor
+}
+
+// follow notes the user's role in the database, and tells the program
+// to show the app of that role if it shows another.
+func (l *liveSession) follow(actor roster.Actor) {
+	l.mu.Lock()
+	l.actor = actor
+	p := l.program
+	changed := p != nil && l.shown != actor.Role && l.reason == endNone
+	if changed {
+		l.shown = actor.Role
+	}
+	l.mu.Unlock()
+	if changed {
+		// Send waits for the program's loop; the watch must not.
+		go p.Send(roleChangedMsg{actor: actor})
 	}
 }
 
@@ -87,7 +120,7 @@ func (l *liveSession) endReason() endReason {
 
 // registry holds the open sessions.
 type registry struct {
-	max int
+	max, maxPerUser int
 
 	mu      sync.Mutex
 	live    map[charmssh.Session]*liveSession
@@ -95,25 +128,50 @@ type registry struct {
 	changed chan struct{} // closed and replaced when a session leaves
 }
 
-func newRegistry(max int) *registry {
-	return &registry{max: max, live: map[charmssh.Session]*liveSession{}, changed: make(chan struct{})}
+func newRegistry(max, maxPerUser int) *registry {
+	return &registry{max: max, maxPerUser: maxPerUser, live: map[charmssh.Session]*liveSession{}, changed: make(chan struct{})}
 }
 
-// add registers a session, or returns nil and the reason it may not open.
-func (r *registry) add(sess charmssh.Session) (*liveSession, endReason, bool) {
+// refusal says why a session may not open.
+type refusal int
+
+const (
+	refuseNone     refusal = iota
+	refuseShutdown         // the server is stopping
+	refuseFull             // the server has MaxSessions open
+	refuseUserFull         // the user has MaxSessionsPerUser open
+)
+
+// add registers a session, or says why it may not open. The per-user cap
+// keeps one user from filling the server's slots.
+func (r *registry) add(sess charmssh.Session) (*liveSession, refusal) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closing {
-		return nil, endShutdown, false
-	}
-	if len(r.live) >= r.max {
-		return nil, endNone, false
+		return nil, refuseShutdown
 	}
 	actor, _ := actorOf(sess)
-	l := &liveSession{sess: sess, actor: actor, key: sess.PublicKey()}
+	if r.countUserLocked(actor.UserID) >= r.maxPerUser {
+		return nil, refuseUserFull
+	}
+	if len(r.live) >= r.max {
+		return nil, refuseFull
+	}
+	l := &liveSession{sess: sess, userID: actor.UserID, actor: actor, shown: actor.Role, key: sess.PublicKey()}
 	l.touch()
 	r.live[sess] = l
-	return l, endNone, true
+	return l, refuseNone
+}
+
+// countUserLocked counts the open sessions of one user; the caller holds mu.
+func (r *registry) countUserLocked(userID uint64) int {
+	n := 0
+	for _, l := range r.live {
+		if l.userID == userID {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *registry) remove(sess charmssh.Session) {
@@ -194,17 +252,19 @@ func (r *registry) all() []*liveSession {
 	return out
 }
 
-// revokeEvery is how often the server looks for changes that take a
-// signed-in user's access away.
-const revokeEvery = time.Second
+// followEvery is how often the server looks for changes to the signed-in
+// users: a session follows its user's role, and ends when the user is
+// disabled or deleted or the key removed, within about this long. Each
+// look reads the change counter; only a moved counter reads the users.
+const followEvery = 250 * time.Millisecond
 
-// watch ends idle sessions, and sessions whose user lost access (disabled,
-// deleted, the key removed), until the server stops.
+// watch ends idle sessions, and makes sessions follow their users in the
+// database, until the server stops.
 func (s *Server) watch() {
 	idle := time.NewTicker(min(max(s.cfg.IdleTimeout/10, 10*time.Millisecond), 30*time.Second))
 	defer idle.Stop()
-	revoke := time.NewTicker(revokeEvery)
-	defer revoke.Stop()
+	follow := time.NewTicker(followEvery)
+	defer follow.Stop()
 	var seen uint64
 	for {
 		select {
@@ -212,30 +272,37 @@ func (s *Server) watch() {
 			return
 		case now := <-idle.C:
 			s.sessions.endIdle(now, s.cfg.IdleTimeout)
-		case <-revoke.C:
+		case <-follow.C:
 			n, err := s.db.Changes()
 			if err != nil || n == seen {
 				continue
 			}
 			seen = n
-			s.endRevoked()
+			s.followUsers()
 		}
 	}
 }
 
-// endRevoked ends the sessions whose key no longer signs in their user.
-func (s *Server) endRevoked() {
+// followUsers ends the sessions whose key no longer signs in their user,
+// and re-routes those whose user's role changed.
+func (s *Server) followUsers() {
 	for _, l := range s.sessions.all() {
 		if l.key == nil {
 			continue
 		}
 		u, _, err := s.db.UserByKey(l.key)
 		switch {
-		case roster.ErrorCode(err) == roster.ENOTFOUND, err == nil && (u.ID != l.actor.UserID || u.Status != roster.StatusActive):
-			s.log.Info("ssh session ended: access revoked", "user", l.actor.Name)
+		case roster.ErrorCode(err) == roster.ENOTFOUND, err == nil && (u.ID != l.userID || u.Status != roster.StatusActive):
+			s.log.Info("ssh session ended: access revoked", "user", l.currentActor().Name)
 			l.end(endRevoked)
 		case err != nil:
 			s.log.Error("ssh: check a session's access", "err", err)
+		default:
+			was := l.currentActor()
+			if u.Role != was.Role {
+				s.log.Info("ssh session follows a role change", "user", u.Username, "from", was.Role.String(), "to", u.Role.String())
+			}
+			l.follow(roster.Actor{Name: u.Username, UserID: u.ID, Role: u.Role})
 		}
 	}
 }
@@ -268,15 +335,9 @@ func connectHint(sess charmssh.Session) string {
 // server ended it.
 func (s *Server) sessionMiddleware(next charmssh.Handler) charmssh.Handler {
 	return func(sess charmssh.Session) {
-		l, why, ok := s.sessions.add(sess)
-		if !ok {
-			if why == endShutdown {
-				fmt.Fprintln(sess.Stderr(), "roster: the server is shutting down; connect again in a moment.")
-			} else {
-				s.log.Warn("ssh session refused: session limit reached", "limit", s.cfg.MaxSessions, "name", sess.User())
-				fmt.Fprintf(sess.Stderr(), "roster: the server already has %d sessions open, its limit; try again later.\n", s.cfg.MaxSessions)
-			}
-			_ = sess.Exit(1)
+		l, refused := s.sessions.add(sess)
+		if refused != refuseNone {
+			s.refuse(sess, refused)
 			return
 		}
 		defer s.sessions.remove(sess)
@@ -297,18 +358,34 @@ func (s *Server) sessionMiddleware(next charmssh.Handler) charmssh.Handler {
 	}
 }
 
+// refuse tells the client why its session may not open, and ends it.
+func (s *Server) refuse(sess charmssh.Session, why refusal) {
+	switch why {
+	case refuseShutdown:
+		fmt.Fprintln(sess.Stderr(), "roster: the server is shutting down; connect again in a moment.")
+	case refuseUserFull:
+		s.log.Warn("ssh session refused: the user's session limit reached", "limit", s.cfg.MaxSessionsPerUser, "name", sess.User())
+		fmt.Fprintf(sess.Stderr(), "roster: you already have %s open, the most one user may have at once; close one and connect again.\n",
+			plural(s.cfg.MaxSessionsPerUser, "session"))
+	default:
+		s.log.Warn("ssh session refused: session limit reached", "limit", s.cfg.MaxSessions, "name", sess.User())
+		fmt.Fprintf(sess.Stderr(), "roster: the server already has %d sessions open, its limit; try again later.\n", s.cfg.MaxSessions)
+	}
+	_ = sess.Exit(1)
+}
+
 // programHandler builds the session's Bubble Tea program: the app acting
 // as the signed-in user, in the client's terminal (size, $TERM and colour
 // profile come from Wish's MakeOptions), with its input watched for the
 // idle timeout.
 func (s *Server) programHandler(sess charmssh.Session) *tea.Program {
 	l := s.sessions.get(sess)
-	actor, ok := actorOf(sess)
-	if l == nil || !ok {
+	if _, ok := actorOf(sess); l == nil || !ok {
 		return nil
 	}
+	actor := l.currentActor()
 	pty, _, _ := sess.Pty()
-	m := s.cfg.App(Session{Actor: actor, Width: pty.Window.Width, Height: pty.Window.Height,
+	m := newRouter(s.cfg.App, Session{Actor: actor, Width: pty.Window.Width, Height: pty.Window.Height,
 		Term: pty.Term, Remote: sess.RemoteAddr().String()})
 	opts := append(bm.MakeOptions(sess),
 		// Replaces MakeOptions' input with the same session, watched.
@@ -317,7 +394,7 @@ func (s *Server) programHandler(sess charmssh.Session) *tea.Program {
 		tea.WithoutSignalHandler(),
 	)
 	p := tea.NewProgram(m, opts...)
-	l.setProgram(p)
+	l.setProgram(p, actor.Role)
 	return p
 }
 
