@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -89,6 +90,7 @@ type Server struct {
 	limiter *failureLimiter
 
 	sessions *registry
+	followed atomic.Uint64 // the change counter the sessions last followed
 	stopIdle chan struct{}
 	stopOnce sync.Once
 }

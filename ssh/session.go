@@ -279,9 +279,13 @@ func (s *Server) watch() {
 			}
 			seen = n
 			s.followUsers()
+			s.followed.Store(n)
 		}
 	}
 }
+
+// lastFollowed returns the change counter the sessions last followed.
+func (s *Server) lastFollowed() uint64 { return s.followed.Load() }
 
 // followUsers ends the sessions whose key no longer signs in their user,
 // and re-routes those whose user's role changed.
