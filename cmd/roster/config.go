@@ -32,6 +32,7 @@ type fileConfig struct {
 	OrgName               string  `toml:"org_name"`
 	InviteTTL             string  `toml:"invite_ttl"`
 	Templates             string  `toml:"templates"`
+	SSHMaxSessionsPerUser int     `toml:"ssh_max_sessions_per_user"`
 }
 
 // mailSetting ties a flag to its environment variable.
@@ -80,6 +81,41 @@ func configDir() string {
 	return filepath.Join(dir, "roster")
 }
 
+// readConfigFile reads the configuration file: --config, else
+// $ROSTER_CONFIG, else config.toml in configDir, which may be missing.
+// Unknown settings are refused, so a misspelt one is not ignored.
+func readConfigFile(flags *pflag.FlagSet) (fileConfig, error) {
+	var file fileConfig
+	var path string
+	explicit := true
+	if f := flags.Lookup("config"); f != nil && f.Changed {
+		path = f.Value.String()
+	} else if v := os.Getenv("ROSTER_CONFIG"); v != "" {
+		path = v
+	} else {
+		path, explicit = filepath.Join(configDir(), "config.toml"), false
+	}
+	md, err := toml.DecodeFile(path, &file)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) || explicit {
+			return file, roster.FieldErrorf(roster.EINVALID, "config", "configuration file %s: %v", path, err)
+		}
+		return file, nil
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		hint := ""
+		if strings.Contains(strings.Join(keys, " "), "password") {
+			hint = " (the SMTP password goes in ROSTER_SMTP_PASSWORD or smtp_password_file)"
+		}
+		return file, roster.FieldErrorf(roster.EINVALID, "config", "configuration file %s: unknown setting %s%s", path, strings.Join(keys, ", "), hint)
+	}
+	return file, nil
+}
+
 // mailConfig resolves the mail settings: flags win over the environment,
 // which wins over the configuration file, which wins over the defaults.
 // fs is the running command's flag set (cmd.Flags()), which holds the
@@ -99,25 +135,9 @@ func (a *app) mailConfig(flags *pflag.FlagSet) (mail.Config, error) {
 		}
 		return "", false
 	}
-	path, explicit := get("config")
-	if !explicit {
-		path = filepath.Join(configDir(), "config.toml")
-	}
-	var file fileConfig
-	if md, err := toml.DecodeFile(path, &file); err != nil {
-		if !errors.Is(err, fs.ErrNotExist) || explicit {
-			return cfg, roster.FieldErrorf(roster.EINVALID, "config", "configuration file %s: %v", path, err)
-		}
-	} else if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
-		}
-		hint := ""
-		if strings.Contains(strings.Join(keys, " "), "password") {
-			hint = " (the SMTP password goes in ROSTER_SMTP_PASSWORD or smtp_password_file)"
-		}
-		return cfg, roster.FieldErrorf(roster.EINVALID, "config", "configuration file %s: unknown setting %s%s", path, strings.Join(keys, ", "), hint)
+	file, err := readConfigFile(flags)
+	if err != nil {
+		return cfg, err
 	}
 	str := func(name, fromFile string) string {
 		if v, ok := get(name); ok {

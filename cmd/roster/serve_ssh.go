@@ -17,13 +17,14 @@ import (
 
 // sshServer is the part of `roster serve` that serves the terminal app
 // over SSH: --ssh ADDR (off unless given), --ssh-idle-timeout,
-// --ssh-max-sessions. Users sign in with the keys registered on them
+// --ssh-max-sessions, --ssh-max-sessions-per-user. Users sign in with the keys registered on them
 // (roster users keys add); the host key lives next to the database.
 type sshServer struct {
 	a           *app // nil: no mail settings, and the app's mail actions are hidden
 	addr        string
 	idleTimeout time.Duration
 	maxSessions int
+	maxPerUser  int
 	flags       *pflag.FlagSet
 }
 
@@ -37,6 +38,8 @@ func (s *sshServer) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.addr, "ssh", "", `serve the terminal app over SSH on this address, such as ":2222" (off unless given)`)
 	fs.DurationVar(&s.idleTimeout, "ssh-idle-timeout", rostersh.DefaultIdleTimeout, "close SSH sessions after this long without a key press")
 	fs.IntVar(&s.maxSessions, "ssh-max-sessions", rostersh.DefaultMaxSessions, "refuse SSH sessions beyond this many at once")
+	fs.IntVar(&s.maxPerUser, "ssh-max-sessions-per-user", rostersh.DefaultMaxPerUser,
+		"refuse a user's SSH sessions beyond this many at once (config file: ssh_max_sessions_per_user)")
 }
 
 func (s *sshServer) enabled() bool { return s.addr != "" }
@@ -50,15 +53,19 @@ func (s *sshServer) run(ctx context.Context, db *store.DB, log *slog.Logger) err
 	if s.maxSessions < 1 {
 		return usageError{fmt.Errorf("--ssh-max-sessions must be at least 1, got %d", s.maxSessions)}
 	}
+	if err := s.resolveMaxPerUser(); err != nil {
+		return err
+	}
 	services, err := s.services(db, log)
 	if err != nil {
 		return err
 	}
 	srv, err := rostersh.New(db, rostersh.Config{
-		IdleTimeout: s.idleTimeout,
-		MaxSessions: s.maxSessions,
-		Log:         log,
-		App:         rostersh.TerminalApp(db, services),
+		IdleTimeout:        s.idleTimeout,
+		MaxSessions:        s.maxSessions,
+		MaxSessionsPerUser: s.maxPerUser,
+		Log:                log,
+		App:                rostersh.TerminalApp(db, services),
 	})
 	if err != nil {
 		return err
@@ -71,7 +78,7 @@ func (s *sshServer) run(ctx context.Context, db *store.DB, log *slog.Logger) err
 		log.Info("ssh host key created", "path", srv.HostKeyPath())
 	}
 	log.Info("ssh listening", "addr", ln.Addr().String(), "host_key", srv.HostKeyPath(), "fingerprint", srv.Fingerprint(),
-		"idle_timeout", s.idleTimeout, "max_sessions", s.maxSessions)
+		"idle_timeout", s.idleTimeout, "max_sessions", s.maxSessions, "max_sessions_per_user", s.maxPerUser)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -83,6 +90,27 @@ func (s *sshServer) run(ctx context.Context, db *store.DB, log *slog.Logger) err
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	return nil
+}
+
+// resolveMaxPerUser takes ssh_max_sessions_per_user from the
+// configuration file unless the flag is given, and checks the value.
+func (s *sshServer) resolveMaxPerUser() error {
+	if f := s.flags.Lookup("ssh-max-sessions-per-user"); f == nil || !f.Changed {
+		file, err := readConfigFile(s.flags)
+		if err != nil {
+			return err
+		}
+		if file.SSHMaxSessionsPerUser != 0 {
+			if file.SSHMaxSessionsPerUser < 1 {
+				return usageError{fmt.Errorf("ssh_max_sessions_per_user in the configuration file must be at least 1, got %d", file.SSHMaxSessionsPerUser)}
+			}
+			s.maxPerUser = file.SSHMaxSessionsPerUser
+		}
+	}
+	if s.maxPerUser < 1 {
+		return usageError{fmt.Errorf("--ssh-max-sessions-per-user must be at least 1, got %d", s.maxPerUser)}
 	}
 	return nil
 }

@@ -96,3 +96,57 @@ func TestServeSSH(t *testing.T) {
 		t.Errorf("sign-ins not audited:\n%s", out)
 	}
 }
+
+// Ensure the per-user session cap comes from the flag, else the
+// configuration file, else the default, and a value below 1 is refused.
+func TestServeSSHMaxSessionsPerUser(t *testing.T) {
+	cfgHome := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfgHome)
+	db := filepath.Join(t.TempDir(), "roster.db")
+	cliOK(t, db, "users", "add", "--username", "ada", "--name", "Ada", "--email", "ada@example.com", "--role", "owner")
+	cliFail(t, db, 2, []string{"--ssh-max-sessions-per-user must be at least 1"},
+		"serve", "--http", "", "--ssh", "127.0.0.1:0", "--ssh-max-sessions-per-user", "0")
+
+	// started returns the cap the server logs on start.
+	started := func(args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		logs := &webLog{}
+		done := make(chan int, 1)
+		go func() {
+			done <- run(ctx, append([]string{"--db", db, "serve", "--http", "", "--ssh", "127.0.0.1:0"}, args...),
+				strings.NewReader(""), io.Discard, logs)
+		}()
+		re := regexp.MustCompile(`ssh listening.* max_sessions_per_user=(\d+)`)
+		var got string
+		for deadline := time.Now().Add(30 * time.Second); got == ""; {
+			if m := re.FindStringSubmatch(logs.String()); m != nil {
+				got = m[1]
+			} else if time.Now().After(deadline) {
+				t.Fatalf("the SSH server did not start:\n%s", logs.String())
+			} else {
+				time.Sleep(10 * time.Millisecond) // polling a condition, with a deadline
+			}
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d:\n%s", code, logs.String())
+		}
+		return got
+	}
+	if got := started(); got != "3" {
+		t.Errorf("default cap %s, want 3", got)
+	}
+	if err := os.MkdirAll(filepath.Join(cfgHome, "roster"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfgHome, "roster", "config.toml"), []byte("ssh_max_sessions_per_user = 5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := started(); got != "5" {
+		t.Errorf("cap from the file %s, want 5", got)
+	}
+	if got := started("--ssh-max-sessions-per-user", "2"); got != "2" {
+		t.Errorf("cap from the flag %s, want 2", got)
+	}
+}
