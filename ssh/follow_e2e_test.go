@@ -1,11 +1,15 @@
 package ssh
 
 import (
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
+	"github.com/roster-dev/roster/tui"
 )
 
 // Ensure, with OpenSSH's client in a real terminal, the attacker's steps
@@ -15,7 +19,12 @@ import (
 // admin screens (the user list, the audit log, the add form) are gone.
 // Promoted again, the same session gets the administration app back.
 func TestOpenSSHDemotedAdminLosesAdminApp(t *testing.T) {
-	ts := startRealServer(t, Config{})
+	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// With mail, so the admin app has its Mailbox key (M).
+	ts := startServerOn(t, db, Config{App: TerminalApp(db, tui.Services{Mail: devMailboxOnly{}})})
 	o := newOpenSSH(t, ts)
 	adminKey := ts.addUserWithKey(t, o.dir, "adam", roster.RoleAdmin)
 	ts.addUserWithKey(t, o.dir, "olga", roster.RoleOwner)
@@ -44,14 +53,14 @@ func TestOpenSSHDemotedAdminLosesAdminApp(t *testing.T) {
 			t.Errorf("the demoted admin still sees %q:\n%s", gone, w.screen())
 		}
 	}
-	// The admin app's keys reach nothing now: the audit log, the groups,
-	// the add form. ("a" then opens My account's own key prompt, which
-	// shows that the keys before it were taken.)
-	w.keys("L")
+	// The admin app's keys reach nothing now: the mailbox, the audit log,
+	// the groups, the add form. ("a" then opens My account's own key
+	// prompt, which shows that the keys before it were taken.)
+	w.keys("M")
 	w.waitUntilGone("Your role changed")
-	w.keys("G", "n", "a")
+	w.keys("L", "G", "n", "a")
 	w.waitScreen("Paste your public key")
-	for _, gone := range []string{"Audit log", "directory-readers", "Add new user", "3 shown", "olga@example.com"} {
+	for _, gone := range []string{"Mailbox", "Audit log", "directory-readers", "Add new user", "3 shown", "olga@example.com"} {
 		if strings.Contains(w.screen(), gone) {
 			t.Errorf("after the admin keys the demoted admin sees %q:\n%s", gone, w.screen())
 		}
@@ -99,3 +108,22 @@ func (w *window) waitUntilGone(text string) {
 		time.Sleep(50 * time.Millisecond) // polling the screen, with a deadline
 	}
 }
+
+// devMailboxOnly stands for mail delivered to the dev mailbox: it turns on
+// the admin app's Mailbox screen, which reads the store's mailbox, and
+// sends nothing.
+type devMailboxOnly struct{}
+
+var errNoMail = errors.New("this test sends no mail")
+
+func (devMailboxOnly) Invite(roster.Actor, []uint64) (store.Queued, error) {
+	return store.Queued{}, errNoMail
+}
+
+func (devMailboxOnly) QueueResets(roster.Actor, []uint64) (store.Queued, error) {
+	return store.Queued{}, errNoMail
+}
+func (devMailboxOnly) Progress([]uint64) (store.JobCounts, error) { return store.JobCounts{}, nil }
+func (devMailboxOnly) Mode() string                               { return "dev mailbox" }
+func (devMailboxOnly) DevMailbox() bool                           { return true }
+func (devMailboxOnly) BaseURL() string                            { return "http://127.0.0.1:8080" }
