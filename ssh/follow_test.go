@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
 )
@@ -121,4 +122,83 @@ func TestSessionLimitPerUser(t *testing.T) {
 	waitCond(t, "the first session is gone", func() bool { return ts.srv.sessions.count() == 3 })
 	again := ts.openTerm("mia", memberKey, 80, 24)
 	again.waitScreen("probe mia")
+}
+
+// stubModel records what it is given; its commands are the test's.
+type stubModel struct {
+	role roster.Role
+	got  []tea.Msg
+	cmd  tea.Cmd // returned by Init and every Update
+}
+
+type stubMsg struct{ n int }
+
+func (m *stubModel) Init() tea.Cmd { return m.cmd }
+func (m *stubModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m.got = append(m.got, msg)
+	return m, nil
+}
+func (m *stubModel) View() tea.View { return tea.NewView("stub " + m.role.String()) }
+
+// Ensure a replaced app's commands that finish after a re-route deliver
+// nothing, batched ones included, while the new app's do; and the new
+// app hears what the terminal said about itself and its size less the
+// notice line.
+func TestRouterDropsTheReplacedAppsMessages(t *testing.T) {
+	var apps []*stubModel
+	app := func(s Session) tea.Model {
+		n := len(apps)
+		m := &stubModel{role: s.Actor.Role}
+		m.cmd = tea.Batch(func() tea.Msg { return stubMsg{n} }, func() tea.Msg { return stubMsg{n + 100} })
+		apps = append(apps, m)
+		return m
+	}
+	r := newRouter(app, Session{Actor: roster.Actor{Name: "adam", UserID: 2, Role: roster.RoleAdmin}, Width: 80, Height: 24})
+	oldCmd := r.Init()
+	// The program has started the old app's batch: its commands run on.
+	batch, ok := oldCmd().(tea.BatchMsg)
+	if !ok || len(batch) != 2 {
+		t.Fatalf("old Init delivered %#v", oldCmd())
+	}
+	r.Update(tea.BackgroundColorMsg{})
+
+	r.Update(roleChangedMsg{actor: roster.Actor{Name: "adam", UserID: 2, Role: roster.RoleMember}})
+	if len(apps) != 2 || apps[1].role != roster.RoleMember {
+		t.Fatalf("apps after the re-route: %d", len(apps))
+	}
+	// ... and finish after the re-route, delivering nothing; the same for
+	// a whole command of the old app.
+	for _, c := range batch {
+		if msg := c(); msg != nil {
+			t.Errorf("the replaced app's command delivered %#v", msg)
+		}
+	}
+	if msg := oldCmd(); msg != nil {
+		t.Errorf("the replaced app's Init delivered %#v", msg)
+	}
+	// The new app's commands deliver.
+	newBatch, _ := r.wrap(apps[1].cmd)().(tea.BatchMsg)
+	if len(newBatch) != 2 || newBatch[0]() != (stubMsg{1}) {
+		t.Errorf("the new app's commands: %v", newBatch)
+	}
+	var sawColour, sawSize bool
+	for _, msg := range apps[1].got {
+		switch msg := msg.(type) {
+		case tea.BackgroundColorMsg:
+			sawColour = true
+		case tea.WindowSizeMsg:
+			sawSize = msg == tea.WindowSizeMsg{Width: 80, Height: 23}
+		}
+	}
+	if !sawColour || !sawSize {
+		t.Errorf("the new app heard %v", apps[1].got)
+	}
+	if v := r.View(); !strings.HasPrefix(ansi.Strip(v.Content), "Your role changed from admin to member") || !strings.HasSuffix(v.Content, "stub member") {
+		t.Errorf("view %q", v.Content)
+	}
+	// The same role again changes nothing.
+	r.Update(roleChangedMsg{actor: roster.Actor{Name: "adam", UserID: 2, Role: roster.RoleMember}})
+	if len(apps) != 2 {
+		t.Errorf("re-routed to the role it had")
+	}
 }
