@@ -75,7 +75,7 @@ func (r *router) reroute(actor roster.Actor) tea.Cmd {
 	r.sess.Width, r.sess.Height = r.w, r.h
 	r.gen++
 	r.current.Store(r.gen)
-	r.notice = fmt.Sprintf("Your role changed from %s to %s: this session now shows what a %s may use. Any key hides this line.", from, actor.Role, actor.Role)
+	r.notice = fmt.Sprintf("Your role changed from %s to %s: this session now offers what that role may do. Any key hides this line.", from, actor.Role)
 	r.inner = r.app(r.sess)
 	cmds := []tea.Cmd{r.wrap(r.inner.Init()), r.forward(r.innerSize())}
 	for _, f := range r.facts {

@@ -2,7 +2,9 @@
 // users in by the public keys registered on their Roster user, gives every
 // session its own app acting as that user, and enforces the limits a
 // server open to the network needs (failed sign-ins per address, idle
-// sessions, concurrent sessions).
+// sessions, concurrent sessions in all and per user). Sessions follow the
+// database: they end when their user loses access, and switch app when
+// their user's role changes.
 package ssh
 
 import (
