@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/internal/version"
 	"github.com/roster-dev/roster/store"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -80,6 +81,7 @@ func (a *app) rootCmd() *cobra.Command {
 them in groups, and serve them to the office's apps over LDAP.
 
 Run 'roster' with no command to open the terminal app.`,
+		Version:       version.Info().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          noArgs,
@@ -87,6 +89,7 @@ Run 'roster' with no command to open the terminal app.`,
 			return a.runTUI(cmd)
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&a.dbPath, "db", os.Getenv("ROSTER_DB"),
 		"database file (env ROSTER_DB; default $XDG_DATA_HOME/roster/roster.db)")
