@@ -246,12 +246,6 @@ func (s *Server) handleNoContent(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// handleHealth serves GET /healthz for a proxy or a monitor.
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte("ok\n"))
-}
-
 // handleNotFound serves every other path.
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	s.message(w, http.StatusNotFound, "Page not found", "There is no page at this address.", s.root)
