@@ -106,6 +106,7 @@ Run 'roster' with no command to open the terminal app.`,
 		a.backupCmd(),
 		a.restoreCmd(),
 		a.posixCmd(),
+		a.doctorCmd(),
 	)
 	return root
 }
