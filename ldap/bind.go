@@ -44,6 +44,7 @@ func (s *Server) handleBind(sess *session, req request) {
 		return
 	}
 	code, diag := s.bind(sess, f[1].str(), f[2].str())
+	s.observeBind(code == resultSuccess)
 	answer(code, diag)
 }
 

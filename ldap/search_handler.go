@@ -134,6 +134,7 @@ func (s *Server) startSearch(sess *session, req request) {
 // entries, their own entry and the groups. An abandoned search stops and
 // sends nothing more, not even its end.
 func (s *Server) search(sess *session, req request, stop *atomic.Bool) {
+	defer s.observeSearch()()
 	done := result{code: resultSuccess}
 	finish := func() {
 		if !stop.Load() {

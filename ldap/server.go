@@ -72,6 +72,9 @@ type Config struct {
 	// always check.
 	SearchFreshness time.Duration
 
+	// Observer hears binds and searches, for metrics; nil hears nothing.
+	Observer Observer
+
 	// RequireTLS refuses binds (and so everything else) on a connection
 	// that is not encrypted: LDAPS, or plain LDAP after StartTLS.
 	RequireTLS bool

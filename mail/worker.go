@@ -47,6 +47,10 @@ type Worker struct {
 
 	dialer *dialer // nil until Run for the dev mailbox
 
+	// Observe, when set before Run, hears the outcome of every delivery
+	// attempt and how long it took (for metrics).
+	Observe func(outcome store.Outcome, took time.Duration)
+
 	mu      sync.Mutex
 	mailbox *Mailbox
 }
@@ -330,7 +334,9 @@ func (w *Worker) sender(ctx context.Context, d *dialer, jobs <-chan *store.Job, 
 			}
 			continue
 		}
+		start := time.Now()
 		res := w.deliver(ctx, d, &s, j, waitPrev)
+		w.observe(res.Outcome, time.Since(start))
 		if s != nil && w.cfg.MaxPerConnection > 0 && s.sent >= w.cfg.MaxPerConnection {
 			s.close()
 			s = nil
@@ -527,4 +533,10 @@ func (p *pacer) reserve(now time.Time) time.Time {
 	}
 	p.next = slot.Add(p.interval)
 	return slot
+}
+
+func (w *Worker) observe(o store.Outcome, took time.Duration) {
+	if w.Observe != nil && o != store.OutcomeRelease {
+		w.Observe(o, took)
+	}
 }

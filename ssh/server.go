@@ -77,6 +77,8 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// Log hears connections, sign-ins and refusals; default: discard.
 	Log *slog.Logger
+	// Observer hears sessions open and close, for metrics; nil hears nothing.
+	Observer SessionObserver
 	// App is what each session runs; default: Roster's terminal app.
 	App App
 }

@@ -345,6 +345,7 @@ func (s *Server) sessionMiddleware(next charmssh.Handler) charmssh.Handler {
 			return
 		}
 		defer s.sessions.remove(sess)
+		defer s.observeSession()()
 		next(sess)
 		switch l.endReason() {
 		case endIdle:

@@ -68,6 +68,9 @@ type Server struct {
 	// Log receives one line per password set, refused link or refused
 	// form; never a token or a password.
 	Log *slog.Logger
+	// Observer hears every request's route and status, for metrics; nil
+	// hears nothing.
+	Observer RequestObserver
 	// Hash turns a new password into its PHC string; nil means
 	// password.Hash (argon2id with the default costs).
 	Hash func(pw string) (string, error)
@@ -151,7 +154,7 @@ func (s *Server) setup() error {
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 
 	cop.SetDenyHandler(http.HandlerFunc(s.handleCrossOrigin))
-	s.handler = s.secure(cop.Handler(s.routes()))
+	s.handler = s.observed(s.secure(cop.Handler(s.routes())))
 	return nil
 }
 

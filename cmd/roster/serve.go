@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/roster-dev/roster/metrics"
 	"github.com/roster-dev/roster/store"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -15,7 +16,8 @@ import (
 )
 
 // serveComponent is one part of `roster serve`: the invitation site, the
-// mail worker, the SSH server, the directory, the backup schedule. Each
+// mail worker, the SSH server, the directory, the backup schedule, the
+// metrics. Each
 // lives in its own file (serve_*.go), registers its own flags, and runs
 // until ctx is cancelled; returning nil then is a clean stop.
 type serveComponent interface {
@@ -27,13 +29,15 @@ type serveComponent interface {
 
 // serveComponents lists the parts of `roster serve`, in start order.
 func (a *app) serveComponents() []serveComponent {
-	mw := &mailWorker{a: a}
+	ms := &metricsServer{m: metrics.New()}
+	mw := &mailWorker{a: a, metrics: ms}
 	return []serveComponent{
+		ms,
 		&backupSchedule{},
-		&webSite{a: a, resets: mw},
+		&webSite{a: a, resets: mw, metrics: ms},
 		mw,
-		&sshServer{a: a},
-		&directoryServer{},
+		&sshServer{a: a, metrics: ms},
+		&directoryServer{metrics: ms},
 	}
 }
 

@@ -26,6 +26,7 @@ type directoryServer struct {
 	requireTLS    bool
 	maxRequest    int
 	bindTimeout   time.Duration
+	metrics       *metricsServer
 }
 
 func (d *directoryServer) name() string { return "ldap" }
@@ -53,6 +54,9 @@ func (d *directoryServer) run(ctx context.Context, db *store.DB, log *slog.Logge
 		return usageError{errors.New("--ldap-max-request must be at least 1024 and --ldap-bind-timeout at least 1s")}
 	}
 	cfg := ldap.Config{BaseDN: d.baseDN, Log: log, RequireTLS: d.requireTLS, MaxRequestSize: d.maxRequest, BindTimeout: d.bindTimeout}
+	if m := d.metrics.sink(); m != nil {
+		cfg.Observer = m
+	}
 	if (d.certFile == "") != (d.keyFile == "") {
 		return usageError{errors.New("--ldap-cert and --ldap-key go together")}
 	}

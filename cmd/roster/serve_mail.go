@@ -15,9 +15,10 @@ import (
 // settings (--smtp and friends, the environment, the config file) when it
 // starts. --mail-worker=false leaves sending to another roster process.
 type mailWorker struct {
-	a     *app
-	on    bool
-	flags *pflag.FlagSet
+	a       *app
+	on      bool
+	flags   *pflag.FlagSet
+	metrics *metricsServer
 
 	once   sync.Once
 	mailer *mail.Mailer
@@ -33,6 +34,9 @@ func (m *mailWorker) build(db *store.DB, log *slog.Logger) (*mail.Mailer, error)
 			return
 		}
 		m.mailer, m.err = mail.New(db, cfg, log)
+		if ms := m.metrics.sink(); ms != nil && m.mailer != nil {
+			m.mailer.Worker.Observe = ms.MailResult
+		}
 	})
 	return m.mailer, m.err
 }

@@ -26,6 +26,7 @@ type sshServer struct {
 	maxSessions int
 	maxPerUser  int
 	flags       *pflag.FlagSet
+	metrics     *metricsServer
 }
 
 // sshShutdownGrace is how long open sessions get to say goodbye on SIGTERM.
@@ -60,13 +61,17 @@ func (s *sshServer) run(ctx context.Context, db *store.DB, log *slog.Logger) err
 	if err != nil {
 		return err
 	}
-	srv, err := rostersh.New(db, rostersh.Config{
+	cfg := rostersh.Config{
 		IdleTimeout:        s.idleTimeout,
 		MaxSessions:        s.maxSessions,
 		MaxSessionsPerUser: s.maxPerUser,
 		Log:                log,
 		App:                rostersh.TerminalApp(db, services),
-	})
+	}
+	if m := s.metrics.sink(); m != nil {
+		cfg.Observer = m
+	}
+	srv, err := rostersh.New(db, cfg)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ type webSite struct {
 	addr       string
 	trustProxy bool
 	flags      *pflag.FlagSet
+	metrics    *metricsServer
 }
 
 func (w *webSite) name() string { return "invitation site" }
@@ -44,6 +45,9 @@ func (w *webSite) run(ctx context.Context, db *store.DB, log *slog.Logger) error
 	srv := web.New(db)
 	srv.TrustProxy = w.trustProxy
 	srv.Log = log
+	if m := w.metrics.sink(); m != nil {
+		srv.Observer = m
+	}
 	if w.a != nil {
 		cfg, err := w.a.mailConfig(w.flags)
 		if err != nil {
