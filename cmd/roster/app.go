@@ -45,18 +45,28 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	styled := a.styled()
+	err := a.execute(ctx, root, styled)
 	if err == nil {
 		return exitOK
 	}
-	var ue usageError
-	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") ||
-		strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "unknown shorthand") {
-		fmt.Fprintf(stderr, "roster: %v\nRun 'roster --help' for usage.\n", err)
+	if isUsage(err) {
+		if !styled {
+			fmt.Fprintf(stderr, "roster: %v\nRun 'roster --help' for usage.\n", err)
+		}
 		return exitUsage
 	}
-	fmt.Fprintf(stderr, "roster: %s\n", displayError(err))
+	if !styled {
+		fmt.Fprintf(stderr, "roster: %s\n", displayError(err))
+	}
 	return exitFailure
+}
+
+// isUsage reports a mistake in how roster was called (exit status 2).
+func isUsage(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") ||
+		strings.HasPrefix(err.Error(), "unknown flag") || strings.HasPrefix(err.Error(), "unknown shorthand")
 }
 
 // displayError turns an error into the line a person reads: the message of
@@ -93,7 +103,8 @@ Run 'roster' with no command to open the terminal app.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&a.dbPath, "db", os.Getenv("ROSTER_DB"),
 		"database file (env ROSTER_DB; default $XDG_DATA_HOME/roster/roster.db)")
-	a.addMail(root) // mail flags (persistent) and the invite, mail, mailbox commands
+	a.addMail(root)              // mail flags (persistent) and the invite, mail, mailbox commands
+	defer a.addCompletions(root) // once every command is in place
 	root.AddCommand(
 		a.usersCmd(),
 		a.groupsCmd(),
@@ -107,7 +118,9 @@ Run 'roster' with no command to open the terminal app.`,
 		a.restoreCmd(),
 		a.posixCmd(),
 		a.doctorCmd(),
+		manCmd(),
 	)
+	a.addCompletions(root) // once every command is in place
 	return root
 }
 
