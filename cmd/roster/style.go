@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"charm.land/fang/v2"
 	mcobra "github.com/muesli/mango-cobra"
@@ -59,6 +60,7 @@ func manCmd() *cobra.Command {
 		Hidden: true,
 		Args:   noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			unwrapLong(cmd.Root())
 			page, err := mcobra.NewManPage(1, cmd.Root())
 			if err != nil {
 				return err
@@ -67,5 +69,22 @@ func manCmd() *cobra.Command {
 			_, err = fmt.Fprint(cmd.OutOrStdout(), page.Build(roff.NewDocument()))
 			return err
 		},
+	}
+}
+
+// unwrapLong joins the lines of each paragraph of every command's Long
+// text: mango makes a paragraph of every line, and help's line breaks are
+// for an 80-column terminal, which man reflows itself. Only `roster man`
+// calls it, just before the process ends.
+func unwrapLong(c *cobra.Command) {
+	paras := strings.Split(c.Long, "\n\n")
+	for i, p := range paras {
+		if !strings.Contains(p, "\n ") && !strings.Contains(p, "\n\t") && !strings.HasPrefix(p, " ") {
+			paras[i] = strings.Join(strings.Fields(p), " ") // prose; indented examples keep their lines
+		}
+	}
+	c.Long = strings.Join(paras, "\n\n")
+	for _, sub := range c.Commands() {
+		unwrapLong(sub)
 	}
 }
