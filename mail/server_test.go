@@ -38,7 +38,10 @@ type received struct {
 //
 //	tempfail…  451 at RCPT the first two times
 //	bounce…    550 at RCPT
-//	databounce… 554 at DATA (after the message)
+//	databounce… 552 5.2.2 at DATA (after the message)
+//	bare…      550 at RCPT with no enhanced code
+//	routing…   554 5.4.4 at RCPT (fails the message only)
+//	policy…    554 5.7.1 at RCPT (the relay refuses Roster, not the recipient)
 //	drop…      the connection is dropped mid-DATA the first time
 //	stall…     the server never answers the final dot
 type testServer struct {
@@ -53,6 +56,7 @@ type testServer struct {
 	msgs    []received
 	conns   int
 	auths   int
+	rcptN   int            // RCPT commands seen
 	seen    map[string]int // fault address → times seen
 	stallCh chan struct{}
 }
@@ -114,6 +118,12 @@ func (s *testServer) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.msgs)
+}
+
+func (s *testServer) rcpts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rcptN
 }
 
 func (s *testServer) connections() int {
@@ -184,12 +194,21 @@ func (ss *testSession) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *testSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.s.mu.Lock()
+	ss.s.rcptN++
+	ss.s.mu.Unlock()
 	local := strings.ToLower(to[:strings.IndexByte(to, '@')+1])
 	switch {
 	case strings.HasPrefix(local, "tempfail") && ss.s.fault(to) < 2:
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Greylisted, try again later"}
 	case strings.HasPrefix(local, "bounce"):
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
+	case strings.HasPrefix(local, "bare"):
+		return &smtp.SMTPError{Code: 550, Message: "unknown user"}
+	case strings.HasPrefix(local, "routing"):
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 4}, Message: "Unable to route"}
+	case strings.HasPrefix(local, "policy"):
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Client host rejected: Access denied"}
 	}
 	ss.to = to
 	return nil
@@ -219,7 +238,7 @@ func (ss *testSession) Data(r io.Reader) error {
 		return err
 	}
 	if strings.HasPrefix(local, "databounce") {
-		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message content rejected"}
+		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 2, 2}, Message: "Mailbox full"}
 	}
 	ss.s.mu.Lock()
 	ss.s.msgs = append(ss.s.msgs, received{From: ss.from, To: ss.to, Data: data, AuthUser: ss.authUser, AuthMech: ss.authMech, TLS: ss.tls})

@@ -17,6 +17,7 @@ import (
 // Stages of a delivery, for errors and their classification.
 const (
 	stageConnect = "connect"
+	stageAuth    = "AUTH"
 	stageMail    = "MAIL FROM"
 	stageRcpt    = "RCPT TO"
 	stageData    = "DATA"
@@ -141,7 +142,7 @@ func (d *dialer) dial() (*session, error) {
 
 func (d *dialer) auth(c *smtp.Client) error {
 	fail := func(config bool, err error) error {
-		return &deliveryError{Stage: "AUTH", Config: config, Err: err}
+		return &deliveryError{Stage: stageAuth, Config: config, Err: err}
 	}
 	if _, isTLS := c.TLSConnectionState(); !isTLS {
 		// Never reached with the checks in dial; kept as the last guard.

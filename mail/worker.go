@@ -44,6 +44,7 @@ type Worker struct {
 	host  string
 	wake  chan struct{}
 	pace  *pacer
+	halt  halt // stops a batch the relay refused for Roster's settings
 
 	dialer *dialer // nil until Run for the dev mailbox
 
@@ -255,6 +256,7 @@ func (w *Worker) commitLoop(ctx context.Context, jobs chan<- *store.Job, results
 			jobs <- j // never blocks: at most ahead jobs are out
 		}
 		if inflight == 0 && !stopping {
+			w.halt.clear() // nothing more is due: the batch is over
 			wait := pollInterval
 			if !next.IsZero() {
 				wait = min(max(time.Until(next), 0), pollInterval)
@@ -365,6 +367,9 @@ func (w *Worker) deliver(ctx context.Context, d *dialer, sp **session, j *store.
 	if err != nil {
 		return store.JobResult{ID: j.ID, Outcome: store.OutcomeFailed, Detail: err.Error()}
 	}
+	if r := w.halt.halted(); r != "" {
+		return w.failure(j, &haltedError{reason: r})
+	}
 	if err := w.pace.wait(ctx); err != nil {
 		return release
 	}
@@ -380,7 +385,7 @@ func (w *Worker) deliver(ctx context.Context, d *dialer, sp **session, j *store.
 	for try := 0; ; try++ {
 		reused := *sp != nil
 		if *sp == nil {
-			s, err := d.dial()
+			s, err := w.halt.dial(d)
 			if err != nil {
 				return w.failure(j, err)
 			}
@@ -413,9 +418,8 @@ func (w *Worker) deliver(ctx context.Context, d *dialer, sp **session, j *store.
 	}
 }
 
-// failure classifies a failed attempt: configuration errors and 5xx to
-// MAIL fail the job, 5xx to RCPT or DATA bounce it, and anything else
-// (4xx, network, timeouts) is retried with backoff until MaxAttempts.
+// failure turns a failed attempt into the job's outcome by its verdict
+// (see classify). A refusal of Roster's settings halts the batch.
 func (w *Worker) failure(j *store.Job, err error) store.JobResult {
 	detail := detailOf(err)
 	var de *deliveryError
@@ -423,16 +427,17 @@ func (w *Worker) failure(j *store.Job, err error) store.JobResult {
 		detail = de.Error()
 	}
 	r := store.JobResult{ID: j.ID, Detail: detail}
-	var se *smtp.SMTPError
-	switch {
-	case de != nil && de.Config:
+	var he *haltedError
+	switch v := classify(err); {
+	case errors.As(err, &he):
+		r.Outcome, r.Detail = store.OutcomeFailed, SettingsPrefix+he.Error()
+	case v == verdictSettings:
+		w.halt.trip(detail)
+		r.Outcome, r.Detail = store.OutcomeFailed, SettingsPrefix+detail
+	case v == verdictBounce:
+		r.Outcome = store.OutcomeBounced
+	case v == verdictFail:
 		r.Outcome = store.OutcomeFailed
-	case errors.As(err, &se) && se.Code >= 500:
-		if de != nil && (de.Stage == stageRcpt || de.Stage == stageData) {
-			r.Outcome = store.OutcomeBounced
-		} else {
-			r.Outcome = store.OutcomeFailed
-		}
 	case j.Attempts >= w.cfg.MaxAttempts:
 		r.Outcome = store.OutcomeFailed
 		r.Detail = fmt.Sprintf("gave up after %d attempts: %s", j.Attempts, detail)

@@ -154,10 +154,16 @@ func (a *app) waitAndReport(ctx context.Context, m *mail.Mailer, noun string, q 
 		if err != nil {
 			return err
 		}
+		settings := false
 		for _, j := range jobs {
 			if j.State == store.JobFailed || j.State == store.JobBounced || j.State == store.JobQueued {
 				fmt.Fprintf(a.stdout, "  %s %s: %s\n", j.State, j.To, j.Detail)
+				settings = settings || mail.SettingsProblem(j.Detail)
 			}
+		}
+		if settings {
+			fmt.Fprintln(a.stdout, "The relay refused Roster's connection, greeting, sender or login, not the recipients:\n"+
+				"nobody was blocked. Check --smtp-helo, --from and the SMTP user and password, then run 'roster mail retry'.")
 		}
 	}
 	if m.DevMailbox() && c.Sent > 0 {
