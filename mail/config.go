@@ -62,7 +62,7 @@ type Config struct {
 	Lease          time.Duration // how long a claimed job is ours
 
 	TemplateDir string // overrides for the embedded templates (missing files fall back)
-	HelloName   string // the name sent in EHLO (default "localhost")
+	HelloName   string // the name sent in EHLO (default MachineName())
 }
 
 // Normalize fills defaults in place and checks what it can without the
@@ -104,6 +104,12 @@ func (c *Config) Normalize() error {
 	}
 	if c.Lease <= 0 {
 		c.Lease = DefaultLease
+	}
+	if c.HelloName == "" {
+		c.HelloName = MachineName()
+	}
+	if err := checkHelloName(c.HelloName); err != nil {
+		return roster.FieldErrorf(roster.EINVALID, "smtp-helo", "SMTP greeting: %v", err)
 	}
 	if c.Rate < 0 {
 		return roster.FieldErrorf(roster.EINVALID, "smtp-rate", "rate must be positive (or 0 for no limit)")

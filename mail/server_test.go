@@ -57,6 +57,7 @@ type testServer struct {
 	conns   int
 	auths   int
 	rcptN   int            // RCPT commands seen
+	helo    []string       // EHLO names, one per connection
 	seen    map[string]int // fault address → times seen
 	stallCh chan struct{}
 }
@@ -80,6 +81,9 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		s.conns++
 		s.mu.Unlock()
 		_, isTLS := c.TLSConnectionState()
+		s.mu.Lock()
+		s.helo = append(s.helo, c.Hostname())
+		s.mu.Unlock()
 		return &testSession{s: s, conn: c, tls: isTLS, discard: o.discard, mechs: o.mechanism}, nil
 	}))
 	s.srv.Domain = "test.local"
@@ -118,6 +122,12 @@ func (s *testServer) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.msgs)
+}
+
+func (s *testServer) helos() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.helo...)
 }
 
 func (s *testServer) rcpts() int {

@@ -395,6 +395,12 @@ func (s *mailScreen) View() string {
 		b.WriteString("\n\n")
 		if s.send > 0 {
 			b.WriteString(st.Muted.Render("Mail goes to: "+s.c.Services.Mail.Mode()) + "\n")
+			if w, ok := s.c.Services.Mail.(interface{ Warnings() []string }); ok {
+				for _, line := range w.Warnings() {
+					text, _ := s.c.cells.safe("⚠ " + line)
+					b.WriteString(st.Warn.Render(ansi.Wordwrap(text, width, "")) + "\n")
+				}
+			}
 		}
 		if len(s.skip) > 0 {
 			b.WriteString("\n" + st.Warn.Render("Skipped: "+plural(len(s.ids)-s.send, "user")) + "\n")

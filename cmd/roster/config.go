@@ -27,6 +27,7 @@ type fileConfig struct {
 	SMTPPlaintextLoopback *bool   `toml:"smtp_plaintext_loopback"`
 	SMTPConnections       int     `toml:"smtp_connections"`
 	SMTPRate              float64 `toml:"smtp_rate"`
+	SMTPHelo              string  `toml:"smtp_helo"`
 	From                  string  `toml:"from"`
 	BaseURL               string  `toml:"base_url"`
 	OrgName               string  `toml:"org_name"`
@@ -47,6 +48,7 @@ var mailSettings = []mailSetting{
 	{"smtp-plaintext-loopback", "ROSTER_SMTP_PLAINTEXT_LOOPBACK", "allow smtp:// without STARTTLS to a relay on a loopback address (no credentials)"},
 	{"smtp-connections", "ROSTER_SMTP_CONNECTIONS", "SMTP connections in parallel (default 4)"},
 	{"smtp-rate", "ROSTER_SMTP_RATE", "at most this many messages per second (default: no limit)"},
+	{"smtp-helo", "ROSTER_SMTP_HELO", "the name Roster greets the SMTP server with (EHLO; default this machine's fully-qualified name)"},
 	{"from", "ROSTER_FROM", `From address of Roster's mail (default "Roster <roster@localhost>")`},
 	{"base-url", "ROSTER_BASE_URL", "base of the links in mail (default http://127.0.0.1:8080)"},
 	{"org-name", "ROSTER_ORG_NAME", `what people are invited to (default "Roster")`},
@@ -148,6 +150,7 @@ func (a *app) mailConfig(flags *pflag.FlagSet) (mail.Config, error) {
 	cfg.URL = str("smtp", file.SMTPURL)
 	cfg.CAFile = str("smtp-ca-file", file.SMTPCAFile)
 	cfg.From = str("from", file.From)
+	cfg.HelloName = str("smtp-helo", file.SMTPHelo)
 	cfg.BaseURL = str("base-url", file.BaseURL)
 	cfg.OrgName = str("org-name", file.OrgName)
 	cfg.TemplateDir = str("mail-templates", file.Templates)

@@ -107,6 +107,9 @@ func (a *app) startMailer(cmd *cobra.Command, db *store.DB, run bool) (*mail.Mai
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, w := range m.Warnings() {
+		fmt.Fprintf(a.stderr, "roster: warning: %s\n", w)
+	}
 	if !run {
 		return m, func() {}, nil
 	}
