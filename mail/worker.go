@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -119,10 +118,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.mu.Lock()
 		w.mailbox = mb
 		w.mu.Unlock()
-		host, port, _ := net.SplitHostPort(mb.Addr())
-		cfg := w.cfg
-		cfg.PlaintextLoopback, cfg.Password = true, ""
-		if d, err = newDialer(cfg, Server{Host: host, Port: port}); err != nil {
+		if d, err = devDialer(w.cfg, mb); err != nil {
 			return err
 		}
 	}
