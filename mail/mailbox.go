@@ -37,10 +37,10 @@ const maxMailboxMessage = 1 << 20
 type Mailbox struct {
 	db     *store.DB
 	secret string
-	srv *smtp.Server
-	ln  net.Listener
-	log *slog.Logger
-	in  chan *incoming
+	srv    *smtp.Server
+	ln     net.Listener
+	log    *slog.Logger
+	in     chan *incoming
 
 	closeOnce sync.Once
 	done      chan struct{}
