@@ -29,6 +29,8 @@ type received struct {
 	From, To string
 	Data     []byte
 	AuthUser string
+	Ret      string // RET= of MAIL FROM, with DSN
+	EnvID    string
 	AuthMech string
 	TLS      bool
 }
@@ -70,6 +72,7 @@ type serverOpts struct {
 	insecure  bool // AllowInsecureAuth: a lax server that takes AUTH in plaintext
 	discard   bool // keep no message bodies (benchmarks)
 	utf8      bool // offer SMTPUTF8
+	dsn       bool // offer DSN
 	mechanism []string
 }
 
@@ -90,6 +93,7 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 	s.srv.ErrorLog = log.New(io.Discard, "", 0) // killed clients and dropped connections are the point
 	s.srv.AllowInsecureAuth = o.insecure
 	s.srv.EnableSMTPUTF8 = o.utf8
+	s.srv.EnableDSN = o.dsn
 	s.srv.ReadTimeout = time.Minute
 	s.srv.WriteTimeout = time.Minute
 	var ln net.Listener
@@ -160,6 +164,7 @@ type testSession struct {
 
 	authUser, authMech string
 	from, to           string
+	ret, envID         string
 }
 
 func (ss *testSession) AuthMechanisms() []string {
@@ -195,7 +200,10 @@ func (ss *testSession) Auth(mech string) (sasl.Server, error) {
 func (ss *testSession) Reset()        { ss.from, ss.to = "", "" }
 func (ss *testSession) Logout() error { return nil }
 
-func (ss *testSession) Mail(from string, _ *smtp.MailOptions) error {
+func (ss *testSession) Mail(from string, opts *smtp.MailOptions) error {
+	if opts != nil {
+		ss.ret, ss.envID = string(opts.Return), opts.EnvelopeID
+	}
 	if ss.s.user != "" && ss.authUser == "" {
 		return smtp.ErrAuthRequired
 	}
@@ -251,7 +259,7 @@ func (ss *testSession) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 2, 2}, Message: "Mailbox full"}
 	}
 	ss.s.mu.Lock()
-	ss.s.msgs = append(ss.s.msgs, received{From: ss.from, To: ss.to, Data: data, AuthUser: ss.authUser, AuthMech: ss.authMech, TLS: ss.tls})
+	ss.s.msgs = append(ss.s.msgs, received{From: ss.from, To: ss.to, Ret: ss.ret, EnvID: ss.envID, Data: data, AuthUser: ss.authUser, AuthMech: ss.authMech, TLS: ss.tls})
 	ss.s.mu.Unlock()
 	return nil
 }

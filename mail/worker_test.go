@@ -166,8 +166,9 @@ func TestWorkerDelivers(t *testing.T) {
 		t.Errorf("%d connections for 40 messages; want at most %d (reuse)", n, DefaultConnections)
 	}
 	for _, m := range msgs {
-		if m.From != "roster@example.org" {
-			t.Errorf("envelope from %q", m.From)
+		// No DSN offered: the return path names the job (VERP).
+		if !strings.HasPrefix(m.From, "roster+roster-") || !strings.HasSuffix(m.From, "@example.org") || jobFromTag(m.From) == 0 {
+			t.Errorf("envelope from %q; want roster+roster-JOB@example.org", m.From)
 		}
 		_, text := textPart(t, m.Data)
 		match := linkRE.FindStringSubmatch(text)
@@ -431,5 +432,25 @@ func TestPolicyRefusalStopsBatch(t *testing.T) {
 	}
 	if n := srv.rcpts(); n > DefaultConnections {
 		t.Errorf("the relay saw %d recipients after refusing the first; want at most one per connection (%d)", n, DefaultConnections)
+	}
+}
+
+// Ensure a relay that offers DSN gets the plain bounce address with
+// RET=HDRS (a bounce returns headers only, never the link) and ENVID
+// naming the job.
+func TestReturnPathWithDSN(t *testing.T) {
+	db := openDB(t)
+	srv := startServer(t, serverOpts{dsn: true})
+	users := addUsers(t, db, "ada@example.com")
+	cfg := testConfig(srv.addr)
+	cfg.BounceAddress = "bounces@example.org"
+	q := invite(t, db, cfg, users)
+	startWorker(t, db, cfg)
+	if c := waitDone(t, db, q.Jobs); c.Sent != 1 {
+		t.Fatalf("counts %+v", c)
+	}
+	m := srv.messages()[0]
+	if m.From != "bounces@example.org" || m.Ret != "HDRS" || m.EnvID != EnvelopeID(q.Jobs[0]) {
+		t.Errorf("MAIL FROM:<%s> RET=%s ENVID=%s; want bounces@example.org, HDRS, %s", m.From, m.Ret, m.EnvID, EnvelopeID(q.Jobs[0]))
 	}
 }
