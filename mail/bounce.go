@@ -165,7 +165,11 @@ func dsnRecipient(f textproto.MIMEHeader, job uint64) (store.Bounce, bool) {
 	if i := strings.IndexByte(diag, ';'); i >= 0 && i < 12 {
 		diag = strings.TrimSpace(diag[i+1:]) // "smtp; 550 5.1.1 …"
 	}
-	detail := strings.Join(strings.Fields(strings.TrimSpace(status+" "+diag)), " ")
+	detail := diag
+	if !strings.Contains(diag, status) {
+		detail = status + " " + diag
+	}
+	detail = strings.Join(strings.Fields(detail), " ")
 	if mta := addressOf(f.Get("Remote-MTA")); mta != "" {
 		detail += " (" + mta + ")"
 	}

@@ -18,12 +18,12 @@ func TestParseBounce(t *testing.T) {
 		hard   bool
 		detail string
 	}{
-		{"exchange-online.eml", "grace@contoso.com", 41, true, "5.1.10 550 5.1.10 RESOLVER.ADR.RecipientNotFound"},
+		{"exchange-online.eml", "grace@contoso.com", 41, true, "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found"},
 		{"gmail-text.eml", "linus@example.net", 42, true, "550-5.1.1 The email account that you tried to reach does not exist"},
 		{"exchange-text.eml", "ken@corp.example", 43, true, "5.1.1"},
 		{"qmail.eml", "dennis@old.example", 44, true, "no mailbox here"},
 		{"delayed.eml", "barbara@slow.example", 45, false, "4.4.1"},
-		{"policy.eml", "john@strict.example", 46, false, SettingsPrefix + "5.7.1 554 5.7.1 Service unavailable"},
+		{"policy.eml", "john@strict.example", 46, false, SettingsPrefix + "554 5.7.1 Service unavailable"},
 	}
 	for _, c := range cases {
 		f, err := os.Open(filepath.Join("testdata", "bounces", c.file))

@@ -60,6 +60,9 @@ func (h *halt) dial(d *dialer) (*session, error) {
 	s, err := d.dial()
 	if err == nil {
 		h.loggedIn.Store(true)
+	} else if classify(err) == verdictSettings {
+		// Halt before the next connection may try: it waits on loginMu.
+		h.trip(failureDetail(err))
 	}
 	return s, err
 }

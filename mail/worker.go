@@ -417,11 +417,7 @@ func (w *Worker) deliver(ctx context.Context, d *dialer, sp **session, j *store.
 // failure turns a failed attempt into the job's outcome by its verdict
 // (see classify). A refusal of Roster's settings halts the batch.
 func (w *Worker) failure(j *store.Job, err error) store.JobResult {
-	detail := detailOf(err)
-	var de *deliveryError
-	if errors.As(err, &de) {
-		detail = de.Error()
-	}
+	detail := failureDetail(err)
 	r := store.JobResult{ID: j.ID, Detail: detail}
 	var he *haltedError
 	switch v := classify(err); {
@@ -443,6 +439,16 @@ func (w *Worker) failure(j *store.Job, err error) store.JobResult {
 	}
 	w.log.Warn("mail not delivered", "job", j.ID, "to", j.To, "outcome", outcomeName(r.Outcome), "detail", r.Detail)
 	return r
+}
+
+// failureDetail is a failed attempt's words for the record: the stage
+// and the server's reply.
+func failureDetail(err error) string {
+	var de *deliveryError
+	if errors.As(err, &de) {
+		return de.Error()
+	}
+	return detailOf(err)
 }
 
 func outcomeName(o store.Outcome) string {

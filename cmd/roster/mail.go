@@ -17,7 +17,7 @@ func (a *app) mailCmd() *cobra.Command {
 		Args:  knownSubcommand,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(a.mailQueueCmd(), a.mailRetryCmd(), a.mailTestCmd(), a.mailUnblockCmd())
+	cmd.AddCommand(a.mailQueueCmd(), a.mailRetryCmd(), a.mailTestCmd(), a.mailUnblockCmd(), a.mailBounceCmd())
 	return cmd
 }
 

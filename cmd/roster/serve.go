@@ -32,6 +32,7 @@ func (a *app) serveComponents() []serveComponent {
 		&backupSchedule{},
 		&webSite{a: a, resets: mw},
 		mw,
+		&bounceReader{},
 		&sshServer{a: a},
 		&directoryServer{},
 	}
