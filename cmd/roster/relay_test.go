@@ -2,14 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/roster-dev/roster/internal/e2e"
 )
 
@@ -135,10 +141,51 @@ func TestRelayPostfix(t *testing.T) {
 			t.Fatalf("roster mail bounce < DSN: %v\n%s", err, pipeOut)
 		}
 		t.Logf("roster mail bounce: %s", strings.TrimSpace(string(pipeOut)))
-		// The Maildir the relay delivered to: the other DSN.
-		out = mustRun(t, db, "mail", "bounce", "--maildir", r.maildir("roster"))
-		if !strings.Contains(out, "2 bounces applied, 0 messages left") {
-			t.Fatalf("mail bounce --maildir: %q", out)
+		// A person's reply in the bounce mailbox: never taken for a bounce.
+		sendPlain(t, r.strict, "grace@example.com", "roster@example.org",
+			"From: Grace <grace@example.com>\r\nTo: roster@example.org\r\nSubject: Re: You are invited\r\n\r\nThanks, see you Monday.\r\n")
+		r.waitMessages(t, "roster", 3)
+
+		// roster serve, reading the bounce mailbox over IMAP (Dovecot).
+		t.Setenv("ROSTER_BOUNCE_PASSWORD", bounceIMAPPassword)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan int, 1)
+		var serr syncBuffer
+		go func() {
+			done <- run(ctx, []string{"--db", db, "serve", "--http", "", "--bounce-mailbox", "imap://roster@" + r.imap + "/INBOX",
+				"--bounce-ca-file", r.caFile}, strings.NewReader(""), io.Discard, &serr)
+		}()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(serr.String(), "bounces read") {
+			if time.Now().After(deadline) {
+				cancel()
+				<-done
+				t.Fatalf("serve read no bounce over IMAP; its log:\n%s", serr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("serve exited %d:\n%s", code, serr.String())
+		}
+		t.Logf("serve: %s", serr.String())
+		if !strings.Contains(serr.String(), "applied=2 left=1") || !strings.Contains(serr.String(), "left a message Roster does not understand") {
+			t.Errorf("serve should apply both DSNs and leave the reply:\n%s", serr.String())
+		}
+		// The reply is still there, unread (no S in its Maildir flags).
+		kept := false
+		for _, sub := range []string{"new", "cur"} {
+			entries, _ := os.ReadDir(filepath.Join(r.maildir("roster"), sub))
+			for _, e := range entries {
+				b, _ := os.ReadFile(filepath.Join(r.maildir("roster"), sub, e.Name()))
+				if bytes.Contains(b, []byte("see you Monday")) {
+					_, flags, _ := strings.Cut(e.Name(), ":2,")
+					kept = !strings.Contains(flags, "S")
+				}
+			}
+		}
+		if !kept {
+			t.Error("the reply was not left unread in the bounce mailbox")
 		}
 		for _, who := range []string{"nobody", "lost"} {
 			code, _, errs := mailRun(t, db, append([]string{"invite", who}, relayFlags(r, r.submit, true)...)...)
@@ -206,4 +253,52 @@ func spamCheck(t *testing.T, msg []byte) {
 	if score > 0.5 {
 		t.Errorf("SpamAssassin scores the invitation %.1f; want at most 0.5", score)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// sendPlain hands a message to an SMTP server on loopback, without TLS.
+func sendPlain(t *testing.T, addr, from, to, msg string) {
+	t.Helper()
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("roster-test.example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail(from, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt(to, nil); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(w, msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Quit()
 }
