@@ -52,8 +52,8 @@ func TestScanMaildir(t *testing.T) {
 	if !names["1.dsn:2,S"] || !names["2.reply:2,"] || !names["3.foreign:2,"] || len(names) != 3 {
 		t.Errorf("cur/ holds %v", names)
 	}
-	grace, _ := db.User(users[0].ID)
-	ada, _ := db.User(users[1].ID)
+	grace, _ := db.User(admin, users[0].ID)
+	ada, _ := db.User(admin, users[1].ID)
 	if !grace.Suppressed || ada.Suppressed {
 		t.Errorf("grace blocked=%v (want true), ada blocked=%v (want false)", grace.Suppressed, ada.Suppressed)
 	}

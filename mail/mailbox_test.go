@@ -84,7 +84,7 @@ except smtplib.SMTPException as e:
 	if c := waitDone(t, db, q.Jobs); c.Sent != 1 {
 		t.Fatalf("the worker's own invitation: %+v", c)
 	}
-	msgs, err := db.MailboxMessages(0, true)
+	msgs, err := db.MailboxMessages(admin, 0, true)
 	if err != nil {
 		t.Fatal(err)
 	}

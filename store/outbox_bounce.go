@@ -37,7 +37,14 @@ const (
 // and the user's invitation bounced, blocks the address with the
 // diagnostic and revokes the link if it is still the user's; a soft one
 // is recorded on the job. Both are audited.
+//
+// Only Roster itself (a system actor: the mail package reading a bounce)
+// records one, as only its worker records delivery results; the power
+// table has no line for it.
 func (db *DB) RecordBounce(actor roster.Actor, b Bounce) (*Job, BounceOutcome, error) {
+	if !actor.System {
+		return nil, 0, roster.Errorf(roster.EFORBIDDEN, "%s may not record a bounce: only Roster's mail reader does", actor.Name)
+	}
 	var out *Job
 	var outcome BounceOutcome
 	err := db.update(func(tx *bolt.Tx) error {

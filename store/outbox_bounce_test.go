@@ -42,6 +42,9 @@ func TestRecordBounce(t *testing.T) {
 	}
 	sendAll(t, db)
 	system := roster.SystemActor("mail")
+	if _, _, err := db.RecordBounce(outboxActor, Bounce{JobID: q.Jobs[0], Recipient: "u0@example.com", Hard: true}); roster.ErrorCode(err) != roster.EFORBIDDEN {
+		t.Fatalf("a person recorded a bounce: %v", err)
+	}
 
 	if _, _, err := db.RecordBounce(system, Bounce{JobID: q.Jobs[0], Recipient: "u1@example.com", Hard: true}); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Fatalf("a bounce naming another address: %v", err)
@@ -60,7 +63,7 @@ func TestRecordBounce(t *testing.T) {
 		t.Fatalf("bounce by address: %v %v", out, err)
 	}
 	for i, id := range ids {
-		u, _ := db.User(id)
+		u, _ := db.User(outboxActor, id)
 		_, _, tokErr := db.LookupToken(raw[id])
 		blocked := i != 1
 		if u.Suppressed != blocked || (u.Delivery == roster.DeliveryBounced) != blocked || (tokErr != nil) != blocked {
@@ -70,7 +73,7 @@ func TestRecordBounce(t *testing.T) {
 			t.Errorf("%s: reason %q", u.Email, u.SuppressReason)
 		}
 	}
-	evs, err := db.AuditEvents(AuditFilter{})
+	evs, err := db.AuditEvents(outboxActor, AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +89,7 @@ func TestRecordBounce(t *testing.T) {
 	if bounces != 2 || soft != 1 {
 		t.Errorf("audit: %d bounces, %d soft; want 2, 1", bounces, soft)
 	}
-	if err := db.Check(); err != nil {
+	if err := db.Check(outboxActor); err != nil {
 		t.Fatal(err)
 	}
 }
