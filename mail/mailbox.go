@@ -79,6 +79,7 @@ func StartMailbox(db *store.DB, addr string, log *slog.Logger) (*Mailbox, error)
 	m.srv.Domain = "roster-dev-mailbox"
 	m.srv.MaxMessageBytes = maxMailboxMessage
 	m.srv.MaxRecipients = 50
+	m.srv.EnableDSN = true // the worker then sends the plain return path (with ENVID), as a reader expects
 	m.srv.ReadTimeout = time.Minute
 	m.srv.WriteTimeout = time.Minute
 	// The secret crosses loopback only, never the network; it changes with
