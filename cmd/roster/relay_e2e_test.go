@@ -42,7 +42,7 @@ const (
 )
 
 // freePort returns a loopback port nobody listens on now.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,7 +54,7 @@ func freePort(t *testing.T) int {
 
 // startRelay starts Postfix and Dovecot for one test and stops them at
 // its end.
-func startRelay(t *testing.T) *relay {
+func startRelay(t testing.TB) *relay {
 	t.Helper()
 	e2e.Need(t, "Debian package postfix", "postfix")
 	e2e.Need(t, "Debian package dovecot-core", "dovecot")
@@ -146,7 +146,7 @@ func startRelay(t *testing.T) *relay {
 
 // daemon runs a command that starts or stops a daemon, with its output in
 // a file: a pipe would stay open in the daemon it leaves running.
-func daemon(t *testing.T, dir, name string, args ...string) (string, error) {
+func daemon(t testing.TB, dir, name string, args ...string) (string, error) {
 	t.Helper()
 	f, err := os.CreateTemp(dir, "cmd-*.out")
 	if err != nil {
@@ -179,7 +179,7 @@ func (r *relay) maildir(local string) string {
 }
 
 // waitMessages waits until a Maildir's new/ holds n messages and returns them.
-func (r *relay) waitMessages(t *testing.T, local string, n int) [][]byte {
+func (r *relay) waitMessages(t testing.TB, local string, n int) [][]byte {
 	t.Helper()
 	dir := filepath.Join(r.maildir(local), "new")
 	deadline := time.Now().Add(60 * time.Second)
@@ -203,7 +203,7 @@ func (r *relay) waitMessages(t *testing.T, local string, n int) [][]byte {
 	}
 }
 
-func waitListening(t *testing.T, addr string) {
+func waitListening(t testing.TB, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -219,7 +219,7 @@ func waitListening(t *testing.T, addr string) {
 	}
 }
 
-func mustWrite(t *testing.T, path, content string, mode os.FileMode) {
+func mustWrite(t testing.TB, path, content string, mode os.FileMode) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), mode); err != nil {
 		t.Fatal(err)
@@ -244,7 +244,7 @@ func lookupIDs(user string) (ids, error) {
 
 // writeCert writes cert.pem and key.pem for relay.roster.test and
 // 127.0.0.1, self-signed (cert.pem is also the CA file Roster trusts).
-func writeCert(t *testing.T, dir string) {
+func writeCert(t testing.TB, dir string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
