@@ -16,6 +16,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"github.com/emersion/go-message"
 	gomail "github.com/emersion/go-message/mail"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
@@ -54,7 +55,8 @@ type TemplateData struct {
 	Name        string // the invitee's full name
 	Username    string
 	Email       string
-	Inviter     string // who sent the invitation
+	Inviter     string // who sent the invitation: a Roster user's name, else the organisation
+	ByPerson    bool   // Inviter is a person (a Roster user), not the organisation
 	Org         string // what they are invited to
 	Link        string // BASE_URL/invite/TOKEN
 	Expires     time.Time
@@ -152,9 +154,9 @@ func (c *Composer) render(m store.MailContent, to *mail.Address) ([]byte, error)
 	if !ok {
 		return nil, fmt.Errorf("no template for %s mail", m.Kind)
 	}
-	d := TemplateData{Org: c.org, Inviter: m.InviterName, Expires: m.Expires}
+	d := TemplateData{Org: c.org, Inviter: m.InviterName, ByPerson: m.InviterName != "", Expires: m.Expires}
 	if d.Inviter == "" {
-		d.Inviter = "An administrator"
+		d.Inviter = c.org
 	}
 	if m.User != nil {
 		d.Name, d.Username, d.Email = m.User.Name, m.User.Username, m.User.Email
@@ -197,24 +199,32 @@ func sampleUser() *roster.User {
 }
 
 func (c *Composer) compose(to *mail.Address, subject string, text, html []byte) ([]byte, error) {
-	var h gomail.Header
-	h.SetDate(c.Now())
-	h.SetAddressList("From", []*mail.Address{c.from})
-	if to != nil {
-		h.SetAddressList("To", []*mail.Address{to})
+	// go-message writes the field added last first: add them in reverse of
+	// the usual order (Date, From, To, Subject, Message-ID, MIME-Version,
+	// Auto-Submitted, Content-Type).
+	boundary := make([]byte, 24)
+	if _, err := rand.Read(boundary); err != nil {
+		return nil, err
 	}
-	h.SetSubject(subject)
+	var h gomail.Header
+	h.SetContentType("multipart/alternative", map[string]string{"boundary": hex.EncodeToString(boundary)})
+	h.Set("Auto-Submitted", "auto-generated")
+	h.Set("MIME-Version", "1.0")
 	id := make([]byte, 16)
 	if _, err := rand.Read(id); err != nil {
 		return nil, err
 	}
 	h.SetMessageID(hex.EncodeToString(id) + "@" + c.domain)
-	h.Set("Auto-Submitted", "auto-generated")
-	h.Set("MIME-Version", "1.0")
+	h.SetSubject(subject)
+	if to != nil {
+		h.SetAddressList("To", []*mail.Address{to})
+	}
+	h.SetAddressList("From", []*mail.Address{c.from})
+	h.SetDate(c.Now())
 
 	var buf bytes.Buffer
 	buf.Grow(len(text) + len(html) + 1024)
-	mw, err := gomail.CreateInlineWriter(&buf, h)
+	mw, err := message.CreateWriter(&buf, h.Header)
 	if err != nil {
 		return nil, fmt.Errorf("compose: %w", err)
 	}
@@ -224,7 +234,9 @@ func (c *Composer) compose(to *mail.Address, subject string, text, html []byte) 
 	}{{"text/plain", text}, {"text/html", html}} {
 		var ph gomail.InlineHeader
 		ph.SetContentType(part.typ, map[string]string{"charset": "utf-8"})
-		w, err := mw.CreatePart(ph)
+		ph.Set("Content-Disposition", "inline")
+		ph.Set("Content-Transfer-Encoding", "quoted-printable") // CRLF line ends, 76-column lines
+		w, err := mw.CreatePart(ph.Header)
 		if err != nil {
 			return nil, fmt.Errorf("compose: %w", err)
 		}

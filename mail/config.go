@@ -43,10 +43,14 @@ type Config struct {
 	// on a loopback address and no credentials are set.
 	PlaintextLoopback bool
 
-	From    string        // the From header: "Name <address>"
-	BaseURL string        // links are BaseURL/invite/TOKEN
-	OrgName string        // what people are invited to
-	TTL     time.Duration // link validity (0: store.DefaultTokenTTL)
+	From string // the From header: "Name <address>"
+	// BounceAddress is the return path: where bounces come back (default
+	// the From address). Each message's return path names its job (see
+	// VERPAddress, EnvelopeID).
+	BounceAddress string
+	BaseURL       string        // links are BaseURL/invite/TOKEN
+	OrgName       string        // what people are invited to
+	TTL           time.Duration // link validity (0: store.DefaultTokenTTL)
 
 	Connections int // SMTP connections in parallel
 	// MaxPerConnection closes a connection after that many messages (some
@@ -62,7 +66,7 @@ type Config struct {
 	Lease          time.Duration // how long a claimed job is ours
 
 	TemplateDir string // overrides for the embedded templates (missing files fall back)
-	HelloName   string // the name sent in EHLO (default "localhost")
+	HelloName   string // the name sent in EHLO (default MachineName())
 }
 
 // Normalize fills defaults in place and checks what it can without the
@@ -87,6 +91,12 @@ func (c *Config) Normalize() error {
 	if _, err := parseAddress(c.From); err != nil {
 		return roster.FieldErrorf(roster.EINVALID, "from", "from address %q: %v", c.From, err)
 	}
+	if c.BounceAddress != "" {
+		a, err := parseAddress(c.BounceAddress)
+		if err != nil || a.Name != "" {
+			return roster.FieldErrorf(roster.EINVALID, "bounce-address", "bounce address %q must be a bare address", c.BounceAddress)
+		}
+	}
 	if c.ConnectTimeout <= 0 {
 		c.ConnectTimeout = DefaultConnectTimeout
 	}
@@ -104,6 +114,12 @@ func (c *Config) Normalize() error {
 	}
 	if c.Lease <= 0 {
 		c.Lease = DefaultLease
+	}
+	if c.HelloName == "" {
+		c.HelloName = MachineName()
+	}
+	if err := checkHelloName(c.HelloName); err != nil {
+		return roster.FieldErrorf(roster.EINVALID, "smtp-helo", "SMTP greeting: %v", err)
 	}
 	if c.Rate < 0 {
 		return roster.FieldErrorf(roster.EINVALID, "smtp-rate", "rate must be positive (or 0 for no limit)")

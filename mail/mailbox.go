@@ -2,6 +2,9 @@ package mail
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	gomail "github.com/emersion/go-message/mail"
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"github.com/roster-dev/roster/store"
 )
@@ -25,12 +29,18 @@ const maxMailboxMessage = 1 << 20
 // where the TUI's Mailbox screen and `roster mailbox` read them. What its
 // connections receive is stored with one commit per round, and a message
 // is acknowledged (250) only once stored.
+//
+// Only the process that started it may deliver: a client must log in
+// (AUTH PLAIN) with the user MailboxUser and the random secret of this
+// Mailbox (Secret) before MAIL FROM. Any other local process is refused,
+// so it cannot slip a forged "reset your password" mail into the mailbox.
 type Mailbox struct {
-	db  *store.DB
-	srv *smtp.Server
-	ln  net.Listener
-	log *slog.Logger
-	in  chan *incoming
+	db     *store.DB
+	secret string
+	srv    *smtp.Server
+	ln     net.Listener
+	log    *slog.Logger
+	in     chan *incoming
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -56,16 +66,25 @@ func StartMailbox(db *store.DB, addr string, log *slog.Logger) (*Mailbox, error)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m := &Mailbox{db: db, ln: ln, log: log, in: make(chan *incoming, 64), done: make(chan struct{}), stopped: make(chan struct{})}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("dev mailbox secret: %w", err)
+	}
+	m := &Mailbox{db: db, ln: ln, log: log, in: make(chan *incoming, 64), done: make(chan struct{}), stopped: make(chan struct{}),
+		secret: base64.RawURLEncoding.EncodeToString(key)}
 	m.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 		return &mailboxSession{m: m}, nil
 	}))
 	m.srv.Domain = "roster-dev-mailbox"
 	m.srv.MaxMessageBytes = maxMailboxMessage
 	m.srv.MaxRecipients = 50
+	m.srv.EnableDSN = true // the worker then sends the plain return path (with ENVID), as a reader expects
 	m.srv.ReadTimeout = time.Minute
 	m.srv.WriteTimeout = time.Minute
-	m.srv.AllowInsecureAuth = false
+	// The secret crosses loopback only, never the network; it changes with
+	// every start and lives in this process's memory alone.
+	m.srv.AllowInsecureAuth = true
 	m.srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn) // not stderr: a TUI may own the terminal
 	go m.store()
 	go func() {
@@ -75,6 +94,12 @@ func StartMailbox(db *store.DB, addr string, log *slog.Logger) (*Mailbox, error)
 	}()
 	return m, nil
 }
+
+// MailboxUser is the user name Roster's own worker logs in with.
+const MailboxUser = "roster"
+
+// Secret returns the password that lets a client deliver to this mailbox.
+func (m *Mailbox) Secret() string { return m.secret }
 
 // Addr returns the address the mailbox listens on.
 func (m *Mailbox) Addr() string { return m.ln.Addr().String() }
@@ -125,15 +150,38 @@ func (m *Mailbox) store() {
 }
 
 type mailboxSession struct {
-	m    *Mailbox
-	from string
-	to   []string
+	m      *Mailbox
+	authed bool
+	from   string
+	to     []string
+}
+
+func (s *mailboxSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (s *mailboxSession) Auth(mech string) (sasl.Server, error) {
+	if mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		okUser := subtle.ConstantTimeCompare([]byte(user), []byte(MailboxUser))
+		okPass := subtle.ConstantTimeCompare([]byte(pass), []byte(s.m.secret))
+		if okUser&okPass != 1 {
+			s.m.log.Warn("dev mailbox: refused a login that is not this roster process's")
+			return smtp.ErrAuthFailed
+		}
+		s.authed = true
+		return nil
+	}), nil
 }
 
 func (s *mailboxSession) Reset()        { s.from, s.to = "", nil }
 func (s *mailboxSession) Logout() error { return nil }
 
 func (s *mailboxSession) Mail(from string, _ *smtp.MailOptions) error {
+	if !s.authed {
+		s.m.log.Warn("dev mailbox: refused mail from a client that did not log in", "from", from)
+		return smtp.ErrAuthRequired
+	}
 	s.from = from
 	return nil
 }

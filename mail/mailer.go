@@ -47,6 +47,10 @@ func (m *Mailer) Mode() string { return m.Worker.Mode() }
 // DevMailbox reports whether mail goes to the built-in dev mailbox.
 func (m *Mailer) DevMailbox() bool { return m.Worker.DevMailbox() }
 
+// Warnings says what in the settings makes relays refuse the mail or
+// spam filters flag it (see Config.Warnings).
+func (m *Mailer) Warnings() []string { return m.cfg.Warnings() }
+
 // BaseURL returns the base of links, without a trailing slash.
 func (m *Mailer) BaseURL() string { return m.cfg.BaseURL }
 

@@ -29,6 +29,8 @@ type received struct {
 	From, To string
 	Data     []byte
 	AuthUser string
+	Ret      string // RET= of MAIL FROM, with DSN
+	EnvID    string
 	AuthMech string
 	TLS      bool
 }
@@ -38,7 +40,10 @@ type received struct {
 //
 //	tempfail…  451 at RCPT the first two times
 //	bounce…    550 at RCPT
-//	databounce… 554 at DATA (after the message)
+//	databounce… 552 5.2.2 at DATA (after the message)
+//	bare…      550 at RCPT with no enhanced code
+//	routing…   554 5.4.4 at RCPT (fails the message only)
+//	policy…    554 5.7.1 at RCPT (the relay refuses Roster, not the recipient)
 //	drop…      the connection is dropped mid-DATA the first time
 //	stall…     the server never answers the final dot
 type testServer struct {
@@ -53,6 +58,8 @@ type testServer struct {
 	msgs    []received
 	conns   int
 	auths   int
+	rcptN   int            // RCPT commands seen
+	helo    []string       // EHLO names, one per connection
 	seen    map[string]int // fault address → times seen
 	stallCh chan struct{}
 }
@@ -65,6 +72,7 @@ type serverOpts struct {
 	insecure  bool // AllowInsecureAuth: a lax server that takes AUTH in plaintext
 	discard   bool // keep no message bodies (benchmarks)
 	utf8      bool // offer SMTPUTF8
+	dsn       bool // offer DSN
 	mechanism []string
 }
 
@@ -76,12 +84,16 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		s.conns++
 		s.mu.Unlock()
 		_, isTLS := c.TLSConnectionState()
+		s.mu.Lock()
+		s.helo = append(s.helo, c.Hostname())
+		s.mu.Unlock()
 		return &testSession{s: s, conn: c, tls: isTLS, discard: o.discard, mechs: o.mechanism}, nil
 	}))
 	s.srv.Domain = "test.local"
 	s.srv.ErrorLog = log.New(io.Discard, "", 0) // killed clients and dropped connections are the point
 	s.srv.AllowInsecureAuth = o.insecure
 	s.srv.EnableSMTPUTF8 = o.utf8
+	s.srv.EnableDSN = o.dsn
 	s.srv.ReadTimeout = time.Minute
 	s.srv.WriteTimeout = time.Minute
 	var ln net.Listener
@@ -116,6 +128,18 @@ func (s *testServer) count() int {
 	return len(s.msgs)
 }
 
+func (s *testServer) helos() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.helo...)
+}
+
+func (s *testServer) rcpts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rcptN
+}
+
 func (s *testServer) connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -140,6 +164,7 @@ type testSession struct {
 
 	authUser, authMech string
 	from, to           string
+	ret, envID         string
 }
 
 func (ss *testSession) AuthMechanisms() []string {
@@ -175,7 +200,10 @@ func (ss *testSession) Auth(mech string) (sasl.Server, error) {
 func (ss *testSession) Reset()        { ss.from, ss.to = "", "" }
 func (ss *testSession) Logout() error { return nil }
 
-func (ss *testSession) Mail(from string, _ *smtp.MailOptions) error {
+func (ss *testSession) Mail(from string, opts *smtp.MailOptions) error {
+	if opts != nil {
+		ss.ret, ss.envID = string(opts.Return), opts.EnvelopeID
+	}
 	if ss.s.user != "" && ss.authUser == "" {
 		return smtp.ErrAuthRequired
 	}
@@ -184,12 +212,21 @@ func (ss *testSession) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *testSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.s.mu.Lock()
+	ss.s.rcptN++
+	ss.s.mu.Unlock()
 	local := strings.ToLower(to[:strings.IndexByte(to, '@')+1])
 	switch {
 	case strings.HasPrefix(local, "tempfail") && ss.s.fault(to) < 2:
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Greylisted, try again later"}
 	case strings.HasPrefix(local, "bounce"):
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"}
+	case strings.HasPrefix(local, "bare"):
+		return &smtp.SMTPError{Code: 550, Message: "unknown user"}
+	case strings.HasPrefix(local, "routing"):
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 4}, Message: "Unable to route"}
+	case strings.HasPrefix(local, "policy"):
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Client host rejected: Access denied"}
 	}
 	ss.to = to
 	return nil
@@ -219,10 +256,10 @@ func (ss *testSession) Data(r io.Reader) error {
 		return err
 	}
 	if strings.HasPrefix(local, "databounce") {
-		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message content rejected"}
+		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 2, 2}, Message: "Mailbox full"}
 	}
 	ss.s.mu.Lock()
-	ss.s.msgs = append(ss.s.msgs, received{From: ss.from, To: ss.to, Data: data, AuthUser: ss.authUser, AuthMech: ss.authMech, TLS: ss.tls})
+	ss.s.msgs = append(ss.s.msgs, received{From: ss.from, To: ss.to, Ret: ss.ret, EnvID: ss.envID, Data: data, AuthUser: ss.authUser, AuthMech: ss.authMech, TLS: ss.tls})
 	ss.s.mu.Unlock()
 	return nil
 }

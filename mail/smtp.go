@@ -17,6 +17,7 @@ import (
 // Stages of a delivery, for errors and their classification.
 const (
 	stageConnect = "connect"
+	stageAuth    = "AUTH"
 	stageMail    = "MAIL FROM"
 	stageRcpt    = "RCPT TO"
 	stageData    = "DATA"
@@ -43,18 +44,25 @@ type dialer struct {
 	password string
 	tls      *tls.Config
 	helo     string
-	from     string // envelope sender
+	from     string // the return path bounces come back to (Config.BounceAddress)
 	// plaintext is allowed: a loopback relay without credentials, by option.
 	plaintext bool
+	// devAuth: the dev mailbox of this process, which takes its random
+	// secret over loopback without TLS.
+	devAuth bool
 
 	connectTimeout time.Duration
 	commandTimeout time.Duration
 }
 
 func newDialer(cfg Config, server Server) (*dialer, error) {
-	from, err := parseAddress(cfg.From)
+	bounce := cfg.BounceAddress
+	if bounce == "" {
+		bounce = cfg.From
+	}
+	from, err := parseAddress(bounce)
 	if err != nil {
-		return nil, fmt.Errorf("from address: %w", err)
+		return nil, fmt.Errorf("bounce address: %w", err)
 	}
 	d := &dialer{
 		server: server, password: cfg.Password, helo: cfg.HelloName, from: from.Address,
@@ -79,6 +87,22 @@ func newDialer(cfg Config, server Server) (*dialer, error) {
 		}
 		d.tls.RootCAs = pool
 	}
+	return d, nil
+}
+
+// devDialer opens sessions to this process's dev mailbox, logging in
+// with its secret.
+func devDialer(cfg Config, mb *Mailbox) (*dialer, error) {
+	host, port, err := net.SplitHostPort(mb.Addr())
+	if err != nil {
+		return nil, err
+	}
+	cfg.Password = mb.Secret()
+	d, err := newDialer(cfg, Server{Host: host, Port: port, User: MailboxUser})
+	if err != nil {
+		return nil, err
+	}
+	d.plaintext, d.devAuth = true, true
 	return d, nil
 }
 
@@ -141,9 +165,9 @@ func (d *dialer) dial() (*session, error) {
 
 func (d *dialer) auth(c *smtp.Client) error {
 	fail := func(config bool, err error) error {
-		return &deliveryError{Stage: "AUTH", Config: config, Err: err}
+		return &deliveryError{Stage: stageAuth, Config: config, Err: err}
 	}
-	if _, isTLS := c.TLSConnectionState(); !isTLS {
+	if _, isTLS := c.TLSConnectionState(); !isTLS && !d.devAuth {
 		// Never reached with the checks in dial; kept as the last guard.
 		return fail(true, errors.New("refusing to send credentials over plaintext"))
 	}
@@ -167,18 +191,29 @@ func (d *dialer) auth(c *smtp.Client) error {
 // been written and before the final dot that makes the server deliver it:
 // the worker waits there for the previous message's result to be recorded,
 // so at most one message per connection is delivered but not recorded.
-func (s *session) send(to string, body []byte, beforeDot func() error) error {
+//
+// The return path names the job, so that a bounce coming back later by
+// mail finds it: with DSN (RFC 3461) the plain bounce address with
+// ENVID=roster-JOB and RET=HDRS (a bounce returns the headers only, never
+// the link); without, the VERP form local+roster-JOB@domain.
+func (s *session) send(job uint64, to string, body []byte, beforeDot func() error) error {
 	c := s.c
-	var opts *smtp.MailOptions
-	if !isASCII(to) || !isASCII(s.d.from) {
+	opts := &smtp.MailOptions{}
+	from := s.d.from
+	if ok, _ := c.Extension("DSN"); ok {
+		opts.Return, opts.EnvelopeID = smtp.DSNReturnHeaders, EnvelopeID(job)
+	} else {
+		from = VERPAddress(from, job)
+	}
+	if !isASCII(to) || !isASCII(from) {
 		// An internationalised address needs SMTPUTF8 (RFC 6531) end to end.
 		if ok, _ := c.Extension("SMTPUTF8"); !ok {
 			return &deliveryError{Stage: stageMail, Config: true,
 				Err: errors.New("the address is not ASCII and the server does not offer SMTPUTF8")}
 		}
-		opts = &smtp.MailOptions{UTF8: true}
+		opts.UTF8 = true
 	}
-	if err := c.Mail(s.d.from, opts); err != nil {
+	if err := c.Mail(from, opts); err != nil {
 		return &deliveryError{Stage: stageMail, Err: err}
 	}
 	if err := c.Rcpt(to, nil); err != nil {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -44,6 +43,7 @@ type Worker struct {
 	host  string
 	wake  chan struct{}
 	pace  *pacer
+	halt  halt // stops a batch the relay refused for Roster's settings
 
 	dialer *dialer // nil until Run for the dev mailbox
 
@@ -122,10 +122,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.mu.Lock()
 		w.mailbox = mb
 		w.mu.Unlock()
-		host, port, _ := net.SplitHostPort(mb.Addr())
-		cfg := w.cfg
-		cfg.PlaintextLoopback, cfg.Password = true, ""
-		if d, err = newDialer(cfg, Server{Host: host, Port: port}); err != nil {
+		if d, err = devDialer(w.cfg, mb); err != nil {
 			return err
 		}
 	}
@@ -259,6 +256,7 @@ func (w *Worker) commitLoop(ctx context.Context, jobs chan<- *store.Job, results
 			jobs <- j // never blocks: at most ahead jobs are out
 		}
 		if inflight == 0 && !stopping {
+			w.halt.clear() // nothing more is due: the batch is over
 			wait := pollInterval
 			if !next.IsZero() {
 				wait = min(max(time.Until(next), 0), pollInterval)
@@ -371,6 +369,9 @@ func (w *Worker) deliver(ctx context.Context, d *dialer, sp **session, j *store.
 	if err != nil {
 		return store.JobResult{ID: j.ID, Outcome: store.OutcomeFailed, Detail: err.Error()}
 	}
+	if r := w.halt.halted(); r != "" {
+		return w.failure(j, &haltedError{reason: r})
+	}
 	if err := w.pace.wait(ctx); err != nil {
 		return release
 	}
@@ -386,13 +387,13 @@ func (w *Worker) deliver(ctx context.Context, d *dialer, sp **session, j *store.
 	for try := 0; ; try++ {
 		reused := *sp != nil
 		if *sp == nil {
-			s, err := d.dial()
+			s, err := w.halt.dial(d)
 			if err != nil {
 				return w.failure(j, err)
 			}
 			*sp = s
 		}
-		err := (*sp).send(j.To, body, beforeDot)
+		err := (*sp).send(j.ID, j.To, body, beforeDot)
 		if err == nil {
 			return store.JobResult{ID: j.ID, Outcome: store.OutcomeSent}
 		}
@@ -419,26 +420,22 @@ func (w *Worker) deliver(ctx context.Context, d *dialer, sp **session, j *store.
 	}
 }
 
-// failure classifies a failed attempt: configuration errors and 5xx to
-// MAIL fail the job, 5xx to RCPT or DATA bounce it, and anything else
-// (4xx, network, timeouts) is retried with backoff until MaxAttempts.
+// failure turns a failed attempt into the job's outcome by its verdict
+// (see classify). A refusal of Roster's settings halts the batch.
 func (w *Worker) failure(j *store.Job, err error) store.JobResult {
-	detail := detailOf(err)
-	var de *deliveryError
-	if errors.As(err, &de) {
-		detail = de.Error()
-	}
+	detail := failureDetail(err)
 	r := store.JobResult{ID: j.ID, Detail: detail}
-	var se *smtp.SMTPError
-	switch {
-	case de != nil && de.Config:
+	var he *haltedError
+	switch v := classify(err); {
+	case errors.As(err, &he):
+		r.Outcome, r.Detail = store.OutcomeFailed, SettingsPrefix+he.Error()
+	case v == verdictSettings:
+		w.halt.trip(detail)
+		r.Outcome, r.Detail = store.OutcomeFailed, SettingsPrefix+detail
+	case v == verdictBounce:
+		r.Outcome = store.OutcomeBounced
+	case v == verdictFail:
 		r.Outcome = store.OutcomeFailed
-	case errors.As(err, &se) && se.Code >= 500:
-		if de != nil && (de.Stage == stageRcpt || de.Stage == stageData) {
-			r.Outcome = store.OutcomeBounced
-		} else {
-			r.Outcome = store.OutcomeFailed
-		}
 	case j.Attempts >= w.cfg.MaxAttempts:
 		r.Outcome = store.OutcomeFailed
 		r.Detail = fmt.Sprintf("gave up after %d attempts: %s", j.Attempts, detail)
@@ -448,6 +445,16 @@ func (w *Worker) failure(j *store.Job, err error) store.JobResult {
 	}
 	w.log.Warn("mail not delivered", "job", j.ID, "to", j.To, "outcome", outcomeName(r.Outcome), "detail", r.Detail)
 	return r
+}
+
+// failureDetail is a failed attempt's words for the record: the stage
+// and the server's reply.
+func failureDetail(err error) string {
+	var de *deliveryError
+	if errors.As(err, &de) {
+		return de.Error()
+	}
+	return detailOf(err)
 }
 
 func outcomeName(o store.Outcome) string {

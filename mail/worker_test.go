@@ -166,8 +166,9 @@ func TestWorkerDelivers(t *testing.T) {
 		t.Errorf("%d connections for 40 messages; want at most %d (reuse)", n, DefaultConnections)
 	}
 	for _, m := range msgs {
-		if m.From != "roster@example.org" {
-			t.Errorf("envelope from %q", m.From)
+		// No DSN offered: the return path names the job (VERP).
+		if !strings.HasPrefix(m.From, "roster+roster-") || !strings.HasSuffix(m.From, "@example.org") || jobFromTag(m.From) == 0 {
+			t.Errorf("envelope from %q; want roster+roster-JOB@example.org", m.From)
 		}
 		_, text := textPart(t, m.Data)
 		match := linkRE.FindStringSubmatch(text)
@@ -187,15 +188,16 @@ func TestWorkerDelivers(t *testing.T) {
 	}
 }
 
-// Ensure each fault ends as it should: 451 retried then sent, 550 at RCPT
-// and 554 at DATA bounced with the server's words and the address blocked,
+// Ensure each fault ends as it should: 451 retried then sent, 550 5.1.1 and
+// a bare 550 at RCPT and 552 5.2.2 at DATA bounced with the server's words
+// and the address blocked, 554 5.4.4 failed without blocking,
 // a connection dropped mid-DATA retried, a stalled server timed out and
 // given up after MaxAttempts.
 func TestWorkerFaults(t *testing.T) {
 	db := openDB(t)
 	srv := startServer(t, serverOpts{})
 	users := addUsers(t, db, "tempfail@example.com", "bounce@example.com", "databounce@example.com",
-		"drop@example.com", "stall@example.com", "fine@example.com")
+		"drop@example.com", "stall@example.com", "fine@example.com", "bare@example.com", "routing@example.com")
 	cfg := testConfig(srv.addr)
 	cfg.CommandTimeout = 300 * time.Millisecond
 	cfg.MaxAttempts = 3
@@ -203,12 +205,12 @@ func TestWorkerFaults(t *testing.T) {
 	q := invite(t, db, cfg, users)
 	startWorker(t, db, cfg)
 	c := waitDone(t, db, q.Jobs)
-	if c.Sent != 3 || c.Bounced != 2 || c.Failed != 1 {
+	if c.Sent != 3 || c.Bounced != 3 || c.Failed != 2 {
 		for _, u := range users {
 			got, _ := db.User(admin, u.ID)
 			t.Logf("%s: %s %q", got.Username, got.Delivery, got.DeliveryDetail)
 		}
-		t.Fatalf("counts %+v; want 3 sent, 2 bounced, 1 failed", c)
+		t.Fatalf("counts %+v; want 3 sent, 3 bounced, 2 failed", c)
 	}
 	want := map[string]struct {
 		state      roster.DeliveryState
@@ -217,7 +219,9 @@ func TestWorkerFaults(t *testing.T) {
 	}{
 		"tempfail":   {roster.DeliverySent, "", false},
 		"bounce":     {roster.DeliveryBounced, "RCPT TO: 550 5.1.1 No such user here", true},
-		"databounce": {roster.DeliveryBounced, "DATA: 554 5.6.0 Message content rejected", true},
+		"databounce": {roster.DeliveryBounced, "DATA: 552 5.2.2 Mailbox full", true},
+		"bare":       {roster.DeliveryBounced, "RCPT TO: 550 5.0.0 unknown user", true},
+		"routing":    {roster.DeliveryFailed, "RCPT TO: 554 5.4.4 Unable to route", false},
 		"drop":       {roster.DeliverySent, "", false},
 		"stall":      {roster.DeliveryFailed, "gave up after 3 attempts", false},
 		"fine":       {roster.DeliverySent, "", false},
@@ -289,15 +293,31 @@ func TestStartTLSAuth(t *testing.T) {
 		db := openDB(t)
 		tlsCfg, caFile := testCert(t)
 		srv := startServer(t, serverOpts{tls: tlsCfg, user: "mailer", password: "right"})
-		users := addUsers(t, db, "ada@example.com")
+		var emails []string
+		for i := range 40 {
+			emails = append(emails, fmt.Sprintf("person%d@example.com", i))
+		}
+		users := addUsers(t, db, emails...)
 		cfg := testConfig(srv.addr)
 		cfg.URL, cfg.PlaintextLoopback, cfg.Password, cfg.CAFile = "smtp://mailer@"+srv.addr, false, "wrong", caFile
 		q := invite(t, db, cfg, users)
 		startWorker(t, db, cfg)
 		c := waitDone(t, db, q.Jobs)
 		u, _ := db.User(admin, users[0].ID)
-		if c.Failed != 1 || !strings.Contains(u.DeliveryDetail, "535") || srv.count() != 0 {
+		if c.Failed != 40 || !strings.Contains(u.DeliveryDetail, "535") || srv.count() != 0 {
 			t.Fatalf("counts %+v, detail %q, server got %d", c, u.DeliveryDetail, srv.count())
+		}
+		srv.mu.Lock()
+		auths := srv.auths
+		srv.mu.Unlock()
+		if auths != 1 {
+			t.Errorf("%d failed logins for a batch of 40; want 1", auths)
+		}
+		for _, u := range users {
+			got, _ := db.User(admin, u.ID)
+			if !SettingsProblem(got.DeliveryDetail) || got.Suppressed {
+				t.Errorf("%s: %q suppressed=%v; want a settings problem, not blocked", got.Email, got.DeliveryDetail, got.Suppressed)
+			}
 		}
 	})
 }
@@ -383,5 +403,54 @@ func TestPlaintextOnlyLoopback(t *testing.T) {
 	}
 	if _, err := ParseServerURL("smtp://user:pw@mail.example.com"); err == nil || strings.Contains(err.Error(), "pw") {
 		t.Fatalf("password in URL: %v", err)
+	}
+}
+
+// Ensure a policy refusal at RCPT (554 5.7.1: the relay refuses Roster,
+// not the recipient) fails the batch without trying the rest and blocks
+// nobody.
+func TestPolicyRefusalStopsBatch(t *testing.T) {
+	db := openDB(t)
+	srv := startServer(t, serverOpts{})
+	var emails []string
+	for i := range 30 {
+		emails = append(emails, fmt.Sprintf("policy%d@example.com", i))
+	}
+	users := addUsers(t, db, emails...)
+	cfg := testConfig(srv.addr)
+	q := invite(t, db, cfg, users)
+	startWorker(t, db, cfg)
+	c := waitDone(t, db, q.Jobs)
+	if c.Failed != 30 || c.Bounced != 0 {
+		t.Fatalf("counts %+v; want 30 failed, none bounced", c)
+	}
+	for _, u := range users {
+		got, _ := db.User(admin, u.ID)
+		if got.Suppressed || got.Delivery != roster.DeliveryFailed || !SettingsProblem(got.DeliveryDetail) || !strings.Contains(got.DeliveryDetail, "5.7.1") {
+			t.Errorf("%s: %s %q suppressed=%v", got.Email, got.Delivery, got.DeliveryDetail, got.Suppressed)
+		}
+	}
+	if n := srv.rcpts(); n > DefaultConnections {
+		t.Errorf("the relay saw %d recipients after refusing the first; want at most one per connection (%d)", n, DefaultConnections)
+	}
+}
+
+// Ensure a relay that offers DSN gets the plain bounce address with
+// RET=HDRS (a bounce returns headers only, never the link) and ENVID
+// naming the job.
+func TestReturnPathWithDSN(t *testing.T) {
+	db := openDB(t)
+	srv := startServer(t, serverOpts{dsn: true})
+	users := addUsers(t, db, "ada@example.com")
+	cfg := testConfig(srv.addr)
+	cfg.BounceAddress = "bounces@example.org"
+	q := invite(t, db, cfg, users)
+	startWorker(t, db, cfg)
+	if c := waitDone(t, db, q.Jobs); c.Sent != 1 {
+		t.Fatalf("counts %+v", c)
+	}
+	m := srv.messages()[0]
+	if m.From != "bounces@example.org" || m.Ret != "HDRS" || m.EnvID != EnvelopeID(q.Jobs[0]) {
+		t.Errorf("MAIL FROM:<%s> RET=%s ENVID=%s; want bounces@example.org, HDRS, %s", m.From, m.Ret, m.EnvID, EnvelopeID(q.Jobs[0]))
 	}
 }

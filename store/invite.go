@@ -303,18 +303,20 @@ func issueGivenTokenTx(tx *bolt.Tx, uid uint64, purpose roster.TokenPurpose, now
 }
 
 // inviterNameTx names the actor for the message: a Roster user's full
-// name, or the local account without its "os:" prefix.
+// name (or username), or "" for local use and Roster itself: the
+// operating-system account ("root") means nothing to the invitee, so the
+// message names the organisation instead.
 func inviterNameTx(tx *bolt.Tx, a roster.Actor) string {
-	if !a.IsLocal() {
-		if u, err := getUserTx(tx, a.UserID); err == nil && u.Name != "" {
+	if a.IsLocal() {
+		return ""
+	}
+	if u, err := getUserTx(tx, a.UserID); err == nil {
+		if u.Name != "" {
 			return u.Name
 		}
-		return a.Name
+		return u.Username
 	}
-	if name, ok := strings.CutPrefix(a.Name, "os:"); ok {
-		return name
-	}
-	return a.Name
+	return ""
 }
 
 // RequestReset is the invitation site's "forgot password": for an Active

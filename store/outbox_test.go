@@ -103,7 +103,7 @@ func TestInviteUsers(t *testing.T) {
 	}
 	body := string(bodyOf(t, db, q.Jobs[0]))
 	fields := strings.Fields(body[strings.Index(body, "\r\n\r\n"):])
-	if fields[0] != "invite" || fields[2] != "tester" {
+	if fields[0] != "invite" || len(fields) != 2 { // local use: no inviter's name (the message names the organisation)
 		t.Fatalf("rendered %q", body)
 	}
 	if _, tu, err := db.LookupToken(fields[1]); err != nil || tu.ID != ids[0] {

@@ -46,6 +46,9 @@ func (m *Model) servicesHeader(left, counts string) string {
 	title := st.Title.Render("Roster")
 	path := st.Path.Render(c.DB.Path())
 	mail := st.Muted.Render("✉ " + c.Services.Mail.Mode())
+	if w, ok := c.Services.Mail.(interface{ Warnings() []string }); ok && len(w.Warnings()) > 0 {
+		mail = st.Warn.Render("⚠ ✉ " + c.Services.Mail.Mode() + " (check the mail settings)")
+	}
 	if c.mailErr != nil {
 		mail = st.Error.Render("✉ mail stopped")
 	}

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/store"
 )
 
@@ -394,6 +395,12 @@ func (s *mailScreen) View() string {
 		b.WriteString("\n\n")
 		if s.send > 0 {
 			b.WriteString(st.Muted.Render("Mail goes to: "+s.c.Services.Mail.Mode()) + "\n")
+			if w, ok := s.c.Services.Mail.(interface{ Warnings() []string }); ok {
+				for _, line := range w.Warnings() {
+					text, _ := s.c.cells.safe("⚠ " + line)
+					b.WriteString(st.Warn.Render(ansi.Wordwrap(text, width, "")) + "\n")
+				}
+			}
 		}
 		if len(s.skip) > 0 {
 			b.WriteString("\n" + st.Warn.Render("Skipped: "+plural(len(s.ids)-s.send, "user")) + "\n")
@@ -487,11 +494,22 @@ func (s *mailScreen) viewSummary(b *strings.Builder, width int) {
 	if s.counts.Deferred > 0 {
 		b.WriteString(st.Muted.Render("Deferred mail is retried later by this app or 'roster serve'.") + "\n")
 	}
+	for _, j := range s.failed {
+		if mail.SettingsProblem(j.Detail) {
+			b.WriteString(st.Warn.Render(settingsHelp) + "\n")
+			break
+		}
+	}
 	if s.c.Services.Mail.DevMailbox() && s.counts.Sent > 0 {
 		b.WriteString(st.Muted.Render("No SMTP server is set: read the mail with ") + st.Key.Render("M") + st.Muted.Render(" (Mailbox).") + "\n")
 	}
 	b.WriteString("\n" + st.Muted.Render("enter to close"))
 }
+
+// settingsHelp follows a summary where the relay refused Roster itself.
+const settingsHelp = "The relay refused Roster's connection, greeting, sender or login, not the\n" +
+	"recipients: nobody was blocked. Check the mail settings (--smtp-helo, --from,\n" +
+	"the SMTP user and password), then retry with 'roster mail retry'."
 
 // groupSkipped groups a bulk result's skipped users by reason.
 func groupSkipped(sk []roster.Skipped) []skipGroup {

@@ -36,6 +36,13 @@ type app struct {
 // usageError marks a mistake in how a command was called (exit status 2).
 type usageError struct{ error }
 
+// statusError ends the program with its own exit status (3: mail still
+// queued; 75: try again later, for a mail system's pipe).
+type statusError struct {
+	error
+	status int
+}
+
 // run is the whole program behind main, with its streams and arguments
 // given, so end-to-end tests can call it.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -58,6 +65,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if !styled {
 		fmt.Fprintf(stderr, "roster: %s\n", displayError(err))
+	}
+	var se statusError
+	if errors.As(err, &se) {
+		return se.status
 	}
 	return exitFailure
 }

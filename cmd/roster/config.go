@@ -27,6 +27,8 @@ type fileConfig struct {
 	SMTPPlaintextLoopback *bool   `toml:"smtp_plaintext_loopback"`
 	SMTPConnections       int     `toml:"smtp_connections"`
 	SMTPRate              float64 `toml:"smtp_rate"`
+	SMTPHelo              string  `toml:"smtp_helo"`
+	BounceAddress         string  `toml:"bounce_address"`
 	From                  string  `toml:"from"`
 	BaseURL               string  `toml:"base_url"`
 	OrgName               string  `toml:"org_name"`
@@ -47,7 +49,9 @@ var mailSettings = []mailSetting{
 	{"smtp-plaintext-loopback", "ROSTER_SMTP_PLAINTEXT_LOOPBACK", "allow smtp:// without STARTTLS to a relay on a loopback address (no credentials)"},
 	{"smtp-connections", "ROSTER_SMTP_CONNECTIONS", "SMTP connections in parallel (default 4)"},
 	{"smtp-rate", "ROSTER_SMTP_RATE", "at most this many messages per second (default: no limit)"},
+	{"smtp-helo", "ROSTER_SMTP_HELO", "the name Roster greets the SMTP server with (EHLO; default this machine's fully-qualified name)"},
 	{"from", "ROSTER_FROM", `From address of Roster's mail (default "Roster <roster@localhost>")`},
+	{"bounce-address", "ROSTER_BOUNCE_ADDRESS", "where bounces come back: the return path of Roster's mail (default the --from address)"},
 	{"base-url", "ROSTER_BASE_URL", "base of the links in mail (default http://127.0.0.1:8080)"},
 	{"org-name", "ROSTER_ORG_NAME", `what people are invited to (default "Roster")`},
 	{"invite-ttl", "ROSTER_INVITE_TTL", "how long links stay valid, e.g. 24h, 72h (default 24h)"},
@@ -148,6 +152,8 @@ func (a *app) mailConfig(flags *pflag.FlagSet) (mail.Config, error) {
 	cfg.URL = str("smtp", file.SMTPURL)
 	cfg.CAFile = str("smtp-ca-file", file.SMTPCAFile)
 	cfg.From = str("from", file.From)
+	cfg.HelloName = str("smtp-helo", file.SMTPHelo)
+	cfg.BounceAddress = str("bounce-address", file.BounceAddress)
 	cfg.BaseURL = str("base-url", file.BaseURL)
 	cfg.OrgName = str("org-name", file.OrgName)
 	cfg.TemplateDir = str("mail-templates", file.Templates)

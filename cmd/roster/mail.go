@@ -17,7 +17,7 @@ func (a *app) mailCmd() *cobra.Command {
 		Args:  knownSubcommand,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(a.mailQueueCmd(), a.mailRetryCmd(), a.mailTestCmd(), a.mailUnblockCmd())
+	cmd.AddCommand(a.mailQueueCmd(), a.mailRetryCmd(), a.mailTestCmd(), a.mailUnblockCmd(), a.mailBounceCmd())
 	return cmd
 }
 
@@ -67,12 +67,7 @@ func (a *app) mailQueueCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tKIND\tTO\tSTATE\tATTEMPTS\tWHEN\tDETAIL")
 			for _, j := range jobs {
-				when := j.Due
-				if j.State.Final() {
-					when = j.DoneAt
-				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.Kind, j.To, j.State, j.Attempts,
-					when.Local().Format("2006-01-02 15:04:05"), j.Detail)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.Kind, j.To, j.State, j.Attempts, jobWhen(j, time.Now()), j.Detail)
 			}
 			return tw.Flush()
 		},
@@ -81,6 +76,21 @@ func (a *app) mailQueueCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&all, "all", false, "include mail sent, failed or bounced in the last 7 days")
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many, newest first")
 	return cmd
+}
+
+// jobWhen says when a job is tried next (queued), until when it is being
+// sent (its lease), or when it ended.
+func jobWhen(j *store.Job, now time.Time) string {
+	switch j.State {
+	case store.JobQueued:
+		if !j.Due.After(now) {
+			return "next attempt now"
+		}
+		return fmt.Sprintf("next attempt %s (in %s)", j.Due.Local().Format("15:04:05"), j.Due.Sub(now).Round(time.Second))
+	case store.JobSending:
+		return "sending (lease until " + j.Due.Local().Format("15:04:05") + ")"
+	}
+	return j.DoneAt.Local().Format("2006-01-02 15:04:05")
 }
 
 func (a *app) mailRetryCmd() *cobra.Command {

@@ -197,8 +197,9 @@ func (tempfailSession) Rcpt(string, *smtp.RcptOptions) error {
 	return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 }
 
-// Ensure a deferred invitation stays queued, `roster invite` says so and
-// does not count it as a failure.
+// Ensure a deferred invitation is retried for --wait, then stays queued:
+// `roster invite` says when it is tried next and that no process will send
+// it, and exits 3 (not a failure).
 func TestCLIInviteDeferred(t *testing.T) {
 	db, _ := mailEnv(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -209,11 +210,17 @@ func TestCLIInviteDeferred(t *testing.T) {
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close() })
 	mustRun(t, db, "users", "add", "--username", "ada", "--name", "Ada", "--email", "ada@example.com")
-	out := mustRun(t, db, "invite", "ada", "--smtp", "smtp://"+ln.Addr().String(), "--smtp-plaintext-loopback")
-	if !strings.Contains(out, "1 still queued") || !strings.Contains(out, "451 4.3.0 try again later") {
-		t.Fatalf("invite printed %q", out)
+	code, out, errs := mailRun(t, db, "invite", "ada", "--smtp", "smtp://"+ln.Addr().String(), "--smtp-plaintext-loopback", "--wait", "1s")
+	for _, want := range []string{"1 still queued", "451 4.3.0 try again later", "Still queued after retrying for 1s; next attempt at",
+		"No roster process that sends mail is running"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("invite printed %q; want %q", out, want)
+		}
 	}
-	if out := mustRun(t, db, "mail", "queue"); !strings.Contains(out, "queued") || !strings.Contains(out, "ada@example.com") {
+	if code != exitQueued || !strings.Contains(errs, "1 of 1 invitation still queued") {
+		t.Fatalf("invite: exit %d, stderr %q; want %d", code, errs, exitQueued)
+	}
+	if out := mustRun(t, db, "mail", "queue"); !strings.Contains(out, "queued") || !strings.Contains(out, "ada@example.com") || !strings.Contains(out, "next attempt ") {
 		t.Fatalf("mail queue: %q", out)
 	}
 	// Retry now: the server still defers it, and says so again.

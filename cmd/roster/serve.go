@@ -36,6 +36,7 @@ func (a *app) serveComponents() []serveComponent {
 		&backupSchedule{},
 		&webSite{a: a, resets: mw, metrics: ms},
 		mw,
+		&bounceReader{},
 		&sshServer{a: a, metrics: ms},
 		&directoryServer{metrics: ms},
 	}

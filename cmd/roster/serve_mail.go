@@ -73,5 +73,8 @@ func (m *mailWorker) run(ctx context.Context, db *store.DB, log *slog.Logger) er
 		return err
 	}
 	log.Info("sending mail", "to", mailer.Mode())
+	for _, w := range mailer.Warnings() {
+		log.Warn("mail settings", "warning", w)
+	}
 	return mailer.Run(ctx)
 }
