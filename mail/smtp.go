@@ -139,7 +139,7 @@ func (d *dialer) dial() (*session, error) {
 	} else {
 		// STARTTLS is required: go-smtp greets, checks the extension and
 		// upgrades; the certificate is verified on the next command.
-		c, err = smtp.NewClientStartTLS(conn, d.tls)
+		c, err = smtp.NewClientStartTLS(&greetingConn{Conn: conn, helo: d.helo}, d.tls)
 		if err != nil {
 			raw.Close()
 			if strings.Contains(err.Error(), "support STARTTLS") {
