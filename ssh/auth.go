@@ -52,6 +52,9 @@ func (s *Server) handlePublicKey(ctx charmssh.Context, key charmssh.PublicKey) b
 // against its address. Counting connections, not keys, spares people whose
 // agent offers other keys before the right one.
 func (s *Server) connectionFailed(conn net.Conn, err error) {
+	if s.conns.wasRefused(conn.RemoteAddr().String()) {
+		return
+	}
 	s.limiter.failed(clientHost(conn.RemoteAddr()))
 	s.log.Debug("ssh connection failed", "from", conn.RemoteAddr().String(), "err", err)
 }
@@ -76,8 +79,8 @@ func (s *Server) check(name string, key charmssh.PublicKey) (*roster.User, *stor
 
 // authenticate checks the key the connection really signed in with, as
 // the handshake may have asked about other keys last, and makes sure
-// nothing changed since (a disabled user, a removed key). It records one
-// sign-in per connection and puts the actor in the context.
+// nothing changed since (a disabled user, a removed key). It puts the
+// actor in the context, and the sign-in to record once the app opens.
 func (s *Server) authenticate(next charmssh.Handler) charmssh.Handler {
 	return func(sess charmssh.Session) {
 		key := sess.PublicKey()
@@ -97,14 +100,39 @@ func (s *Server) authenticate(next charmssh.Handler) charmssh.Handler {
 		}
 		ctx := sess.Context()
 		ctx.Lock()
-		first := ctx.Value(ctxKeyLogin) == nil
-		ctx.SetValue(ctxKeyLogin, true)
+		if ctx.Value(ctxKeyLogin) == nil {
+			ctx.SetValue(ctxKeyLogin, &pendingLogin{user: u, key: k})
+		}
 		ctx.SetValue(ctxKeyActor, roster.Actor{Name: u.Username, UserID: u.ID, Role: u.Role})
 		ctx.Unlock()
-		if first {
-			s.recordLogin(u, k, sess.RemoteAddr().String())
-		}
 		next(sess)
+	}
+}
+
+// pendingLogin is a connection's sign-in, recorded when its first app
+// session opens. A connection that signs in and opens nothing (or is
+// refused a session) writes nothing to the database or the audit log,
+// so a flood of such connections cannot fill the log; the text log still
+// hears every connection.
+type pendingLogin struct {
+	user     *roster.User
+	key      *store.SSHKey
+	recorded bool
+}
+
+// recordLoginOnce records the connection's sign-in, the first time one
+// of its sessions opens the app.
+func (s *Server) recordLoginOnce(sess charmssh.Session) {
+	ctx := sess.Context()
+	ctx.Lock()
+	p, _ := ctx.Value(ctxKeyLogin).(*pendingLogin)
+	first := p != nil && !p.recorded
+	if first {
+		p.recorded = true
+	}
+	ctx.Unlock()
+	if first {
+		s.recordLogin(p.user, p.key, sess.RemoteAddr().String())
 	}
 }
 

@@ -76,10 +76,10 @@ func TestOpenSSHDemotedAdminLosesAdminApp(t *testing.T) {
 }
 
 // Ensure, with OpenSSH's client, one member cannot take every session:
-// their fourth session is refused with a message, and the owner still
-// gets the server's last slot.
+// their fourth connection is refused at sign-in with a banner saying why,
+// and the owner still gets in.
 func TestOpenSSHSessionLimitPerUser(t *testing.T) {
-	ts := startRealServer(t, Config{MaxSessions: 4})
+	ts := startRealServer(t, Config{MaxSessions: 6})
 	o := newOpenSSH(t, ts)
 	memberKey := ts.addUserWithKey(t, o.dir, "mia", roster.RoleMember)
 	ownerKey := ts.addUserWithKey(t, o.dir, "olga", roster.RoleOwner)
@@ -88,8 +88,8 @@ func TestOpenSSHSessionLimitPerUser(t *testing.T) {
 		w.waitScreen("My account · mia")
 	}
 	refused := o.connect("mia", memberKey)
-	refused.waitScreen("SSH-EXIT=1")
-	refused.waitScreen("you already have 3 sessions open, the most one user may have at once")
+	refused.waitScreen("SSH-EXIT=255")
+	refused.waitScreen("you already have 3 connections open, the most one user may have at once")
 	if strings.Contains(refused.screen(), "My account") {
 		t.Errorf("the refused session showed the app:\n%s", refused.screen())
 	}

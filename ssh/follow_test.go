@@ -94,11 +94,11 @@ func TestOtherChangesDoNotReroute(t *testing.T) {
 	}
 }
 
-// Ensure one user may open MaxSessionsPerUser sessions and no more, with
-// a message saying so, while another user still gets the server's last
-// slot; closing a session frees the user's slot.
+// Ensure one user may open MaxSessionsPerUser connections and no more:
+// the next is refused at sign-in with a banner saying so, while another
+// user still gets a slot; closing a session frees the user's slot.
 func TestSessionLimitPerUser(t *testing.T) {
-	ts := startServer(t, Config{MaxSessions: 4, MaxSessionsPerUser: 3})
+	ts := startServer(t, Config{MaxSessions: 6, MaxSessionsPerUser: 3})
 	_, memberKey := ts.addUser("mia", roster.RoleMember, roster.StatusActive)
 	_, ownerKey := ts.addUser("olga", roster.RoleOwner, roster.StatusActive)
 	var mine []*term
@@ -107,19 +107,20 @@ func TestSessionLimitPerUser(t *testing.T) {
 		tm.waitScreen("probe mia")
 		mine = append(mine, tm)
 	}
-	fourth := ts.openTerm("mia", memberKey, 80, 24)
-	if code := fourth.exitStatus(); code != 1 {
-		t.Errorf("fourth session exit status %d, want 1", code)
+	banner, err := ts.dialBanner("mia", memberKey)
+	if err == nil {
+		t.Fatal("a fourth connection signed in")
 	}
-	if out := fourth.output(); !strings.Contains(out, "you already have 3 sessions open, the most one user may have") || strings.Contains(out, "probe") {
-		t.Errorf("fourth session output %q", out)
+	if !strings.Contains(banner, "you already have 3 connections open, the most one user may have") {
+		t.Errorf("fourth connection's banner %q (err %v)", banner, err)
 	}
 	o := ts.openTerm("olga", ownerKey, 80, 24)
 	o.waitScreen("probe olga owner")
 
 	mine[0].press("q")
 	mine[0].exitStatus()
-	waitCond(t, "the first session is gone", func() bool { return ts.srv.sessions.count() == 3 })
+	mine[0].close()
+	waitCond(t, "the first connection is gone", func() bool { _, n := ts.srv.conns.counts("", "mia"); return n == 2 })
 	again := ts.openTerm("mia", memberKey, 80, 24)
 	again.waitScreen("probe mia")
 }

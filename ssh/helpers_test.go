@@ -394,3 +394,29 @@ func (ts *testServer) shutdown() error {
 	defer cancel()
 	return ts.srv.Shutdown(ctx)
 }
+
+// dialBanner signs in as name and returns the banners the server sent,
+// and the sign-in's error; a client that signed in is closed.
+func (ts *testServer) dialBanner(name string, signer gossh.Signer) (string, error) {
+	var mu sync.Mutex
+	var banners strings.Builder
+	cfg := &gossh.ClientConfig{
+		User:            name,
+		Auth:            []gossh.AuthMethod{gossh.PublicKeys(signer)},
+		HostKeyCallback: gossh.FixedHostKey(ts.srv.signer.PublicKey()),
+		BannerCallback: func(msg string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			banners.WriteString(msg)
+			return nil
+		},
+		Timeout: waitFor,
+	}
+	c, err := gossh.Dial("tcp", ts.addr, cfg)
+	if err == nil {
+		c.Close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return banners.String(), err
+}

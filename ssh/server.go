@@ -39,6 +39,9 @@ const (
 	DefaultMaxFailures   = 10
 	DefaultFailureWindow = time.Minute
 	DefaultHandshake     = 30 * time.Second
+	DefaultOwnerReserve  = 2
+	DefaultNoSession     = 30 * time.Second
+	DefaultMaxPreAuth    = 10
 )
 
 // Session describes a signed-in SSH session to the App that runs in it.
@@ -67,6 +70,19 @@ type Config struct {
 	// MaxSessionsPerUser refuses a user's sessions beyond this many at
 	// once, so one user (or one stolen key) cannot take every slot.
 	MaxSessionsPerUser int
+	// OwnerReserve of the MaxSessions slots are kept for owners: members
+	// and admins are refused once only these are left, so together they
+	// cannot lock the owners out. Default DefaultOwnerReserve; negative:
+	// none. It is at most MaxSessions-1, so everyone has a slot.
+	OwnerReserve int
+	// NoSessionTimeout closes a signed-in connection that has no session
+	// with the app open for this long (none yet, or none since its last
+	// one ended). Signed-in connections also count against
+	// MaxSessionsPerUser, per user, so one user cannot hold hundreds.
+	NoSessionTimeout time.Duration
+	// MaxPreAuthPerAddr refuses a new connection from an address that has
+	// this many connections not yet signed in.
+	MaxPreAuthPerAddr int
 	// MaxFailures connections from one address may fail to sign in in a
 	// row; then the address earns one attempt back every
 	// FailureWindow/MaxFailures and is refused until it has. (A client
@@ -94,6 +110,7 @@ type Server struct {
 	limiter *failureLimiter
 
 	sessions *registry
+	conns    *connTracker
 	followed atomic.Uint64 // the change counter the sessions last followed
 	stopIdle chan struct{}
 	stopOnce sync.Once
@@ -113,6 +130,19 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 	}
 	if cfg.MaxSessionsPerUser <= 0 {
 		cfg.MaxSessionsPerUser = DefaultMaxPerUser
+	}
+	switch {
+	case cfg.OwnerReserve == 0:
+		cfg.OwnerReserve = DefaultOwnerReserve
+	case cfg.OwnerReserve < 0:
+		cfg.OwnerReserve = 0
+	}
+	cfg.OwnerReserve = min(cfg.OwnerReserve, cfg.MaxSessions-1)
+	if cfg.NoSessionTimeout <= 0 {
+		cfg.NoSessionTimeout = DefaultNoSession
+	}
+	if cfg.MaxPreAuthPerAddr <= 0 {
+		cfg.MaxPreAuthPerAddr = DefaultMaxPreAuth
 	}
 	if cfg.MaxFailures <= 0 {
 		cfg.MaxFailures = DefaultMaxFailures
@@ -136,9 +166,11 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 	s := &Server{
 		db: db, cfg: cfg, log: cfg.Log, signer: signer, created: created,
 		limiter:  newFailureLimiter(cfg.MaxFailures, cfg.FailureWindow),
-		sessions: newRegistry(cfg.MaxSessions, cfg.MaxSessionsPerUser),
+		sessions: newRegistry(cfg.MaxSessions, cfg.MaxSessionsPerUser, cfg.OwnerReserve),
+		conns:    newConnTracker(cfg.MaxPreAuthPerAddr, cfg.MaxSessionsPerUser, cfg.NoSessionTimeout),
 		stopIdle: make(chan struct{}),
 	}
+	s.conns.onNoSession = s.closeIdleConn
 	s.srv, err = wish.NewServer(
 		wish.WithVersion("Roster"),
 		wish.WithPublicKeyAuth(s.handlePublicKey),
@@ -146,9 +178,12 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 		// key pressed) is the sessions' own, the handshake has its own.
 		wish.WithIdleTimeout(cfg.IdleTimeout+time.Minute),
 		wish.WithMiddleware(s.middleware()...),
-		charmssh.WrapConn(s.handshakeDeadline),
+		charmssh.WrapConn(s.connGate),
 		func(srv *charmssh.Server) error {
 			srv.AddHostKey(signer)
+			srv.ServerConfigCallback = func(charmssh.Context) *gossh.ServerConfig {
+				return &gossh.ServerConfig{AuthLogCallback: s.authLog}
+			}
 			srv.ConnectionFailedCallback = s.connectionFailed
 			return nil
 		},
@@ -182,20 +217,6 @@ func (s *Server) middleware() []wish.Middleware {
 		// 1. A panic in one session ends that session, not the server.
 		rm.MiddlewareWithLogger(printfLogger{s.log}),
 	}
-}
-
-// handshakeDeadline closes a connection that has not signed in within
-// HandshakeTimeout, so idle or slow clients cannot hold connections open
-// before authenticating. (The server's own idle timeout is reset by every
-// byte and would let a trickle through.)
-func (s *Server) handshakeDeadline(ctx charmssh.Context, conn net.Conn) net.Conn {
-	time.AfterFunc(s.cfg.HandshakeTimeout, func() {
-		if ctx.Value(charmssh.ContextKeyConn) == nil {
-			s.log.Info("ssh connection closed: no sign-in in time", "from", conn.RemoteAddr().String(), "after", s.cfg.HandshakeTimeout)
-			_ = conn.Close()
-		}
-	})
-	return conn
 }
 
 // Fingerprint returns the host key's SHA256 fingerprint.

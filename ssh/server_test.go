@@ -394,6 +394,11 @@ func TestSessionLimit(t *testing.T) {
 	one.press("q")
 	one.exitStatus()
 	waitCond(t, "the first session is gone", func() bool { return ts.srv.sessions.count() == 1 })
+	// The refused and the ended sessions' connections still count
+	// against ada's three; hang them up.
+	one.close()
+	three.close()
+	waitCond(t, "ada's connections are gone", func() bool { _, n := ts.srv.conns.counts("", "ada"); return n == 1 })
 	four := ts.openTerm("ada", signer, 80, 24)
 	four.waitScreen("probe ada")
 }

@@ -121,6 +121,7 @@ func (l *liveSession) endReason() endReason {
 // registry holds the open sessions.
 type registry struct {
 	max, maxPerUser int
+	ownerReserve    int // of max, only owners may take these
 
 	mu      sync.Mutex
 	live    map[charmssh.Session]*liveSession
@@ -128,8 +129,8 @@ type registry struct {
 	changed chan struct{} // closed and replaced when a session leaves
 }
 
-func newRegistry(max, maxPerUser int) *registry {
-	return &registry{max: max, maxPerUser: maxPerUser, live: map[charmssh.Session]*liveSession{}, changed: make(chan struct{})}
+func newRegistry(max, maxPerUser, ownerReserve int) *registry {
+	return &registry{max: max, maxPerUser: maxPerUser, ownerReserve: ownerReserve, live: map[charmssh.Session]*liveSession{}, changed: make(chan struct{})}
 }
 
 // refusal says why a session may not open.
@@ -140,10 +141,12 @@ const (
 	refuseShutdown         // the server is stopping
 	refuseFull             // the server has MaxSessions open
 	refuseUserFull         // the user has MaxSessionsPerUser open
+	refuseReserved         // only the slots kept for owners are left
 )
 
 // add registers a session, or says why it may not open. The per-user cap
-// keeps one user from filling the server's slots.
+// keeps one user from filling the server's slots, and the owners' reserve
+// keeps members and admins together from locking the owners out.
 func (r *registry) add(sess charmssh.Session) (*liveSession, refusal) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -156,6 +159,9 @@ func (r *registry) add(sess charmssh.Session) (*liveSession, refusal) {
 	}
 	if len(r.live) >= r.max {
 		return nil, refuseFull
+	}
+	if actor.Role != roster.RoleOwner && len(r.live) >= r.max-r.ownerReserve {
+		return nil, refuseReserved
 	}
 	l := &liveSession{sess: sess, userID: actor.UserID, actor: actor, shown: actor.Role, key: sess.PublicKey()}
 	l.touch()
@@ -346,6 +352,10 @@ func (s *Server) sessionMiddleware(next charmssh.Handler) charmssh.Handler {
 		}
 		defer s.sessions.remove(sess)
 		defer s.observeSession()()
+		remote := sess.RemoteAddr().String()
+		s.conns.sessionOpened(remote)
+		defer s.conns.sessionClosed(remote)
+		s.recordLoginOnce(sess)
 		next(sess)
 		switch l.endReason() {
 		case endIdle:
@@ -372,6 +382,11 @@ func (s *Server) refuse(sess charmssh.Session, why refusal) {
 		s.log.Warn("ssh session refused: the user's session limit reached", "limit", s.cfg.MaxSessionsPerUser, "name", sess.User())
 		fmt.Fprintf(sess.Stderr(), "roster: you already have %s open, the most one user may have at once; close one and connect again.\n",
 			plural(s.cfg.MaxSessionsPerUser, "session"))
+	case refuseReserved:
+		s.log.Warn("ssh session refused: only the sessions kept for owners are left", "limit", s.cfg.MaxSessions,
+			"kept_for_owners", s.sessions.ownerReserve, "name", sess.User())
+		fmt.Fprintf(sess.Stderr(), "roster: the server has every session open but the %d kept for owners; try again later.\n",
+			s.sessions.ownerReserve)
 	default:
 		s.log.Warn("ssh session refused: session limit reached", "limit", s.cfg.MaxSessions, "name", sess.User())
 		fmt.Fprintf(sess.Stderr(), "roster: the server already has %d sessions open, its limit; try again later.\n", s.cfg.MaxSessions)
