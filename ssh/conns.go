@@ -25,8 +25,9 @@ type connTracker struct {
 
 	mu      sync.Mutex
 	conns   map[string]*trackedConn
-	preAuth map[string]int // by host
-	perUser map[string]int // by normalised username
+	preAuth map[string]int  // by host
+	perUser map[string]int  // by normalised username
+	refused map[string]bool // remote addresses refused at sign-in, until connectionFailed asks
 }
 
 // trackedConn is one open connection.
@@ -36,7 +37,6 @@ type trackedConn struct {
 
 	// Guarded by the tracker's mu.
 	user     string // "" until signed in
-	refused  bool   // closed by us at sign-in: not a failed attempt
 	sessions int    // open sessions with the app
 	idle     *time.Timer
 	closed   bool
@@ -44,7 +44,7 @@ type trackedConn struct {
 
 func newConnTracker(maxPreAuth, maxPerUser int, noSession time.Duration) *connTracker {
 	return &connTracker{maxPreAuth: maxPreAuth, maxPerUser: maxPerUser, noSession: noSession,
-		conns: map[string]*trackedConn{}, preAuth: map[string]int{}, perUser: map[string]int{}}
+		conns: map[string]*trackedConn{}, preAuth: map[string]int{}, perUser: map[string]int{}, refused: map[string]bool{}}
 }
 
 // accept registers a new connection, or returns nil when its address
@@ -76,7 +76,10 @@ func (t *connTracker) signedIn(remote, username string) (*trackedConn, bool) {
 	c.user = username
 	t.perUser[username]++
 	if t.perUser[username] > t.maxPerUser {
-		c.refused = true
+		if len(t.refused) >= maxTrackedAddrs { // never asked about: a bound, not a leak
+			clear(t.refused)
+		}
+		t.refused[remote] = true
 		return c, false
 	}
 	t.armLocked(c)
@@ -126,12 +129,13 @@ func (t *connTracker) sessionClosed(remote string) {
 
 // wasRefused reports whether the connection at remote was closed on
 // purpose at sign-in (over the user's cap), so it is not counted as a
-// failed sign-in against its address.
+// failed sign-in against its address. It is asked once per connection.
 func (t *connTracker) wasRefused(remote string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c := t.conns[remote]
-	return c != nil && c.refused
+	r := t.refused[remote]
+	delete(t.refused, remote)
+	return r
 }
 
 // counts returns the connections not signed in from host, and those
@@ -164,7 +168,6 @@ func (c *trackedConn) close(t *connTracker) {
 			delete(t.perUser, c.user)
 		}
 	}
-	// Kept until here so connectionFailed can still ask wasRefused.
 	delete(t.conns, c.remote)
 }
 
