@@ -127,3 +127,23 @@ func (devMailboxOnly) Progress([]uint64) (store.JobCounts, error) { return store
 func (devMailboxOnly) Mode() string                               { return "dev mailbox" }
 func (devMailboxOnly) DevMailbox() bool                           { return true }
 func (devMailboxOnly) BaseURL() string                            { return "http://127.0.0.1:8080" }
+
+// Ensure, with OpenSSH's client, members cannot lock the owners out: two
+// members fill every slot but the two kept for owners, the next member
+// is refused with a message saying so, and the owner gets in.
+func TestOpenSSHOwnersKeepTheirSlots(t *testing.T) {
+	ts := startRealServer(t, Config{MaxSessions: 4})
+	o := newOpenSSH(t, ts)
+	miaKey := ts.addUserWithKey(t, o.dir, "mia", roster.RoleMember)
+	maxKey := ts.addUserWithKey(t, o.dir, "max", roster.RoleMember)
+	ownerKey := ts.addUserWithKey(t, o.dir, "olga", roster.RoleOwner)
+	o.connect("mia", miaKey).waitScreen("My account · mia")
+	o.connect("max", maxKey).waitScreen("My account · max")
+	refused := o.connect("mia", miaKey)
+	refused.waitScreen("SSH-EXIT=1")
+	refused.waitScreen("every session open but the 2 kept for owners")
+	if strings.Contains(refused.screen(), "My account") {
+		t.Errorf("the refused member's session showed the app:\n%s", refused.screen())
+	}
+	o.connect("olga", ownerKey).waitScreen("3 shown")
+}
