@@ -1,8 +1,10 @@
 // Package ssh serves Roster's terminal app over SSH with Wish: it signs
 // users in by the public keys registered on their Roster user, gives every
 // session its own app acting as that user, and enforces the limits a
-// server open to the network needs (failed sign-ins per address, idle
-// sessions, concurrent sessions in all and per user). Sessions follow the
+// server open to the network needs (failed sign-ins and connections still
+// signing in per address, idle sessions, connections with no session,
+// concurrent sessions in all with a reserve for owners, and connections
+// per user). Sessions follow the
 // database: they end when their user loses access, and switch app when
 // their user's role changes.
 package ssh
@@ -224,6 +226,10 @@ func (s *Server) Fingerprint() string { return Fingerprint(s.signer) }
 
 // HostKeyCreated reports whether New generated the host key.
 func (s *Server) HostKeyCreated() bool { return s.created }
+
+// OwnerReserve returns how many of the MaxSessions slots only owners
+// may take.
+func (s *Server) OwnerReserve() int { return s.sessions.ownerReserve }
 
 // HostKeyPath returns where the host key lives.
 func (s *Server) HostKeyPath() string { return s.cfg.HostKeyPath }

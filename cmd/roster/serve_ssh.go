@@ -38,7 +38,8 @@ func (s *sshServer) addFlags(fs *pflag.FlagSet) {
 	s.flags = fs
 	fs.StringVar(&s.addr, "ssh", "", `serve the terminal app over SSH on this address, such as ":2222" (off unless given)`)
 	fs.DurationVar(&s.idleTimeout, "ssh-idle-timeout", rostersh.DefaultIdleTimeout, "close SSH sessions after this long without a key press")
-	fs.IntVar(&s.maxSessions, "ssh-max-sessions", rostersh.DefaultMaxSessions, "refuse SSH sessions beyond this many at once")
+	fs.IntVar(&s.maxSessions, "ssh-max-sessions", rostersh.DefaultMaxSessions,
+		fmt.Sprintf("refuse SSH sessions beyond this many at once; the last %d are kept for owners", rostersh.DefaultOwnerReserve))
 	fs.IntVar(&s.maxPerUser, "ssh-max-sessions-per-user", rostersh.DefaultMaxPerUser,
 		"refuse a user's SSH sessions beyond this many at once (config file: ssh_max_sessions_per_user)")
 }
@@ -83,7 +84,8 @@ func (s *sshServer) run(ctx context.Context, db *store.DB, log *slog.Logger) err
 		log.Info("ssh host key created", "path", srv.HostKeyPath())
 	}
 	log.Info("ssh listening", "addr", ln.Addr().String(), "host_key", srv.HostKeyPath(), "fingerprint", srv.Fingerprint(),
-		"idle_timeout", s.idleTimeout, "max_sessions", s.maxSessions, "max_sessions_per_user", s.maxPerUser)
+		"idle_timeout", s.idleTimeout, "max_sessions", s.maxSessions, "max_sessions_per_user", s.maxPerUser,
+		"kept_for_owners", srv.OwnerReserve())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
