@@ -105,7 +105,7 @@ func (db *DB) Import(actor roster.Actor, rows []ImportRow, opts ImportOptions) (
 		if len(res.Created) > 0 {
 			names, ids := userTargets(res.Created)
 			if err := writeAudit(tx, now, actor, roster.ActionUserCreate, names, ids,
-				fmt.Sprintf("imported %d users%s", len(res.Created), source)); err != nil {
+				fmt.Sprintf("imported %d users%s (%s)", len(res.Created), source, roleCounts(res.Created))); err != nil {
 				return err
 			}
 		}
@@ -356,6 +356,26 @@ func userTargets(users []*roster.User) ([]string, []uint64) {
 		names[i], ids[i] = u.Username, u.ID
 	}
 	return names, ids
+}
+
+// roleCounts names how many of users hold each role, owners first
+// ("1 owner, 2 members"): an import can make owners, and the audit says so.
+func roleCounts(users []*roster.User) string {
+	counts := map[roster.Role]int{}
+	for _, u := range users {
+		counts[u.Role]++
+	}
+	var parts []string
+	for i := len(roster.Roles) - 1; i >= 0; i-- {
+		if n := counts[roster.Roles[i]]; n > 0 {
+			word := roster.Roles[i].String()
+			if n > 1 {
+				word += "s"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, word))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // lineError prefixes err with the row's line, keeping its code.

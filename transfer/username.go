@@ -93,3 +93,44 @@ func (u *usernames) unique(base string) string {
 		}
 	}
 }
+
+// UsernameFor makes a username from an e-mail address, as an import does
+// for a row without one: the local part in the username alphabet, with the
+// smallest number after it that taken does not hold ("ada", "ada2"…).
+func UsernameFor(email string, taken func(string) bool) string {
+	base := usernameBase(email)
+	if !taken(base) {
+		return base
+	}
+	for i := 2; ; i++ {
+		suffix := strconv.Itoa(i)
+		b := base
+		if len(b)+len(suffix) > roster.MaxUsernameLen {
+			b = b[:roster.MaxUsernameLen-len(suffix)]
+		}
+		if name := b + suffix; !taken(name) {
+			return name
+		}
+	}
+}
+
+// NameFor makes a display name from an e-mail address's local part, for a
+// user invited by address alone: "jo.van-dijk@…" gives "Jo Van-dijk".
+func NameFor(email string) string {
+	local := email
+	if at := strings.LastIndexByte(email, '@'); at >= 0 {
+		local = email[:at]
+	}
+	if plus := strings.IndexByte(local, '+'); plus > 0 {
+		local = local[:plus]
+	}
+	words := strings.FieldsFunc(local, func(r rune) bool { return r == '.' || r == '_' || r == ' ' })
+	for i, w := range words {
+		r := []rune(w)
+		words[i] = strings.ToUpper(string(r[:1])) + string(r[1:])
+	}
+	if name := strings.Join(words, " "); name != "" {
+		return name
+	}
+	return "User"
+}

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
 )
 
 // ActionArg is what an action needs chosen before it runs.
@@ -41,8 +42,80 @@ type Action struct {
 	// sending mail).
 	Open func(c *Common, ids []uint64) (screen, tea.Cmd)
 	// LabelFor, when set, names the action for these users ("Re-send
-	// invitation" when they were invited before); "" leaves it out.
+	// invitation" when every one was sent one before); "" leaves it out.
 	LabelFor func(c *Common, ids []uint64) string
+	// Skip, when set, says why the action would leave u alone ("" when it
+	// applies). The menu counts whom it applies to ("Send invitation (3)")
+	// and shows it disabled, with the reason, when nobody.
+	Skip func(c *Common, u *roster.User) string
+	// Single marks an action for one user at a time.
+	Single bool
+	// Confirm asks even for one user (the action is easy to mistake for another).
+	Confirm bool
+}
+
+// menuEntry is an action as the menu shows it for the chosen users.
+type menuEntry struct {
+	Action
+	count  int    // users it applies to
+	reason string // why it applies to nobody ("" when it applies)
+}
+
+// entryFor works out whom a applies to among ids.
+func entryFor(c *Common, a Action, ids []uint64) menuEntry {
+	e := menuEntry{Action: a, count: len(ids)}
+	switch {
+	case a.Single && len(ids) != 1:
+		e.count, e.reason = 0, "for one user at a time"
+	case a.Skip != nil && c.snap != nil:
+		e.count = 0
+		reasons := map[string]int{}
+		for _, id := range ids {
+			i, ok := c.snap.indexOf(id)
+			if !ok {
+				continue
+			}
+			if r := a.Skip(c, c.snap.rows[i].u); r != "" {
+				reasons[r]++
+				continue
+			}
+			e.count++
+		}
+		if e.count == 0 {
+			e.reason = commonest(reasons)
+		}
+	}
+	return e
+}
+
+// commonest returns the key with the highest count, the first by name on a tie.
+func commonest(m map[string]int) string {
+	best, n := "", 0
+	for k, v := range m {
+		if v > n || (v == n && k < best) {
+			best, n = k, v
+		}
+	}
+	return best
+}
+
+// maySkip asks the rule table whether the actor may do op to u: "" when
+// so, else the reason, short, for the menu ("needs the owner role").
+func maySkip(c *Common, op roster.Op, u *roster.User) string {
+	err := c.Actor.May(op, u)
+	if err == nil {
+		return ""
+	}
+	msg := roster.ErrorMessage(err)
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return strings.TrimPrefix(msg, "that ")
+}
+
+// opSkip is a Skip that asks only the rule table.
+func opSkip(op roster.Op) func(c *Common, u *roster.User) string {
+	return func(c *Common, u *roster.User) string { return maySkip(c, op, u) }
 }
 
 // BatchSize is how many users one transaction of a bulk action changes.
@@ -50,19 +123,36 @@ const BatchSize = 500
 
 func builtinActions(sv Services) []Action {
 	acts := []Action{
-		{Label: "Activate", Verb: "activated", Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
-			return c.DB.SetStatus(c.Actor, ids, roster.StatusActive)
-		}},
-		{Label: "Disable", Verb: "disabled", Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
-			return c.DB.SetStatus(c.Actor, ids, roster.StatusDisabled)
-		}},
-		{Label: "Add to group…", Verb: "added to", Arg: ArgGroup, Question: func(who, g string) string { return "Add " + who + " to " + g + "?" }, Run: func(c *Common, ids []uint64, g string) (roster.BulkResult, error) {
+		{Label: "Mark active without invitation", Verb: "marked active", Confirm: true,
+			Question: func(who, _ string) string {
+				return "Mark " + who + " active without an invitation? They get no e-mail and have no password until one is set."
+			},
+			Skip: func(c *Common, u *roster.User) string {
+				if u.Status == roster.StatusActive {
+					return "already active"
+				}
+				return maySkip(c, roster.OpSetStatus, u)
+			},
+			Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
+				return c.DB.SetStatus(c.Actor, ids, roster.StatusActive)
+			}},
+		{Label: "Disable", Verb: "disabled",
+			Skip: func(c *Common, u *roster.User) string {
+				if u.Status == roster.StatusDisabled {
+					return "already disabled"
+				}
+				return maySkip(c, roster.OpSetStatus, u)
+			},
+			Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
+				return c.DB.SetStatus(c.Actor, ids, roster.StatusDisabled)
+			}},
+		{Label: "Add to group…", Verb: "added to", Arg: ArgGroup, Skip: opSkip(roster.OpMembership), Question: func(who, g string) string { return "Add " + who + " to " + g + "?" }, Run: func(c *Common, ids []uint64, g string) (roster.BulkResult, error) {
 			return c.DB.AddToGroup(c.Actor, ids, g)
 		}},
-		{Label: "Remove from group…", Verb: "removed from", Arg: ArgGroup, Question: func(who, g string) string { return "Remove " + who + " from " + g + "?" }, Run: func(c *Common, ids []uint64, g string) (roster.BulkResult, error) {
+		{Label: "Remove from group…", Verb: "removed from", Arg: ArgGroup, Skip: opSkip(roster.OpMembership), Question: func(who, g string) string { return "Remove " + who + " from " + g + "?" }, Run: func(c *Common, ids []uint64, g string) (roster.BulkResult, error) {
 			return c.DB.RemoveFromGroup(c.Actor, ids, g)
 		}},
-		{Label: "Change role…", Verb: "made", Arg: ArgRole, Question: func(who, r string) string { return "Make " + who + " " + r + "?" }, Run: func(c *Common, ids []uint64, r string) (roster.BulkResult, error) {
+		{Label: "Change role…", Verb: "made", Arg: ArgRole, Skip: opSkip(roster.OpSetRole), Question: func(who, r string) string { return "Make " + who + " " + r + "?" }, Run: func(c *Common, ids []uint64, r string) (roster.BulkResult, error) {
 			role, err := roster.ParseRole(r)
 			if err != nil {
 				return roster.BulkResult{}, err
@@ -73,16 +163,16 @@ func builtinActions(sv Services) []Action {
 	if sv.Mail != nil {
 		acts = append(acts, mailActions()...)
 	} else if sv.Invite != nil {
-		acts = append(acts, Action{Label: "Send invitation", Verb: "invited", Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
+		acts = append(acts, Action{Label: "Send invitation", Verb: "invited", Skip: func(c *Common, u *roster.User) string { return store.InviteSkip(c.Actor, u) }, Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
 			return c.Services.Invite(c.Actor, ids)
 		}})
 	}
 	if sv.SendReset != nil && sv.Mail == nil {
-		acts = append(acts, Action{Label: "Send password reset", Verb: "sent a reset link", Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
+		acts = append(acts, Action{Label: "Send password reset", Verb: "sent a reset link", Skip: func(c *Common, u *roster.User) string { return store.ResetSkip(c.Actor, u) }, Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
 			return c.Services.SendReset(c.Actor, ids)
 		}})
 	}
-	return append(acts, Action{Label: "Delete", Verb: "deleted", Danger: true, Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
+	return append(acts, Action{Label: "Delete", Verb: "deleted", Danger: true, Skip: opSkip(roster.OpDeleteUser), Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
 		return c.DB.DeleteUsers(c.Actor, ids)
 	}})
 }
@@ -103,11 +193,11 @@ type actionsScreen struct {
 	c     *Common
 	keys  ListKeys
 	ids   []uint64
-	acts  []Action
+	acts  []menuEntry
 	menu  int
 	top   int // first menu entry shown when the menu scrolls
 	step  actionStep
-	act   Action
+	act   menuEntry
 	arg   string
 	pick  *picker
 	typed textinput.Model // the count typed to confirm a large delete
@@ -134,7 +224,7 @@ func newActionsScreen(c *Common, ids []uint64) *actionsScreen {
 					continue
 				}
 			}
-			s.acts = append(s.acts, a)
+			s.acts = append(s.acts, entryFor(c, a, ids))
 		}
 	}
 	s.typed = textinput.New()
@@ -154,6 +244,9 @@ func (s *actionsScreen) TakesText() bool {
 func (s *actionsScreen) Help() help.KeyMap {
 	switch s.step {
 	case stepConfirm:
+		if s.act.Danger {
+			return keyMap{short: []key.Binding{kb("y", "yes", "y"), kb("n/esc", "no", "n")}}
+		}
 		return keyMap{short: []key.Binding{kb("y/enter", "yes", "y"), kb("n/esc", "no", "n")}}
 	case stepRunning:
 		return keyMap{short: []key.Binding{kb("esc", "cancel after this batch", "esc")}}
@@ -179,6 +272,11 @@ func (s *actionsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		return s, nil
 	case tea.KeyPressMsg:
 		return s.key(msg)
+	case tea.MouseClickMsg:
+		if i, ok := s.menuAt(msg.Mouse().Y); ok && s.step == stepMenu {
+			return s.choose(i)
+		}
+		return s, nil
 	}
 	if s.step == stepConfirm && s.needsTyping() {
 		var cmd tea.Cmd
@@ -253,8 +351,13 @@ func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			return s, cmd
 		}
 		switch k {
-		case "y", "Y", "enter":
+		case "y", "Y":
 			return s.run()
+		case "enter":
+			// Enter is not "yes" to what cannot be undone.
+			if !s.act.Danger {
+				return s.run()
+			}
 		case "n", "N", "esc", "q":
 			return s, s.c.closeScreen(s)
 		}
@@ -273,6 +376,10 @@ func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 }
 
 func (s *actionsScreen) choose(i int) (screen, tea.Cmd) {
+	s.menu = i
+	if s.acts[i].reason != "" {
+		return s, nil // disabled: the menu shows why
+	}
 	s.act = s.acts[i]
 	if s.act.Open != nil {
 		next, cmd := s.act.Open(s.c, s.ids)
@@ -301,7 +408,7 @@ func (s *actionsScreen) choose(i int) (screen, tea.Cmd) {
 // confirm asks when the action changes more than one user or deletes;
 // otherwise it runs at once.
 func (s *actionsScreen) confirm() (screen, tea.Cmd) {
-	if len(s.ids) == 1 && !s.act.Danger {
+	if len(s.ids) == 1 && !s.act.Danger && !s.act.Confirm {
 		return s.run()
 	}
 	s.step = stepConfirm
@@ -354,6 +461,10 @@ func (s *actionsScreen) summary() (string, bool) {
 	if s.err != nil {
 		return text + "; stopped: " + roster.ErrorMessage(s.err), true
 	}
+	// A refusal is not a success: nobody changed, somebody skipped.
+	if len(s.result.Changed) == 0 && len(s.result.Skipped) > 0 {
+		return "Refused: " + text, true
+	}
 	return text, false
 }
 
@@ -361,11 +472,26 @@ func (s *actionsScreen) who() string {
 	if len(s.ids) == 1 {
 		if i, ok := s.c.snap.indexOf(s.ids[0]); ok {
 			u := s.c.snap.rows[i].u
-			name, _ := s.c.cells.safe(u.Name)
-			return u.Username + " (" + name + ")"
+			name, w := s.c.cells.safe(u.Name)
+			// A long name is cut so that the dialogs keep to the screen.
+			if room := max(10, s.c.Width-20-len(u.Username)); w > room {
+				name = s.c.cells.fit(name, w, room)
+			}
+			return u.Username + " (" + strings.TrimRight(name, " ") + ")"
 		}
 	}
 	return plural(len(s.ids), "user")
+}
+
+// menuAt returns the menu entry drawn on screen row y: the box is centred
+// in the body under the one-line header (see Common.overlay); entries
+// start under the border, the padding, the title and a blank line.
+func (s *actionsScreen) menuAt(y int) (int, bool) {
+	boxH := strings.Count(s.View(), "\n") + 1
+	top := 1 + max(0, (s.c.bodyHeight()-boxH)/2)
+	from, to := s.menuWindow()
+	i := from + y - (top + 4)
+	return i, i >= from && i < to
 }
 
 // menuChrome is how many lines of the menu's box are not entries: the
@@ -402,15 +528,34 @@ func (s *actionsScreen) View() string {
 		b.WriteString(st.DialogTitle.Render("Actions for " + s.who()))
 		b.WriteString("\n\n")
 		from, to := s.menuWindow()
+		numW := len(itoa(len(s.acts)))
 		for i := from; i < to; i++ {
 			a := s.acts[i]
-			line := itoa(i+1) + "  " + a.Label
+			num := itoa(i + 1)
+			line := strings.Repeat(" ", numW-len(num)) + num + "  " + a.Label
+			if a.reason == "" && len(s.ids) > 1 {
+				line += " (" + itoa(a.count) + ")"
+			}
+			mark := "  "
 			if i == s.menu {
-				b.WriteString(s.c.Styles.List.Cursor.Render("› " + line))
-			} else if a.Danger {
-				b.WriteString("  " + st.Error.Render(line))
-			} else {
-				b.WriteString("  " + line)
+				mark = "› "
+			}
+			line = mark + line
+			reason := ""
+			if a.reason != "" {
+				// The reason is cut, never wrapped: one line per entry.
+				room := s.c.Width - 10 - s.c.cells.width(line)
+				reason, _ = s.c.cells.cut(" — "+a.reason, max(0, room))
+			}
+			switch {
+			case i == s.menu:
+				b.WriteString(s.c.Styles.List.Cursor.Render(line) + st.Muted.Render(reason))
+			case a.reason != "":
+				b.WriteString(st.Muted.Render(line + reason))
+			case a.Danger:
+				b.WriteString("  " + st.Error.Render(line[len(mark):]))
+			default:
+				b.WriteString(line)
 			}
 			b.WriteByte('\n')
 		}

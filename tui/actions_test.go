@@ -24,16 +24,16 @@ func TestActionActivate(t *testing.T) {
 	h.keys("space", "space") // Ada (active), Alan (pending)
 	h.waitText("2 selected")
 	h.keys("a")
-	h.waitText("Actions for 2 users", "Activate", "Delete")
+	h.waitText("Actions for 2 users", "Mark active without invitation (1)", "Delete (2)")
 	h.keys("enter")
-	h.waitText("Activate 2 users?")
+	h.waitText("Mark 2 users active without an invitation?")
 	h.keys("y")
-	h.waitText("Done: 1 activated; 1 skipped: 1 already active")
+	h.waitText("Done: 1 marked active; 1 skipped: 1 already active")
 	if got := h.statusOf("alan"); got != roster.StatusActive {
 		t.Errorf("alan is %s", got)
 	}
 	h.keys("enter")
-	h.waitText("1 activated; 1 skipped", "3 active") // summary in the status line, header refreshed
+	h.waitText("1 marked active; 1 skipped", "3 active") // summary in the status line, header refreshed
 }
 
 // Ensure an action on one user (no selection) runs without asking.

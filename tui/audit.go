@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
 )
@@ -24,6 +25,7 @@ type auditScreen struct {
 	input     textinput.Model
 	filtering bool
 	query     string // the search the events were loaded for
+	open      bool   // the entry under the cursor is shown whole
 }
 
 // auditMsg carries audit events.
@@ -57,7 +59,22 @@ func (s *auditScreen) Help() help.KeyMap {
 	if s.filtering {
 		return keyMap{short: []key.Binding{kb("enter", "done", "enter"), kb("esc", "clear", "esc")}}
 	}
-	return keyMap{short: []key.Binding{kb("↑/↓", "move", "up"), kb("/", "filter", "/"), kb("esc", "back", "esc")}}
+	if s.open {
+		return keyMap{short: []key.Binding{kb("↑/↓", "previous/next entry", "up"), kb("enter/esc", "close", "enter")}}
+	}
+	return keyMap{short: []key.Binding{kb("↑/↓", "move", "up"), kb("enter", "read whole", "enter"), kb("/", "filter", "/"), kb("esc/q", "back", "esc")}}
+}
+
+// footer is the status line while the audit log is shown.
+func (s *auditScreen) footer() string {
+	text := plural(len(s.events), "event")
+	if len(s.events) > 0 {
+		text = itoa(s.cursor+1) + " of " + text
+	}
+	if s.query != "" {
+		text += " matching " + s.query
+	}
+	return s.c.Styles.App.Muted.Render(text)
 }
 
 // Update implements screen.
@@ -89,7 +106,13 @@ func (s *auditScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		page := max(1, s.c.bodyHeight()-3)
 		switch msg.String() {
+		case "enter":
+			s.open = !s.open && len(s.events) > 0
 		case "esc":
+			if s.open {
+				s.open = false
+				return s, nil
+			}
 			if s.query != "" {
 				s.input.SetValue("")
 				return s, s.search("")
@@ -153,14 +176,40 @@ func (s *auditScreen) View() string {
 	start := max(0, min(s.cursor-h/2, len(s.events)-h))
 	end := min(len(s.events), start+h)
 	for i := start; i < end; i++ {
-		line := eventLine(s.c, s.events[i], s.c.Width-2)
+		// The cursor is marked in text too, so it shows without colour.
+		line := eventLine(s.c, s.events[i], s.c.Width-4)
 		if i == s.cursor {
-			line = st.List.Cursor.Render(line)
+			line = st.List.Cursor.Render("› " + ansi.Strip(line))
+		} else {
+			line = "  " + line
 		}
 		b.WriteString(line)
 		if i < end-1 {
 			b.WriteByte('\n')
 		}
 	}
+	if s.open && s.cursor < len(s.events) {
+		return s.c.overlay(b.String(), s.c.box(eventWhole(s.c, s.events[s.cursor])))
+	}
 	return b.String()
+}
+
+// eventWhole is one audit event, every field on its own line; the box
+// wraps what is long.
+func eventWhole(c *Common, ev roster.AuditEvent) string {
+	st := c.Styles.App
+	field := func(name, value string) string {
+		value, _ = c.cells.safe(value)
+		return st.Muted.Render(name+": ") + value + "\n"
+	}
+	text := st.DialogTitle.Render(ev.Action) + "\n\n" +
+		field("when", ev.Time.Local().Format("2006-01-02 15:04:05")) +
+		field("by", ev.Actor)
+	if len(ev.Targets) > 0 {
+		text += field("users", strings.Join(ev.Targets, ", "))
+	}
+	if ev.Details != "" {
+		text += field("details", ev.Details)
+	}
+	return strings.TrimRight(text, "\n")
 }

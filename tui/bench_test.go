@@ -195,3 +195,36 @@ func BenchmarkMemory100k(b *testing.B) {
 	runtime.KeepAlive(m)
 	_ = time.Now
 }
+
+// BenchmarkFrameSelected100k measures a cursor move and a frame over
+// 100,000 users with the Active tab filtering and 1, 1,000 or every user
+// selected: the footer's count of the selection (and how much of it the
+// filter hides) must not be recounted per frame.
+func BenchmarkFrameSelected100k(b *testing.B) {
+	db := benchDB(b, benchUsers)
+	for _, sel := range []struct {
+		name string
+		n    int
+	}{{"1", 1}, {"1000", 1000}, {"all", benchUsers}} {
+		b.Run("selected="+sel.name, func(b *testing.B) {
+			m := loadedModel(b, db)
+			for i := 0; i < sel.n && i < len(m.c.snap.rows); i++ {
+				m.users.selected[m.c.snap.rows[i].u.ID] = struct{}{}
+			}
+			m.users.selChanged()
+			m.Update(keyMsg("3")) // the Active tab
+			b.ReportAllocs()
+			down, up := keyMsg("down"), keyMsg("up")
+			i := 0
+			for b.Loop() {
+				if i%60 < 30 {
+					m.Update(down)
+				} else {
+					m.Update(up)
+				}
+				i++
+				m.render()
+			}
+		})
+	}
+}

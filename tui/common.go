@@ -24,6 +24,8 @@ type Common struct {
 	cells   cells // how the terminal counts cells
 	mailErr error // why the mail worker stopped, once it has (Services.MailStopped)
 
+	lastChoice string // the add form's submit choice last used, chosen again next time
+
 	// launchers are the screens a global key opens (G, L, and those other
 	// parts of Roster add); the help lists their keys.
 	launchers []launcher
@@ -52,6 +54,7 @@ type navOp struct {
 	close  screen
 	status *statusMsg
 	filter *uint64 // set the list's group filter
+	focus  uint64  // put the list's cursor on this user
 }
 
 // statusMsg is the status line's text.
@@ -86,8 +89,27 @@ func (c *Common) setStatus(text string, isErr bool) tea.Cmd {
 	return nil
 }
 
+// focusUser asks the root to put the list's cursor on user id (one just
+// added), as soon as the data holds them.
+func (c *Common) focusUser(id uint64) tea.Cmd {
+	c.nav = append(c.nav, navOp{focus: id})
+	return nil
+}
+
 // closeAndFilter closes s and shows the users of group gid (0: all).
 func (c *Common) closeAndFilter(s screen, gid uint64) tea.Cmd {
 	c.nav = append(c.nav, navOp{close: s}, navOp{filter: &gid})
 	return nil
+}
+
+// inviter is the one way screens invite: through the mail system when it
+// is set (the dev mailbox counts), else the Invite hook; nil when neither.
+func (c *Common) inviter() func(roster.Actor, []uint64) (roster.BulkResult, error) {
+	if m := c.Services.Mail; m != nil {
+		return func(a roster.Actor, ids []uint64) (roster.BulkResult, error) {
+			q, err := m.Invite(a, ids)
+			return q.BulkResult, err
+		}
+	}
+	return c.Services.Invite
 }

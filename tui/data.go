@@ -41,6 +41,9 @@ type snapshot struct {
 
 	mu     sync.Mutex
 	sorted map[sortKey][]int32 // full orders, built on first use
+
+	usernamesOnce sync.Once
+	usernames     map[string]struct{} // built on first use (Common.usernameTaken)
 }
 
 type sortKey struct {
@@ -169,6 +172,10 @@ func (s *snapshot) order(by roster.UserSort, desc bool) []int32 {
 			it.k1 = uint64(r.status)
 		case roster.SortCreated:
 			it.k1 = uint64(r.u.CreatedAt.UnixNano())
+		case sortRole:
+			it.k1 = uint64(255 - r.u.Role) // owners first
+			it.k2 = prefix8(r.sortName)
+			it.long = len(r.sortName) > 8
 		default:
 			t := textKey(r)
 			it.k1 = prefix8(t)
@@ -196,6 +203,11 @@ func (s *snapshot) order(by roster.UserSort, desc bool) []int32 {
 			c = cmp.Compare(ra.status, rb.status)
 		case roster.SortCreated:
 			c = ra.u.CreatedAt.Compare(rb.u.CreatedAt)
+		case sortRole:
+			c = cmp.Compare(rb.u.Role, ra.u.Role)
+			if c == 0 {
+				c = strings.Compare(ra.sortName, rb.sortName)
+			}
 		default:
 			c = strings.Compare(textKey(ra), textKey(rb))
 		}
@@ -276,7 +288,9 @@ func (k cells) width(s string) int {
 }
 
 // safe returns s as it can be drawn in a column, and its width in cells.
-// Control characters become U+FFFD; zero-width joiners, emoji variation
+// C0 control characters become their control pictures (a line feed shows
+// as ␊, so "Perl␊man" says what the name holds); other controls and
+// direction overrides become U+FFFD; zero-width joiners, emoji variation
 // selectors and skin-tone modifiers are dropped, because terminals without
 // grapheme support draw a joined emoji (👩‍💻) wider than the two cells it
 // is measured as and shift the rest of the row: the parts are shown side
@@ -298,6 +312,10 @@ func (k cells) safe(s string) (string, int) {
 			switch {
 			case r == '\u200d' || r == '\ufe0f' || r == '\ufe0e' || (r >= 0x1f3fb && r <= 0x1f3ff):
 				return -1
+			case r < 0x20:
+				return 0x2400 + r // a control picture: ␊ for a line feed
+			case r == 0x7f:
+				return '␡'
 			case unsafeRune(r):
 				return '\ufffd'
 			}

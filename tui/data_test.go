@@ -51,7 +51,7 @@ func TestFit(t *testing.T) {
 		{"山田太郎", 5, "山田…"},
 		{"山田太郎", 6, "山田…"[:len("山田")] + "… "},
 		{"👩‍💻 dev", 8, "👩💻 dev"},
-		{"a\x1b[31mb", 4, "a\ufffd[…"},
+		{"a\x1b[31mb", 4, "a␛[…"},
 	} {
 		s, w := cells{}.safe(c.in)
 		got := cells{}.fit(s, w, c.n)
@@ -87,5 +87,22 @@ func TestCellsGraphemes(t *testing.T) {
 	}
 	if (cells{}).safeWidth(name) == (cells{graphemes: true}).safeWidth(name) {
 		t.Log("the two counts agree on this name; the test shows less")
+	}
+}
+
+// Issue 16, bug 10: a control character in a name is never drawn raw: a
+// line break shows as its control picture, one cell wide.
+func TestSafeShowsControls(t *testing.T) {
+	for in, want := range map[string]string{
+		"Perl\nman":         "Perl␊man",
+		"tab\there":         "tab␉here",
+		"bell\x07":          "bell␇",
+		"del\x7f":           "del␡",
+		"rtl\u202eoverride": "rtl\ufffdoverride",
+	} {
+		got, w := (cells{}).safe(in)
+		if got != want || w != (cells{}).width(want) {
+			t.Errorf("safe(%q) = %q (%d cells), want %q", in, got, w, want)
+		}
 	}
 }

@@ -46,7 +46,7 @@ func newDetailsScreen(c *Common, id uint64) *detailsScreen {
 		Keys:    kb("K", "SSH keys", "K"),
 		Up:      kb("↑/k", "scroll up", "up", "k"),
 		Down:    kb("↓/j", "scroll down", "down", "j"),
-		Back:    kb("esc", "back", "esc"),
+		Back:    kb("esc/q", "back", "esc"),
 	}}
 }
 
@@ -149,6 +149,16 @@ func (s *detailsScreen) View() string {
 	field("Invited", when(u.InvitedAt))
 	field("Activated", when(u.ActivatedAt))
 	field("Last login", when(u.LastLoginAt))
+	if u.PasswordSetAt.IsZero() {
+		text := "no password set"
+		if u.Status == roster.StatusActive {
+			// Marked active by hand: nobody can sign in until one is set.
+			text += ": send a password reset or a set-password link"
+		}
+		field("Password", st.App.Warn.Render(text))
+	} else {
+		field("Password", "set "+when(u.PasswordSetAt))
+	}
 	if u.Delivery != roster.DeliveryNone {
 		d := u.Delivery.String()
 		if u.DeliveryDetail != "" {
@@ -218,7 +228,7 @@ type keysScreen struct {
 // newKeysScreen starts from keys, the list the details showed, until the
 // store's answers.
 func newKeysScreen(c *Common, id uint64, keys []*store.SSHKey) *keysScreen {
-	s := &keysScreen{c: c, p: newKeysPanel(c.DB, c.Actor, id), back: kb("esc", "back", "esc")}
+	s := &keysScreen{c: c, p: newKeysPanel(c.DB, c.Actor, id), back: kb("esc/q", "back", "esc")}
 	s.p.setWidth(c.Width)
 	s.p.setKeys(keys)
 	return s

@@ -20,10 +20,31 @@ import (
 // Submit choices at the foot of the form.
 const (
 	choiceSave    = "Save"
-	choiceInvite  = "Save and invite" // only when Services.Invite is set
+	choiceInvite  = "Save and invite" // only when the app can invite (Common.inviter)
+	choiceView    = "Save and view"
 	choiceAnother = "Save and add another"
 	choiceCancel  = "Cancel"
 )
+
+// submitChoices are the choices at the foot of the form, the one chosen
+// last (this session) first selected. With mail set up (the dev mailbox
+// counts), a new user is invited on save unless the administrator says
+// otherwise, as the seeds' apps do.
+func submitChoices(c *Common, edit bool) (choices []string, chosen string) {
+	switch {
+	case edit:
+		return []string{choiceSave, choiceView, choiceCancel}, choiceSave
+	case c.inviter() != nil:
+		choices = []string{choiceInvite, choiceSave, choiceView, choiceAnother, choiceCancel}
+	default:
+		choices = []string{choiceSave, choiceView, choiceAnother, choiceCancel}
+	}
+	chosen = choices[0]
+	if slices.Contains(choices, c.lastChoice) {
+		chosen = c.lastChoice
+	}
+	return choices, chosen
+}
 
 // formValues is what the form edits; it lives on the heap so the huh
 // fields' pointers stay valid however the screen is copied.
@@ -127,15 +148,15 @@ func (s *formScreen) build() {
 	st := c.Styles.Form
 	live.set(v.username, v.email)
 
-	username := huh.NewInput().Key("username").Title("Username").Value(&v.username).CharLimit(roster.MaxUsernameLen).
+	username := huh.NewInput().Key("username").Title("Username").Value(&v.username).
 		Validate(func(x string) error { return checkUsername(live, x) }).
 		DescriptionFunc(func() string {
 			x, _ := live.get()
 			return mark(st, usernameStatus(db, actor, live, x, except))
 		}, &v.username)
-	name := huh.NewInput().Key("name").Title("Name").Value(&v.name).CharLimit(roster.MaxNameLen).
+	name := huh.NewInput().Key("name").Title("Name").Value(&v.name).
 		Validate(func(x string) error { return roster.ValidateName(strings.TrimSpace(x)) })
-	email := huh.NewInput().Key("email").Title("E-mail").Value(&v.email).CharLimit(roster.MaxEmailLen).
+	email := huh.NewInput().Key("email").Title("E-mail").Value(&v.email).
 		Validate(func(x string) error { return checkEmail(live, x) }).
 		DescriptionFunc(func() string {
 			_, x := live.get()
@@ -155,19 +176,15 @@ func (s *formScreen) build() {
 		fields = append(fields, huh.NewMultiSelect[string]().Key("groups").Title("Groups").
 			Description("space toggles, / filters").Options(opts...).Value(&v.groups).Height(min(8, len(opts)+2)))
 	}
-	choices := []string{choiceSave, choiceAnother, choiceCancel}
-	if c.Services.Invite != nil {
-		choices = []string{choiceSave, choiceInvite, choiceAnother, choiceCancel}
-	}
-	if s.edit != nil {
-		choices = []string{choiceSave, choiceCancel}
-	}
-	v.choice = choiceSave
+	choices, chosen := submitChoices(c, s.edit != nil)
+	v.choice = chosen
 	fields = append(fields, huh.NewSelect[string]().Key("choice").Title("Submit").
 		Options(huh.NewOptions(choices...)...).Value(&v.choice).Inline(true))
 
+	// The screen handles esc itself (see Update): the form never aborts,
+	// so "keep editing" finds it as it was, focus and filter included.
 	km := huh.NewDefaultKeyMap()
-	km.Quit = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+	km.Quit = key.NewBinding(key.WithDisabled())
 	s.form = huh.NewForm(huh.NewGroup(fields...).WithShowErrors(false)).
 		WithTheme(huh.ThemeFunc(huh.ThemeBase16)).
 		WithKeyMap(km).
@@ -308,15 +325,17 @@ func (s *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			switch msg.String() {
 			case "y", "Y":
 				return s, s.c.closeScreen(s)
-			case "n", "N", "esc":
+			case "n", "N", "esc", "q":
+				// The form was never told: it keeps its focus and filter.
 				s.discard = false
-				s.build()
-				return s, s.Init()
 			}
 			return s, nil
 		}
 		if s.saving {
 			return s, nil
+		}
+		if cmd, ok := s.formKey(msg); ok {
+			return s, cmd
 		}
 	}
 	m, cmd := s.form.Update(msg)
@@ -324,19 +343,8 @@ func (s *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.form = f
 	}
 	s.live.set(s.v.username, s.v.email)
-	switch s.form.State {
-	case huh.StateAborted:
-		if s.dirty() {
-			s.discard = true
-			return s, nil
-		}
-		return s, s.c.closeScreen(s)
-	case huh.StateCompleted:
+	if s.form.State == huh.StateCompleted {
 		if s.v.choice == choiceCancel {
-			if s.dirty() {
-				s.discard = true
-				return s, nil
-			}
 			return s, s.c.closeScreen(s)
 		}
 		s.saving = true
@@ -344,6 +352,43 @@ func (s *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	}
 	return s, cmd
 }
+
+// formKey handles the keys the screen answers before the form: esc and
+// Cancel leave (asking first when something typed would be lost), and
+// space toggles a group while the group list is filtered. ok is false
+// when the form should have the key.
+func (s *formScreen) formKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	field := s.form.GetFocusedField()
+	groups, _ := field.(*huh.MultiSelect[string])
+	filtering := groups != nil && groups.GetFiltering()
+	switch k := msg.String(); {
+	case k == "esc" && !filtering:
+		return s.leave(), true
+	case k == "enter" && field.GetKey() == "choice" && s.v.choice == choiceCancel:
+		return s.leave(), true
+	case k == "space" && filtering:
+		// huh types a space into the filter; here space toggles, as the
+		// field's description says. Set the filter, toggle, filter again.
+		for _, k := range []tea.KeyPressMsg{{Code: tea.KeyEnter}, {Code: tea.KeySpace, Text: " "}, {Code: '/', Text: "/"}} {
+			m, _ := s.form.Update(k)
+			s.form = m.(*huh.Form)
+		}
+		return nil, true
+	}
+	return nil, false
+}
+
+// leave closes the form, or asks first when it holds changes.
+func (s *formScreen) leave() tea.Cmd {
+	if s.dirty() {
+		s.discard = true
+		return nil
+	}
+	return s.c.closeScreen(s)
+}
+
+// Unsaved reports that closing now would lose what was typed.
+func (s *formScreen) Unsaved() bool { return s.dirty() && !s.saving }
 
 // saveCmd writes the user, off the Update loop.
 func (s *formScreen) saveCmd() tea.Cmd {
@@ -355,8 +400,8 @@ func (s *formScreen) saveCmd() tea.Cmd {
 				Username: v.username, Name: v.name, Email: v.email, Role: v.role, Groups: v.groups,
 			})
 			msg := formSavedMsg{user: u, err: err}
-			if err == nil && v.choice == choiceInvite && c.Services.Invite != nil {
-				res, err := c.Services.Invite(c.Actor, []uint64{u.ID})
+			if invite := c.inviter(); err == nil && v.choice == choiceInvite && invite != nil {
+				res, err := invite(c.Actor, []uint64{u.ID})
 				msg.invited, msg.inviteErr = err == nil && len(res.Changed) == 1, err
 				if err == nil && len(res.Skipped) > 0 {
 					msg.inviteErr = textErr(res.Skipped[0].Reason)
@@ -383,6 +428,10 @@ func (s *formScreen) saved(msg formSavedMsg) (screen, tea.Cmd) {
 		verb = " saved"
 	}
 	text := "User " + msg.user.Username + verb
+	s.c.focusUser(msg.user.ID)
+	if s.edit == nil {
+		s.c.lastChoice = s.v.choice
+	}
 	if msg.invited {
 		text += " and invited"
 	} else if msg.inviteErr != nil {
@@ -396,6 +445,10 @@ func (s *formScreen) saved(msg formSavedMsg) (screen, tea.Cmd) {
 		s.err = ""
 		s.build()
 		return s, tea.Batch(s.Init(), s.c.setStatus(text+"; add another", false), reload)
+	}
+	if s.v.choice == choiceView {
+		d := newDetailsScreen(s.c, msg.user.ID)
+		return s, tea.Batch(s.c.closeScreen(s), s.c.openScreen(d), d.loadCmd(), s.c.setStatus(text, false), reload)
 	}
 	return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus(text, false), reload)
 }

@@ -30,7 +30,7 @@ func (s *groupPickerScreen) dialog() {}
 
 // Help implements screen.
 func (s *groupPickerScreen) Help() help.KeyMap {
-	return keyMap{short: []key.Binding{kb("type", "filter", "x"), kb("↑/↓", "move", "up"), kb("enter", "show", "enter"), kb("esc", "back", "esc")}}
+	return keyMap{short: []key.Binding{kb("type", "filter", "x"), kb("↑/↓", "move", "up"), kb("enter", "show", "enter"), kb("esc/q", "back", "esc")}}
 }
 
 // Update implements screen.
@@ -93,7 +93,7 @@ func newGroupsScreen(c *Common) *groupsScreen {
 		Rename: kb("r", "rename", "r"),
 		Delete: kb("d", "delete", "d", "delete"),
 		Show:   kb("enter", "show its users", "enter"),
-		Back:   kb("esc", "back", "esc"),
+		Back:   kb("esc/q", "back", "esc"),
 	}}
 }
 

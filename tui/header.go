@@ -53,8 +53,13 @@ func (m *Model) servicesHeader(left, counts string) string {
 		mail = st.Error.Render("✉ mail stopped")
 	}
 	var site string
+	siteKeep := 4
 	if c.Services.Site != "" {
 		site = st.Muted.Render("site " + strings.TrimPrefix(c.Services.Site, "http://"))
+		if text, ok := strings.CutPrefix(c.Services.Site, SiteBroken); ok {
+			site = st.Warn.Render("⚠ site " + text)
+			siteKeep = 8
+		}
 	}
 	backup, warn := m.backupText()
 	if warn {
@@ -75,7 +80,7 @@ func (m *Model) servicesHeader(left, counts string) string {
 	// In display order; keep says what survives a narrow terminal.
 	// The database path outlives the counts per status, which the tabs
 	// right below repeat.
-	parts := []part{{title, 9}, {mail, 6}, {site, 4}, {backup, bk}, {path, 2}, {counts, 1}, {short, 7}}
+	parts := []part{{title, 9}, {mail, 6}, {site, siteKeep}, {backup, bk}, {path, 2}, {counts, 1}, {short, 7}}
 	for limit := 0; limit <= 9; limit++ {
 		var shown []string
 		for _, p := range parts {

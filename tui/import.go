@@ -97,7 +97,7 @@ func newImportKeys() importKeys {
 		Groups:     kb("c", "create missing groups", "c"),
 		Invite:     kb("i", "invite new users", "i"),
 		Import:     kb("enter", "import", "enter"),
-		Back:       kb("esc", "back", "esc"),
+		Back:       kb("esc/q", "back", "esc"),
 		Yes:        kb("y/enter", "import", "y", "enter"),
 		No:         kb("n/esc", "not now", "n", "esc"),
 		Close:      kb("enter/esc", "close", "enter", "esc"),
@@ -225,13 +225,7 @@ func (s *importScreen) commitCmd() tea.Cmd {
 // inviter returns how this app queues invitations (the mailer, or the
 // plain invite hook), or nil when it cannot.
 func (s *importScreen) inviter() func(roster.Actor, []uint64) (roster.BulkResult, error) {
-	if m := s.c.Services.Mail; m != nil {
-		return func(a roster.Actor, ids []uint64) (roster.BulkResult, error) {
-			q, err := m.Invite(a, ids)
-			return q.BulkResult, err
-		}
-	}
-	return s.c.Services.Invite
+	return s.c.inviter()
 }
 
 // importTick polls the progress of a running import: the write runs in
@@ -400,6 +394,9 @@ func (s *importScreen) View() string {
 func (s *importScreen) question() string {
 	r := s.report
 	q := "Create " + xferPlural(r.Create, "user")
+	if roles := importRoles(r); roles != "" {
+		q += " (" + roles + ")"
+	}
 	if r.Update > 0 {
 		q += " and update " + xferPlural(r.Update, "user")
 	}
@@ -414,6 +411,49 @@ func (s *importScreen) question() string {
 		q += "\n" + xferPlural(r.Invalid, "row") + " with problems will be left out."
 	}
 	return q
+}
+
+// importRoles counts the roles of the users an import creates, owners
+// first ("1 owner, 1 admin, 3 members"): an import can make owners, and
+// the question says so.
+func importRoles(r *transfer.Report) string {
+	counts := map[roster.Role]int{}
+	for i := range r.Rows {
+		if r.Rows[i].Action == transfer.ActionCreate {
+			counts[rowRole(&r.Rows[i])]++
+		}
+	}
+	var parts []string
+	for i := len(roster.Roles) - 1; i >= 0; i-- {
+		if n := counts[roster.Roles[i]]; n > 0 {
+			parts = append(parts, xferPlural(n, roster.Roles[i].String()))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// rowRole is the role a row gives (member when the file names none).
+func rowRole(row *transfer.Row) roster.Role {
+	if row.User.Role == 0 {
+		return roster.RoleMember
+	}
+	return row.User.Role
+}
+
+// roleCell draws a role, owners and admins marked: they hold powers.
+func roleCell(st *Styles, role string, n int) string {
+	cell := (cells{}).fit(role, len(role), n)
+	if role == "owner" || role == "admin" {
+		return st.App.Warn.Render(cell)
+	}
+	return cell
+}
+
+// keyHint says a problem in the terms of this screen: the CLI's flag is
+// the c key here.
+func keyHint(text string) string {
+	return strings.NewReplacer("import with --create-groups", "press c to create missing groups",
+		"--on-duplicate is fail", "duplicates is fail (d changes it)").Replace(text)
 }
 
 func (s *importScreen) summaryView() string {
@@ -458,7 +498,7 @@ func (s *importScreen) previewView() string {
 	}
 	lines = append(lines, totals)
 	if err := r.Blocked(); err != nil {
-		lines = append(lines, st.App.Error.Render(xferFit(s.c.cells, roster.ErrorMessage(err), w)))
+		lines = append(lines, st.App.Error.Render(xferFit(s.c.cells, keyHint(roster.ErrorMessage(err)), w)))
 	}
 	lines = append(lines, "")
 	if len(r.FileProblems) > 0 {
@@ -478,6 +518,8 @@ func (s *importScreen) tableView(w int) string {
 	r := s.report
 	const lineW, markW = 6, 2
 	rest := max(20, w-lineW-markW-4)
+	const roleW = 7
+	rest -= roleW + 1
 	userW, nameW, mailW := rest*15/100, rest*25/100, rest*30/100
 	infoW := max(4, rest-userW-nameW-mailW)
 	k := s.c.cells
@@ -486,7 +528,7 @@ func (s *importScreen) tableView(w int) string {
 		return k.fit(v, vw, n)
 	}
 	header := k.fit("LINE", 4, lineW) + k.fit("", 0, markW) + k.fit("USERNAME", 8, userW) + " " + k.fit("NAME", 4, nameW) + " " +
-		k.fit("E-MAIL", 6, mailW) + " " + k.fit("GROUPS / PROBLEM", 16, infoW)
+		k.fit("E-MAIL", 6, mailW) + " " + k.fit("ROLE", 4, roleW) + " " + k.fit("GROUPS / PROBLEM", 16, infoW)
 	lines := []string{st.List.Header.Render(header)}
 	if len(s.shown) == 0 {
 		return lines[0] + "\n" + st.List.Empty.Render("  no rows with problems")
@@ -512,7 +554,11 @@ func (s *importScreen) tableView(w int) string {
 					ps = append(ps, p.Reason)
 				}
 			}
-			info = strings.Join(ps, "; ")
+			info = keyHint(strings.Join(ps, "; "))
+		}
+		role := ""
+		if row.Action == transfer.ActionCreate || row.Action == transfer.ActionUpdate {
+			role = rowRole(row).String()
 		}
 		username := row.User.Username
 		if username == "" && row.Existing != nil {
@@ -523,7 +569,7 @@ func (s *importScreen) tableView(w int) string {
 		}
 		line := strconv.Itoa(row.Line)
 		text := k.fit(line, len(line), lineW) + style.Render(k.fit(mark, 1, markW)) + cell(username, userW) + " " +
-			cell(row.User.Name, nameW) + " " + cell(row.User.Email, mailW) + " "
+			cell(row.User.Name, nameW) + " " + cell(row.User.Email, mailW) + " " + roleCell(st, role, roleW) + " "
 		if row.Action == transfer.ActionInvalid {
 			text += st.App.Error.Render(cell(info, infoW))
 		} else {
@@ -537,7 +583,7 @@ func (s *importScreen) tableView(w int) string {
 	foot := st.App.Muted.Render(strconv.Itoa(s.cursor+1) + "/" + strconv.Itoa(len(s.shown)) + " rows   * username made from the e-mail")
 	if row := &r.Rows[s.shown[s.cursor]]; len(row.Problems) > 0 {
 		for _, p := range row.Problems {
-			foot += "\n" + st.App.Error.Render("✗ ") + xferFit(s.c.cells, p.String(), w-2)
+			foot += "\n" + st.App.Error.Render("✗ ") + xferFit(s.c.cells, keyHint(p.String()), w-2)
 		}
 	}
 	return strings.Join(lines, "\n") + "\n" + foot

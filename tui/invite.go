@@ -47,25 +47,20 @@ const (
 func mailActions() []Action {
 	return []Action{
 		{
-			Label: "Send invitation",
-			LabelFor: func(c *Common, ids []uint64) string {
-				if anyInvited(c, ids) {
-					return "Re-send invitation"
-				}
-				return "Send invitation"
-			},
-			Open: func(c *Common, ids []uint64) (screen, tea.Cmd) { return newMailScreen(c, ids, mailInvite), nil },
+			Label:    "Send invitation",
+			LabelFor: inviteLabel,
+			Skip:     func(c *Common, u *roster.User) string { return store.InviteSkip(c.Actor, u) },
+			Open:     func(c *Common, ids []uint64) (screen, tea.Cmd) { return newMailScreen(c, ids, mailInvite), nil },
 		},
 		{
 			Label: "Send password reset",
-			LabelFor: func(c *Common, ids []uint64) string {
-				return labelIf(anyUser(c, ids, func(u *roster.User) bool { return u.Status == roster.StatusActive }), "Send password reset")
-			},
-			Open: func(c *Common, ids []uint64) (screen, tea.Cmd) { return newMailScreen(c, ids, mailReset), nil },
+			Skip:  func(c *Common, u *roster.User) string { return store.ResetSkip(c.Actor, u) },
+			Open:  func(c *Common, ids []uint64) (screen, tea.Cmd) { return newMailScreen(c, ids, mailReset), nil },
 		},
 		{
-			Label:    "Set-password link",
-			LabelFor: func(c *Common, ids []uint64) string { return labelIf(len(ids) == 1, "Set-password link") },
+			Label:  "Set-password link",
+			Single: true,
+			Skip:   opSkip(roster.OpIssueLink),
 			Open: func(c *Common, ids []uint64) (screen, tea.Cmd) {
 				if len(ids) != 1 {
 					return nil, c.setStatus("A set-password link is for one user at a time: select one", true)
@@ -75,8 +70,11 @@ func mailActions() []Action {
 		},
 		{
 			Label: "Unblock mail", Verb: "unblocked",
-			LabelFor: func(c *Common, ids []uint64) string {
-				return labelIf(anyUser(c, ids, func(u *roster.User) bool { return u.Suppressed }), "Unblock mail")
+			Skip: func(c *Common, u *roster.User) string {
+				if !u.Suppressed {
+					return "mail is not blocked"
+				}
+				return maySkip(c, roster.OpUnblockMail, u)
 			},
 			Question: func(who, _ string) string { return "Let mail go to " + who + " again?" },
 			Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
@@ -86,30 +84,47 @@ func mailActions() []Action {
 	}
 }
 
-// labelIf returns label when show holds, else "" (the action is left out).
-func labelIf(show bool, label string) string {
-	if show {
-		return label
+// inviteLabel says "Re-send invitation" only when every user it would go
+// to was sent one before.
+func inviteLabel(c *Common, ids []uint64) string {
+	if resending(c, ids) {
+		return "Re-send invitation"
 	}
-	return ""
+	return "Send invitation"
 }
 
-// anyUser reports whether any of the users (in the loaded data) matches.
-func anyUser(c *Common, ids []uint64, match func(u *roster.User) bool) bool {
+// resending reports whether every user an invitation would go to was sent
+// one before (and at least one would get it).
+func resending(c *Common, ids []uint64) bool {
 	if c.snap == nil {
 		return false
 	}
+	n := 0
 	for _, id := range ids {
-		if i, ok := c.snap.indexOf(id); ok && match(c.snap.rows[i].u) {
-			return true
+		i, ok := c.snap.indexOf(id)
+		if !ok {
+			continue
 		}
+		u := c.snap.rows[i].u
+		if store.InviteSkip(c.Actor, u) != "" {
+			continue
+		}
+		if !sentBefore(u) {
+			return false
+		}
+		n++
 	}
-	return false
+	return n > 0
 }
 
-// anyInvited reports whether any of the users was invited before.
-func anyInvited(c *Common, ids []uint64) bool {
-	return anyUser(c, ids, func(u *roster.User) bool { return !u.InvitedAt.IsZero() })
+// sentBefore reports whether an invitation to u left for their address
+// (it may have expired or bounced since); one only queued, or that failed
+// to send, does not count.
+func sentBefore(u *roster.User) bool {
+	if u.InvitedAt.IsZero() {
+		return false
+	}
+	return u.Delivery == roster.DeliverySent || u.Delivery == roster.DeliveryBounced
 }
 
 type mailStep int
@@ -166,7 +181,7 @@ type (
 
 func newMailScreen(c *Common, ids []uint64, kind mailKind) *mailScreen {
 	s := &mailScreen{c: c, kind: kind, ids: ids, verb: "Send"}
-	if kind == mailInvite && anyInvited(c, ids) {
+	if kind == mailInvite && resending(c, ids) {
 		s.verb = "Re-send"
 	}
 	skipFn := store.InviteSkip

@@ -9,7 +9,7 @@ func kb(help, desc string, keys ...string) key.Binding {
 // GlobalKeys are the keys the root answers on every screen that does not
 // take text. Groups, Audit and Mailbox open screens through the launchers.
 type GlobalKeys struct {
-	Quit, Help, Groups, Audit, Mailbox key.Binding
+	Quit, Help, Palette, Groups, Audit, Mailbox key.Binding
 }
 
 // NewGlobalKeys returns the root's key map.
@@ -17,6 +17,7 @@ func NewGlobalKeys() GlobalKeys {
 	return GlobalKeys{
 		Quit:    kb("q", "quit", "q", "ctrl+c"),
 		Help:    kb("?", "all keys", "?"),
+		Palette: kb(":/ctrl+p", "command palette", ":", "ctrl+p"),
 		Groups:  kb("G", "groups", "G"),
 		Audit:   kb("L", "audit log", "L"),
 		Mailbox: kb("M", "mailbox", "M"),
@@ -28,38 +29,41 @@ type UserKeys struct {
 	Up, Down, PageUp, PageDown, Home, End     key.Binding
 	NextTab, PrevTab, Tab1, Tab2, Tab3, Tab4  key.Binding
 	Sort, Reverse, Filter, ClearFilter, Group key.Binding
-	Invitation                                key.Binding
+	Invitation, Role                          key.Binding
 	Toggle, SelectAll                         key.Binding
 	Open, Add, Edit, Actions                  key.Binding
+	InviteByEmail                             key.Binding
 }
 
 // NewUserKeys returns the user list's key map.
 func NewUserKeys() UserKeys {
 	return UserKeys{
-		Up:          kb("↑/k", "up", "up", "k"),
-		Down:        kb("↓/j", "down", "down", "j"),
-		PageUp:      kb("pgup", "page up", "pgup", "ctrl+u"),
-		PageDown:    kb("pgdn", "page down", "pgdown", "ctrl+d"),
-		Home:        kb("home", "first", "home"),
-		End:         kb("end", "last", "end"),
-		NextTab:     kb("tab", "next status", "tab"),
-		PrevTab:     kb("shift+tab", "previous status", "shift+tab"),
-		Tab1:        kb("1", "all", "1"),
-		Tab2:        kb("2", "pending", "2"),
-		Tab3:        kb("3", "active", "3"),
-		Tab4:        kb("4", "disabled", "4"),
-		Sort:        kb("s", "sort column", "s"),
-		Reverse:     kb("S", "reverse sort", "S"),
-		Filter:      kb("/", "filter", "/"),
-		ClearFilter: kb("esc", "clear filter/selection", "esc"),
-		Group:       kb("g", "filter by group", "g"),
-		Invitation:  kb("i", "filter by invitation", "i"),
-		Toggle:      kb("space", "select", "space"),
-		SelectAll:   kb("ctrl+a", "select all shown", "ctrl+a"),
-		Open:        kb("enter", "details", "enter"),
-		Add:         kb("n/+", "add user", "n", "+"),
-		Edit:        kb("e", "edit", "e"),
-		Actions:     kb("a", "actions", "a"),
+		Up:            kb("↑/k", "up", "up", "k"),
+		Down:          kb("↓/j", "down", "down", "j"),
+		PageUp:        kb("pgup", "page up", "pgup", "ctrl+u"),
+		PageDown:      kb("pgdn", "page down", "pgdown", "ctrl+d"),
+		Home:          kb("home", "first", "home"),
+		End:           kb("end", "last", "end"),
+		NextTab:       kb("tab", "next status", "tab"),
+		PrevTab:       kb("shift+tab", "previous status", "shift+tab"),
+		Tab1:          kb("1", "all", "1"),
+		Tab2:          kb("2", "pending", "2"),
+		Tab3:          kb("3", "active", "3"),
+		Tab4:          kb("4", "disabled", "4"),
+		Sort:          kb("s", "sort column", "s"),
+		Reverse:       kb("S", "reverse sort", "S"),
+		Filter:        kb("/", "filter", "/"),
+		ClearFilter:   kb("esc", "clear filter/selection", "esc"),
+		Group:         kb("g", "filter by group", "g"),
+		Invitation:    kb("i", "filter by invitation", "i"),
+		Role:          kb("r", "filter by role", "r"),
+		Toggle:        kb("space", "select", "space"),
+		SelectAll:     kb("ctrl+a", "select all shown", "ctrl+a"),
+		Open:          kb("enter", "details", "enter"),
+		Add:           kb("n/+", "add user", "n", "+"),
+		Edit:          kb("e", "edit", "e"),
+		Actions:       kb("a", "actions", "a"),
+		InviteByEmail: kb("N", "invite by e-mail", "N"),
 	}
 }
 
@@ -81,9 +85,9 @@ func (k UserKeys) help(g GlobalKeys, screens []key.Binding) keyMap {
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 			{k.NextTab, k.PrevTab, k.Tab1, k.Tab2, k.Tab3, k.Tab4},
-			{k.Filter, k.ClearFilter, k.Group, k.Invitation, k.Sort, k.Reverse},
-			{k.Toggle, k.SelectAll, k.Actions, k.Open, k.Add, k.Edit},
-			append(screens, g.Help, g.Quit),
+			{k.Filter, k.ClearFilter, k.Group, k.Role, k.Invitation, k.Sort, k.Reverse},
+			{k.Toggle, k.SelectAll, k.Actions, k.Open, k.Add, k.InviteByEmail, k.Edit},
+			append(screens, g.Palette, g.Help, g.Quit),
 		},
 	}
 }
@@ -99,6 +103,6 @@ func NewListKeys() ListKeys {
 		Up:     kb("↑/k", "up", "up", "k"),
 		Down:   kb("↓/j", "down", "down", "j"),
 		Choose: kb("enter", "choose", "enter"),
-		Back:   kb("esc", "back", "esc"),
+		Back:   kb("esc/q", "back", "esc"),
 	}
 }

@@ -71,7 +71,7 @@ func (s *mailboxScreen) Help() help.KeyMap {
 		kb("enter", "read", "enter"),
 		kb("c", "copy link", "c"),
 		kb("x", "empty mailbox", "x"),
-		kb("esc", "back", "esc"),
+		kb("esc/q", "back", "esc"),
 	}
 	return keyMap{short: keys, full: [][]key.Binding{keys}}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +12,8 @@ import (
 
 // allActions are the menu's entries for one invited, active user whose
 // mail bounced, with the mail system on: every action there is.
-var allActions = []string{"Activate", "Disable", "Add to group…", "Remove from group…", "Change role…",
-	"Re-send invitation", "Send password reset", "Set-password link", "Unblock mail", "Delete"}
+var allActions = []string{"Mark active without invitation", "Disable", "Add to group…", "Remove from group…", "Change role…",
+	"Send invitation", "Send password reset", "Set-password link", "Unblock mail", "Delete"}
 
 // TestActionsMenuFitsSmall: at 60×16 the menu with every action keeps its
 // whole box on the screen and scrolls to reach every entry.
@@ -39,7 +40,7 @@ func TestActionsMenuFitsSmall(t *testing.T) {
 	h := startOpts(t, db, 60, 16, mailOptions(m))
 	h.waitText("Ada Lovelace")
 	h.keys("a")
-	s := h.waitText("Actions for ada", "Activate", "↓")
+	s := h.waitText("Actions for ada", "Mark active", "↓")
 	checkBox := func(s string) {
 		t.Helper()
 		lines := strings.Split(s, "\n")
@@ -61,7 +62,7 @@ func TestActionsMenuFitsSmall(t *testing.T) {
 	// cursor, and the box stays whole.
 	seen := map[string]bool{}
 	for i := range allActions {
-		s = h.waitText("› " + itoa(i+1) + "  " + allActions[i])
+		s = h.waitText(fmt.Sprintf("› %2d  %s", i+1, allActions[i]))
 		checkBox(s)
 		for _, a := range allActions {
 			if strings.Contains(boxText(s), "  "+a) {
@@ -76,10 +77,14 @@ func TestActionsMenuFitsSmall(t *testing.T) {
 		}
 	}
 	// Down from the last wraps to the first; up from the first to the last.
-	s = h.waitText("› 1  Activate", "↓")
+	s = h.waitText("›  1  Mark active without invitation", "↓")
 	checkBox(s)
 	h.keys("up")
 	s = h.waitText("› 10  Delete", "↑")
+	// Numbers are right-aligned: the labels start in one column.
+	if !strings.Contains(s, " 9  Unblock mail") {
+		t.Errorf("item 9 is not aligned with item 10:\n%s", s)
+	}
 	checkBox(s)
 	// The entry scrolled to works: enter on Delete asks.
 	h.keys("enter")

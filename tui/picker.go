@@ -161,8 +161,12 @@ func groupItems(c *Common) []pickItem {
 // bodyHeight is the height between the header and the footer.
 func (c *Common) bodyHeight() int { return max(0, c.Height-3) }
 
-// box draws content in the dialog frame.
+// box draws content in the dialog frame, wrapping lines too long for the
+// screen so that the frame never runs off its edge.
 func (c *Common) box(content string) string {
+	if room := c.Width - 8; room > 10 { // border and padding: 6, and a margin
+		content = ansi.Wrap(content, room, " ")
+	}
 	return c.Styles.App.Dialog.Render(content)
 }
 

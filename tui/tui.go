@@ -72,9 +72,14 @@ type Services struct {
 	// that mail is not being sent.
 	MailStopped func() error
 	// Site says where the invitation site is served, for the header
-	// ("http://127.0.0.1:8080", "served by another roster process"); "" says nothing.
+	// ("http://127.0.0.1:8080", "served by another roster process"); "" says
+	// nothing. Starting with SiteBroken, it is a warning: links will not work.
 	Site string
 }
+
+// SiteBroken starts Services.Site when the links in mail will not work
+// (another program holds the site's address).
+const SiteBroken = "⚠ "
 
 // Model is the root model: it owns global keys, the header, the footer and
 // the loading and error state. It gives input (keys, paste, mouse) to the
@@ -90,6 +95,7 @@ type Model struct {
 	loadErr  error
 	ready    bool // first snapshot arrived
 	quitting bool
+	askQuit  bool      // ctrl+c while a screen holds unsaved input: asking first
 	backup   backupMsg // the last backup, for the header
 }
 
@@ -301,6 +307,8 @@ func (m *Model) applyNav() {
 			m.status = *op.status
 		case op.filter != nil:
 			m.users.setGroup(*op.filter)
+		case op.focus != 0:
+			m.users.focusUser(op.focus)
 		}
 	}
 	m.c.nav = nil
@@ -308,7 +316,19 @@ func (m *Model) applyNav() {
 
 // globalKey answers the keys the root owns.
 func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	if m.askQuit {
+		m.askQuit = false
+		if k := msg.String(); k == "y" || k == "Y" || k == "ctrl+c" {
+			m.quitting = true
+			return tea.Quit, true
+		}
+		return nil, true
+	}
 	if msg.String() == "ctrl+c" {
+		if m.unsaved() {
+			m.askQuit = true
+			return nil, true
+		}
 		m.quitting = true
 		return tea.Quit, true
 	}
@@ -330,6 +350,16 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, g.Quit) && len(m.stack) == 0:
 		m.quitting = true
 		return tea.Quit, true
+	case msg.String() == "q":
+		// One rule on every screen above the list: q goes back, as esc does.
+		return m.forward(tea.KeyPressMsg{Code: tea.KeyEscape}), true
+	case key.Matches(msg, g.Palette):
+		var km help.KeyMap = m.users.Help()
+		if t := m.top(); t != nil {
+			km = t.Help()
+		}
+		m.stack = append(m.stack, newPaletteScreen(m.c, km))
+		return nil, true
 	case key.Matches(msg, g.Help):
 		if _, ok := m.top().(*helpScreen); ok {
 			m.stack = m.stack[:len(m.stack)-1]
@@ -354,6 +384,19 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 	}
 	return nil, false
+}
+
+// unsavedScreen is a screen that can hold typed input not yet saved.
+type unsavedScreen interface{ Unsaved() bool }
+
+// unsaved reports whether quitting now would lose something typed.
+func (m *Model) unsaved() bool {
+	for _, s := range m.stack {
+		if u, ok := s.(unsavedScreen); ok && u.Unsaved() {
+			return true
+		}
+	}
+	return false
 }
 
 // forward gives msg to the active screen.

@@ -25,8 +25,9 @@ type usersScreen struct {
 	tab    int
 	sortBy roster.UserSort
 	desc   bool
-	gid    uint64 // group filter, 0 for any
-	inv    string // invitation filter (see invitationFilters), "" for any
+	gid    uint64      // group filter, 0 for any
+	inv    string      // invitation filter (see invitationFilters), "" for any
+	role   roster.Role // role filter, 0 for any
 
 	input     textinput.Model
 	filtering bool   // keys go to the filter input
@@ -42,7 +43,11 @@ type usersScreen struct {
 
 	cursor, offset int
 	cursorID       uint64
+	follow         uint64 // a user just added: the cursor goes to them once they load
 	selected       map[uint64]struct{}
+	// selShown counts the selected users in view, kept up to date where
+	// the selection or the view changes, so the footer never counts.
+	selShown int
 }
 
 // viewKey is everything but the query that a view depends on.
@@ -52,6 +57,7 @@ type viewKey struct {
 	desc   bool
 	gid    uint64
 	inv    string
+	role   roster.Role
 }
 
 func newUsersScreen(c *Common) *usersScreen {
@@ -90,6 +96,8 @@ func (s *usersScreen) Update(msg tea.Msg) (*usersScreen, tea.Cmd) {
 		if s.filtering {
 			return s.filterKey(msg)
 		}
+	case tea.MouseMsg:
+		return s.mouse(msg)
 	}
 	return s, nil
 }
@@ -147,7 +155,7 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (*usersScreen, tea.Cmd) {
 	case key.Matches(msg, k.Tab4):
 		s.setTab(3)
 	case key.Matches(msg, k.Sort):
-		s.sortBy = roster.UserSorts[(int(s.sortBy)+1)%len(roster.UserSorts)]
+		s.sortBy = nextSort(s.sortBy)
 		s.desc = false
 		s.refresh()
 	case key.Matches(msg, k.Reverse):
@@ -168,9 +176,16 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (*usersScreen, tea.Cmd) {
 		case s.inv != "":
 			s.inv = ""
 			s.refresh()
+		case s.role != 0:
+			s.role = 0
+			s.refresh()
 		case len(s.selected) > 0:
 			clear(s.selected)
+			s.selShown = 0
 		}
+	case key.Matches(msg, k.Role):
+		s.role = nextRoleFilter(s.role)
+		s.refresh()
 	case key.Matches(msg, k.Invitation):
 		s.inv = nextInvitationFilter(s.inv)
 		s.refresh()
@@ -180,8 +195,10 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (*usersScreen, tea.Cmd) {
 		if u := s.current(); u != nil {
 			if _, ok := s.selected[u.ID]; ok {
 				delete(s.selected, u.ID)
+				s.selShown--
 			} else {
 				s.selected[u.ID] = struct{}{}
+				s.selShown++
 			}
 			s.move(1)
 		}
@@ -195,6 +212,12 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (*usersScreen, tea.Cmd) {
 	case key.Matches(msg, k.Add):
 		f := newFormScreen(s.c, nil)
 		return s, tea.Batch(s.c.openScreen(f), f.Init())
+	case key.Matches(msg, k.InviteByEmail):
+		if s.c.inviter() == nil {
+			return s, s.c.setStatus("Inviting needs mail set up: use n to add a user", true)
+		}
+		q := newQuickInvite(s.c)
+		return s, tea.Batch(s.c.openScreen(q), q.setFocus(0))
 	case key.Matches(msg, k.Edit):
 		if u := s.current(); u != nil {
 			f := newFormScreen(s.c, u)
@@ -239,15 +262,42 @@ func (s *usersScreen) toggleAll() {
 	}
 	if all || len(s.view) == 0 {
 		clear(s.selected)
+		s.selShown = 0
 		return
 	}
 	for _, i := range s.view {
 		s.selected[snap.rows[i].u.ID] = struct{}{}
 	}
+	s.selShown = len(s.view)
+}
+
+// selChanged counts the selected users in view again, after the view or
+// the selection changed wholesale (once per change, never per frame).
+func (s *usersScreen) selChanged() {
+	s.selShown = 0
+	if len(s.selected) == 0 || s.c.snap == nil {
+		return
+	}
+	if len(s.view) == len(s.c.snap.rows) {
+		s.selShown = len(s.selected) // every user is in view
+		return
+	}
+	rows := s.c.snap.rows
+	for _, i := range s.view {
+		if _, ok := s.selected[rows[i].u.ID]; ok {
+			s.selShown++
+		}
+	}
 }
 
 func (s *usersScreen) setTab(t int) {
 	s.tab = t
+	s.refresh()
+}
+
+// focusUser puts the cursor on user id, now or once the data holds them.
+func (s *usersScreen) focusUser(id uint64) {
+	s.follow = id
 	s.refresh()
 }
 
@@ -312,7 +362,7 @@ func (s *usersScreen) refresh() {
 			s.gid = 0
 		}
 	}
-	vk := viewKey{tab: s.tab, sortBy: s.sortBy, desc: s.desc, gid: s.gid, inv: s.inv}
+	vk := viewKey{tab: s.tab, sortBy: s.sortBy, desc: s.desc, gid: s.gid, inv: s.inv, role: s.role}
 	if snap != s.viewSnap || vk != s.viewKey || len(s.recent) > 16 {
 		s.recent = map[string][]int32{}
 	}
@@ -324,22 +374,36 @@ func (s *usersScreen) refresh() {
 		if narrow {
 			base = s.view
 		}
-		s.view = filterRows(snap, base, statusTabs[s.tab], s.gid, s.query, narrow || vk.tab != 0 || vk.gid != 0 || s.query != "")
+		s.view = filterRows(snap, base, statusTabs[s.tab], s.gid, s.role, s.query, narrow || vk.tab != 0 || vk.gid != 0 || vk.role != 0 || s.query != "")
 		if s.inv != "" {
 			s.view = filterInvitation(snap, s.view, s.inv, s.c.Now())
 		}
 		s.recent[s.query] = s.view
 	}
+	newData := snap != s.viewSnap
 	s.viewSnap, s.viewKey, s.viewQ = snap, vk, s.query
+	s.selChanged()
 
+	if s.follow != 0 {
+		if _, ok := snap.indexOf(s.follow); ok {
+			s.cursorID, s.follow = s.follow, 0
+		}
+	}
+	// The cursor stays on its user; when new data no longer has them (they
+	// were deleted), on the row that took their place; else at the top.
+	old := s.cursor
 	s.cursor = 0
+	found := false
 	if s.cursorID != 0 {
 		for i, r := range s.view {
 			if snap.rows[r].u.ID == s.cursorID {
-				s.cursor = i
+				s.cursor, found = i, true
 				break
 			}
 		}
+	}
+	if !found && newData {
+		s.cursor = old
 	}
 	s.clamp()
 	if u := s.current(); u != nil {
@@ -349,7 +413,7 @@ func (s *usersScreen) refresh() {
 
 // filterRows returns the rows of base that match. When nothing filters,
 // base itself is returned; it is never changed.
-func filterRows(snap *snapshot, base []int32, st roster.Status, gid uint64, q string, filters bool) []int32 {
+func filterRows(snap *snapshot, base []int32, st roster.Status, gid uint64, role roster.Role, q string, filters bool) []int32 {
 	if !filters {
 		return base
 	}
@@ -363,7 +427,11 @@ func filterRows(snap *snapshot, base []int32, st roster.Status, gid uint64, q st
 		if gid != 0 && !r.u.InGroup(gid) {
 			continue
 		}
-		if q != "" && !strings.Contains(r.key, q) {
+		if role != 0 && r.u.Role != role {
+			continue
+		}
+		// The query matches the name, username, e-mail or role.
+		if q != "" && !strings.Contains(r.key, q) && !strings.Contains(r.u.Role.String(), q) {
 			continue
 		}
 		out = append(out, i)
@@ -372,3 +440,36 @@ func filterRows(snap *snapshot, base []int32, st roster.Status, gid uint64, q st
 }
 
 func sortIDs(ids []uint64) { slices.Sort(ids) }
+
+// sortRole orders the list by role, owners first. The domain's sorts are
+// the CLI's too; this one is the terminal app's own.
+const sortRole roster.UserSort = 100
+
+// listSorts are the orders s cycles through.
+var listSorts = append(slices.Clone(roster.UserSorts), sortRole)
+
+func nextSort(by roster.UserSort) roster.UserSort {
+	i := slices.Index(listSorts, by)
+	return listSorts[(i+1)%len(listSorts)]
+}
+
+// sortName names an order for the footer.
+func sortName(by roster.UserSort) string {
+	if by == sortRole {
+		return "role"
+	}
+	return by.String()
+}
+
+// nextRoleFilter cycles the role filter: any, owner, admin, member.
+func nextRoleFilter(r roster.Role) roster.Role {
+	switch r {
+	case 0:
+		return roster.RoleOwner
+	case roster.RoleOwner:
+		return roster.RoleAdmin
+	case roster.RoleAdmin:
+		return roster.RoleMember
+	}
+	return 0
+}

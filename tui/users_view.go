@@ -39,10 +39,29 @@ func layout(width int) columns {
 // listHeight is how many user rows fit.
 func (s *usersScreen) listHeight() int {
 	h := s.c.Height - 1 - 2 - 1 - 1 // header, footer (2), tabs, column titles
-	if s.filtering || s.query != "" || s.gid != 0 || s.inv != "" {
+	if s.filterLine() {
 		h--
 	}
 	return max(0, h)
+}
+
+// tabLabel draws status tab i with its count.
+func (s *usersScreen) tabLabel(i int) string {
+	st, snap := s.c.Styles, s.c.snap
+	label, n := "All", len(snap.rows)
+	if status := statusTabs[i]; status != 0 {
+		label, n = status.Title(), snap.counts[status]
+	}
+	label = itoa(i+1) + " " + label + " " + itoa(n)
+	if i == s.tab {
+		return st.Tabs.Active.Render(label)
+	}
+	return st.Tabs.Inactive.Render(label)
+}
+
+// filterLine reports whether the line under the tabs shows filters.
+func (s *usersScreen) filterLine() bool {
+	return s.filtering || s.query != "" || s.gid != 0 || s.inv != "" || s.role != 0
 }
 
 // header is the app's top line: product, database and counts.
@@ -79,23 +98,12 @@ func (s *usersScreen) View() string {
 	var b strings.Builder
 
 	// Tabs with counts.
-	for i, status := range statusTabs {
-		label := "All"
-		n := len(snap.rows)
-		if status != 0 {
-			label = status.Title()
-			n = snap.counts[status]
-		}
-		label = itoa(i+1) + " " + label + " " + itoa(n)
-		if i == s.tab {
-			b.WriteString(st.Tabs.Active.Render(label))
-		} else {
-			b.WriteString(st.Tabs.Inactive.Render(label))
-		}
+	for i := range statusTabs {
+		b.WriteString(s.tabLabel(i))
 	}
 	b.WriteByte('\n')
 
-	if s.filtering || s.query != "" || s.gid != 0 || s.inv != "" {
+	if s.filterLine() {
 		line := ""
 		if s.filtering {
 			line = s.input.View()
@@ -107,6 +115,12 @@ func (s *usersScreen) View() string {
 				line += "   "
 			}
 			line += st.App.Muted.Render("group: ") + st.App.Key.Render(g.Name) + st.App.Muted.Render(" (g to change, esc to clear)")
+		}
+		if s.role != 0 {
+			if line != "" {
+				line += "   "
+			}
+			line += st.App.Muted.Render("role: ") + st.App.Key.Render(s.role.String()) + st.App.Muted.Render(" (r for the next)")
 		}
 		if s.inv != "" {
 			if line != "" {
@@ -170,7 +184,7 @@ func (s *usersScreen) titles(cols columns) string {
 		b.WriteString(s.c.cells.fit("Groups", 6, cols.groups))
 	}
 	b.WriteByte(' ')
-	b.WriteString(s.c.cells.fit("Role", 4, cols.role))
+	b.WriteString(t("Role", sortRole, cols.role))
 	b.WriteByte(' ')
 	b.WriteString(t("Status", roster.SortStatus, cols.status))
 	if cols.seen > 0 {
@@ -221,11 +235,7 @@ func (s *usersScreen) row(r *row, cols columns, sel, cursor bool, badges map[ros
 	inv := rowInvitation(r.u, now)
 	seen := ""
 	if cols.seen > 0 {
-		label, t := r.u.LastSeen()
-		if label == "last login" {
-			label = "login"
-		}
-		text := label + " " + ago(now, t)
+		text := latest(r.u, now)
 		if inv != "" { // the invitation's state says more than "invited"
 			text = "✉ " + inv + " " + ago(now, r.u.InvitedAt)
 		}
@@ -236,13 +246,7 @@ func (s *usersScreen) row(r *row, cols columns, sel, cursor bool, badges map[ros
 		seen = " " + s.c.cells.fit(text, w, cols.seen)
 	}
 	status, badge := r.u.Status.String(), badges[r.u.Status]
-	if inv != "" && cols.seen == 0 { // no room for the Latest column: the state goes in the status cell
-		text, w := s.c.cells.safe("✉" + inv)
-		status = s.c.cells.fit(text, w, cols.status)
-		badge = st.List.Badge[r.u.Status.String()].Render(status)
-	} else {
-		status = s.c.cells.fit(status, len(status), cols.status)
-	}
+	status = s.c.cells.fit(status, len(status), cols.status)
 	switch {
 	case cursor:
 		return st.List.Cursor.Render(plain + status + seen)
@@ -250,6 +254,20 @@ func (s *usersScreen) row(r *row, cols columns, sel, cursor bool, badges map[ros
 		return " " + st.List.Mark.Render("●") + " " + st.List.Selected.Render(plain[len(" ● "):]) + badge + st.App.Muted.Render(seen)
 	}
 	return plain + badge + st.App.Muted.Render(seen)
+}
+
+// latest is the Latest column: the last login, else the activation, the
+// invitation or the creation. A disabled account says when it last logged
+// in, never "activated".
+func latest(u *roster.User, now time.Time) string {
+	label, t := u.LastSeen()
+	switch {
+	case label == "last login":
+		label = "login"
+	case u.Status == roster.StatusDisabled:
+		return "no login"
+	}
+	return label + " " + ago(now, t)
 }
 
 func (s *usersScreen) emptyState() string {
@@ -279,16 +297,7 @@ func (s *usersScreen) footerText() string {
 	}
 	parts := []string{itoa(len(s.view)) + " shown"}
 	if n := len(s.selected); n > 0 {
-		hidden := 0
-		if len(s.view) < len(snap.rows) {
-			shown := 0
-			for _, i := range s.view {
-				if _, ok := s.selected[snap.rows[i].u.ID]; ok {
-					shown++
-				}
-			}
-			hidden = n - shown
-		}
+		hidden := n - s.selShown
 		sel := itoa(n) + " selected"
 		if hidden > 0 {
 			sel += " (" + itoa(hidden) + " hidden by the filter)"
@@ -299,7 +308,7 @@ func (s *usersScreen) footerText() string {
 	if s.desc {
 		dir = "↓"
 	}
-	parts = append(parts, "sort: "+s.sortBy.String()+" "+dir)
+	parts = append(parts, "sort: "+sortName(s.sortBy)+" "+dir)
 	return st.Muted.Render(strings.Join(parts, " · "))
 }
 

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/roster-dev/roster"
@@ -11,6 +12,8 @@ import (
 func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
+	// Clicks and the wheel (shift+drag still selects text in most terminals).
+	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = "Roster"
 	return v
 }
@@ -39,10 +42,16 @@ func (m *Model) render() string {
 	case t != nil:
 		body = m.bodyAt(len(m.stack) - 1)
 		km = t.Help()
+		if m.askQuit {
+			st := c.Styles.App
+			body = c.overlay(body, c.box(st.DialogTitle.Render("Quit and lose what you typed?")+"\n\n"+
+				st.Key.Render("y")+" quit    "+st.Key.Render("n")+" keep editing"))
+			km = keyMap{short: []key.Binding{kb("y", "quit", "y"), kb("n/esc", "keep editing", "n")}}
+		}
 	default:
 		body = m.users.View()
 	}
-	return header + "\n" + c.cells.clip(body, c.Width, bodyH) + "\n" + m.statusLine() + "\n" + m.help.View(km)
+	return header + "\n" + c.cells.clip(body, c.Width, bodyH) + "\n" + m.statusLine() + "\n" + m.helpLine(km)
 }
 
 // dialogScreen is a screen drawn as a box over the screen below it.
@@ -73,9 +82,54 @@ func (m *Model) statusLine() string {
 	case m.loadErr != nil:
 		left = st.Error.Render("✗ " + roster.ErrorMessage(m.loadErr))
 	default:
-		left = m.users.footerText()
+		left = m.footer()
 	}
 	return lipgloss.NewStyle().MaxWidth(c.Width).Render(left)
+}
+
+// footerScreen is a screen with its own status line.
+type footerScreen interface{ footer() string }
+
+// footer is the status line when nothing else is said: the top screen's
+// own, the list's under a dialog, nothing under another full screen (the
+// list's counts would say nothing about it).
+func (m *Model) footer() string {
+	for i := len(m.stack) - 1; i >= 0; i-- {
+		switch t := m.stack[i].(type) {
+		case footerScreen:
+			return t.footer()
+		case dialogScreen:
+			continue
+		}
+		return ""
+	}
+	return m.users.footerText()
+}
+
+// helpLine draws the short help, keeping "? all keys" and "q quit" (or
+// back) at its end however narrow the screen: the other keys give way.
+func (m *Model) helpLine(km help.KeyMap) string {
+	var keep, rest []key.Binding
+	for _, b := range km.ShortHelp() {
+		if k := b.Keys(); len(k) > 0 && (k[0] == "?" || k[0] == "q" || k[0] == "esc") {
+			keep = append(keep, b)
+		} else {
+			rest = append(rest, b)
+		}
+	}
+	h := m.help
+	h.SetWidth(0)
+	if all := h.ShortHelpView(km.ShortHelp()); len(keep) == 0 || lipgloss.Width(all) <= m.c.Width {
+		return m.help.View(km)
+	}
+	tail := h.ShortHelpView(keep)
+	sep := h.Styles.ShortSeparator.Inline(true).Render(h.ShortSeparator)
+	h.SetWidth(max(1, m.c.Width-lipgloss.Width(tail)-lipgloss.Width(sep)))
+	head := h.ShortHelpView(rest)
+	if head == "" {
+		return tail
+	}
+	return head + sep + tail
 }
 
 func tooSmallView(c *Common) string {

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -135,8 +137,12 @@ func startSite(db *store.DB, cfg mail.Config, resets web.Resetter, log *slog.Log
 	got, err := site.Start(addr)
 	switch {
 	case errors.Is(err, syscall.EADDRINUSE):
-		log.Info("the invitation site's address is taken; another process serves it", "addr", addr)
-		return nil, addr + " (another process)"
+		if why := checkSite(addr, db); why != "" {
+			log.Warn("the invitation site's address is taken by something else; links will not work", "addr", addr, "why", why)
+			return nil, tui.SiteBroken + addr + " " + why + ": links in mail will not work"
+		}
+		log.Info("the invitation site's address is taken; another roster process serves it", "addr", addr)
+		return nil, addr + " (another roster process)"
 	case err != nil:
 		log.Error("cannot serve the invitation site", "addr", addr, "err", err)
 		why := err
@@ -147,6 +153,31 @@ func startSite(db *store.DB, cfg mail.Config, resets web.Resetter, log *slog.Log
 	}
 	log.Info("invitation site listening", "addr", got.String())
 	return site, "http://" + got.String()
+}
+
+// checkSite asks what answers at addr whether it is Roster on the
+// database db (its /healthz, in JSON); it returns "" when it is, else what
+// it is.
+func checkSite(addr string, db *store.DB) string {
+	req, err := http.NewRequest("GET", "http://"+addr+"/healthz", nil)
+	if err != nil {
+		return "is not an address"
+	}
+	req.Header.Set("Accept", "application/json")
+	client := http.Client{Timeout: 2 * time.Second}
+	res, err := client.Do(req)
+	if err != nil {
+		return "does not answer"
+	}
+	defer res.Body.Close()
+	var h web.Health
+	if json.NewDecoder(io.LimitReader(res.Body, 4096)).Decode(&h) != nil || h.Database.ID == "" {
+		return "is another program"
+	}
+	if id, err := db.ID(); err != nil || h.Database.ID != id {
+		return "is roster on another database"
+	}
+	return ""
 }
 
 // siteAddr is where to listen for base: its host and port when it is an

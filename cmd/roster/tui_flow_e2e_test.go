@@ -20,6 +20,7 @@ import (
 	"github.com/roster-dev/roster/internal/e2e"
 	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/store"
+	"github.com/roster-dev/roster/tui"
 	"github.com/roster-dev/roster/web"
 )
 
@@ -191,8 +192,20 @@ func TestTUIStartSite(t *testing.T) {
 	defer taken.Close()
 	cfg := mail.Config{BaseURL: "http://" + taken.Addr().String()}
 	site, text := startSite(db, cfg, nil, log)
-	if site != nil || text != taken.Addr().String()+" (another process)" {
-		t.Fatalf("on a taken address: site %v, header %q", site, text)
+	if site != nil || text != tui.SiteBroken+taken.Addr().String()+" does not answer: links in mail will not work" {
+		t.Fatalf("on an address taken by something that does not answer: site %v, header %q", site, text)
+	}
+	// Roster on this database holds the address: it serves the links.
+	other := web.New(db)
+	otherAddr, err := other.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Shutdown(context.Background())
+	cfg.BaseURL = "http://" + otherAddr.String()
+	site, text = startSite(db, cfg, nil, log)
+	if site != nil || text != otherAddr.String()+" (another roster process)" {
+		t.Fatalf("on an address Roster serves: site %v, header %q", site, text)
 	}
 
 	addr := freeAddr(t)
