@@ -18,6 +18,7 @@ type Nesting struct {
 	names    map[uint64]string
 	children map[uint64][]uint64
 	parents  map[uint64][]uint64
+	up       map[uint64][]uint64 // Containing of every nested group, computed once
 }
 
 // NewNesting reads the tree from the groups' Children. Children that name
@@ -39,6 +40,12 @@ func NewNesting(groups []*Group) *Nesting {
 			}
 		}
 	}
+	// Effective membership is asked per user, 100,000 times for a list:
+	// each group's containing groups once here make each answer a merge.
+	n.up = make(map[uint64][]uint64, len(n.parents))
+	for id := range n.parents {
+		n.up[id] = n.walk([]uint64{id}, n.parents)
+	}
 	return n
 }
 
@@ -54,15 +61,31 @@ func (n *Nesting) Within(gid uint64) []uint64 { return n.walk([]uint64{gid}, n.c
 
 // Containing returns gid and every group that contains it at any depth,
 // ascending.
-func (n *Nesting) Containing(gid uint64) []uint64 { return n.walk([]uint64{gid}, n.parents) }
-
-// Effective returns a user's effective groups: their own groups (direct)
-// and every group containing one of them, ascending.
-func (n *Nesting) Effective(direct []uint64) []uint64 {
-	if len(n.parents) == 0 {
-		return slices.Clone(direct)
+func (n *Nesting) Containing(gid uint64) []uint64 {
+	if up, ok := n.up[gid]; ok {
+		return slices.Clone(up)
 	}
-	return n.walk(direct, n.parents)
+	return []uint64{gid}
+}
+
+// Effective returns a user's effective groups: their own groups (direct,
+// ascending) and every group containing one of them, ascending.
+func (n *Nesting) Effective(direct []uint64) []uint64 {
+	out := make([]uint64, 0, len(direct)+4)
+	nested := false
+	for _, id := range direct {
+		if up, ok := n.up[id]; ok {
+			out = append(out, up...)
+			nested = true
+		} else {
+			out = append(out, id)
+		}
+	}
+	if nested && len(direct) > 1 {
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	return out
 }
 
 // walk returns from and everything reachable from it along edges, sorted.
