@@ -168,3 +168,20 @@ func (n *Nesting) FindCycle() []uint64 {
 	}
 	return nil
 }
+
+// InAnyGroup reports whether u belongs directly to one of the groups ids
+// (ascending), as Nesting.Within returns them: then u is effectively in
+// the group they were computed for.
+func (u *User) InAnyGroup(ids []uint64) bool {
+	for i, j := 0, 0; i < len(u.GroupIDs) && j < len(ids); {
+		switch {
+		case u.GroupIDs[i] == ids[j]:
+			return true
+		case u.GroupIDs[i] < ids[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return false
+}

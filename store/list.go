@@ -177,7 +177,7 @@ func filterUsers(all []*roster.User, f roster.UserFilter, within []uint64) []*ro
 		if f.Status != 0 && u.Status != f.Status {
 			continue
 		}
-		if within != nil && !inAny(u.GroupIDs, within) {
+		if within != nil && !u.InAnyGroup(within) {
 			continue
 		}
 		if q != "" && !strings.Contains(u.Username, q) &&
@@ -245,19 +245,4 @@ func CountByStatus(users []*roster.User) map[roster.Status]int {
 		counts[u.Status]++
 	}
 	return counts
-}
-
-// inAny reports whether the two ascending id lists share an id.
-func inAny(a, b []uint64) bool {
-	for i, j := 0, 0; i < len(a) && j < len(b); {
-		switch {
-		case a[i] == b[j]:
-			return true
-		case a[i] < b[j]:
-			i++
-		default:
-			j++
-		}
-	}
-	return false
 }
