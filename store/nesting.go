@@ -67,6 +67,23 @@ func (db *DB) UnnestGroup(actor roster.Actor, child, parent string) error {
 	})
 }
 
+// migrateNestingTx rewrites every group record in version 3, which holds
+// nested groups. Nothing needs it to read them; the schema's version moves
+// so that a build which cannot read them refuses the file by its version
+// instead of calling a record corrupt.
+func migrateNestingTx(tx *bolt.Tx, _ *DB) error {
+	groups, err := allGroupsTx(tx)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if err := tx.Bucket(bucketGroups).Put(u64(g.ID), encodeGroup(g)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // nestPairTx loads the two groups of a nesting change and the tree as it is.
 func nestPairTx(tx *bolt.Tx, child, parent string) (c, p *roster.Group, nest *roster.Nesting, err error) {
 	if c, err = groupByNameTx(tx, child); err != nil {

@@ -155,3 +155,43 @@ func TestNestPowers(t *testing.T) {
 		t.Errorf("unnest: %v", err)
 	}
 }
+
+// Ensure a schema 3 file with version 2 group records opens, its groups
+// rewritten in version 3 and intact.
+func TestNestingMigration(t *testing.T) {
+	db := MustOpenDB(t)
+	mustGroup(t, db, "staff")
+	mustCreate(t, db, "ada", "Ada", "ada@example.com", "staff")
+	rawUpdate(t, db, func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketGroups).ForEach(func(k, v []byte) error {
+			g, _ := decodeGroup(v)
+			b := encodeGroup(g)
+			b[0] = groupRecordV2
+			return tx.Bucket(bucketGroups).Put(k, b[:len(b)-1]) // no children count
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, u64(3))
+	})
+	db2, err := Open(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db2.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketGroups).ForEach(func(k, v []byte) error {
+			if v[0] != groupRecordV3 {
+				t.Errorf("group %d still in version %d", idFromKey(k), v[0])
+			}
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := db2.Group(local, "staff"); err != nil || g.Members != 1 || g.GIDNumber == 0 {
+		t.Errorf("staff after migration: %+v, %v", g, err)
+	}
+	if err := db2.NestGroup(local, "staff", roster.DirectoryReaders); err != nil {
+		t.Errorf("nest after migration: %v", err)
+	}
+}
