@@ -31,6 +31,8 @@ const (
 	ActionGroupCreate   = "group.create"
 	ActionGroupRename   = "group.rename"
 	ActionGroupDelete   = "group.delete"
+	ActionGroupNest     = "group.nest"
+	ActionGroupUnnest   = "group.unnest"
 	ActionKeyAdd        = "key.add"
 	ActionKeyRemove     = "key.remove"
 	ActionInviteQueue   = "invite.queue"

@@ -8,8 +8,9 @@ type Group struct {
 	Name        string
 	Description string
 	CreatedAt   time.Time
-	GIDNumber   uint32 // the Linux gid (RFC 2307), handed out once; see posix.go
-	Members     int    // filled by listings; not stored
+	GIDNumber   uint32   // the Linux gid (RFC 2307), handed out once; see posix.go
+	Children    []uint64 // groups nested directly in this one, ascending; see nesting.go
+	Members     int      // filled by listings; not stored
 }
 
 // DirectoryReaders is the built-in group whose members are the office apps'

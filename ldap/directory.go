@@ -46,15 +46,21 @@ type directory struct {
 type userEntry struct {
 	u      *roster.User
 	dn     string
-	groups []*groupEntry
+	groups []*groupEntry // effective groups (memberOf), by id
 }
 
+// groupEntry is a group in a snapshot. Its member attribute lists its
+// direct members, users and groups; memberOf and the in-chain rule use
+// the effective ones.
 type groupEntry struct {
-	g       *roster.Group
-	dn      string
-	uuid    string
-	created string
-	members []*userEntry
+	g         *roster.Group
+	dn        string
+	uuid      string
+	created   string
+	members   []*userEntry  // direct members, by id
+	subgroups []*groupEntry // groups nested directly in it, by id
+	effective []*userEntry  // members directly or through nested groups, by id
+	within    []*groupEntry // it and every group nested in it at any depth, by id
 }
 
 // ldapActor is the directory's own actor: it reads every user to serve
@@ -119,6 +125,8 @@ func buildDirectory(base DN, users []*roster.User, groups []*roster.Group) *dire
 		}
 	}
 
+	containing := nestGroups(d, groups, byGID)
+
 	d.users = make([]*userEntry, 0, len(users))
 	d.byUID = make(map[string][]*userEntry, len(users))
 	d.byMail = make(map[string][]*userEntry, len(users))
@@ -130,9 +138,12 @@ func buildDirectory(base DN, users []*roster.User, groups []*roster.Group) *dire
 		ue := &userEntry{u: u, dn: "uid=" + EscapeDNValue(u.Username) + "," + d.peopleDN}
 		for _, gid := range u.GroupIDs {
 			if ge := byGID[gid]; ge != nil {
-				ue.groups = append(ue.groups, ge)
 				ge.members = append(ge.members, ue)
 			}
+		}
+		ue.groups = effectiveGroups(u.GroupIDs, containing)
+		for _, ge := range ue.groups {
+			ge.effective = append(ge.effective, ue)
 		}
 		d.users = append(d.users, ue)
 		d.byID[u.ID] = ue
@@ -170,9 +181,10 @@ func splitName(name string) (given, sn string) {
 	return strings.Join(words[:len(words)-1], " "), words[len(words)-1]
 }
 
-// isReader reports whether u may search the whole directory.
+// isReader reports whether u may search the whole directory: a member of
+// directory-readers, directly or through a group nested in it.
 func (d *directory) isReader(u *userEntry) bool {
-	return d.readers != nil && u != nil && u.u.InGroup(d.readers.g.ID)
+	return d.readers != nil && u != nil && slices.Contains(u.groups, d.readers)
 }
 
 // entryKind says what an entry is.

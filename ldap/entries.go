@@ -85,18 +85,11 @@ func defineBaseEntries() bool {
 	defineUserAttr("entryDN", func(u *userEntry) []string { return []string{u.dn} })
 	defineUserAttr("subschemaSubentry", func(*userEntry) []string { return []string{subschemaDN} })
 
-	members := func(g *groupEntry) []string {
-		out := make([]string, len(g.members))
-		for i, m := range g.members {
-			out[i] = m.dn
-		}
-		return out
-	}
 	defineGroupAttr("objectClass", func(*groupEntry) []string { return groupClasses })
 	defineGroupAttr("cn", func(g *groupEntry) []string { return []string{g.g.Name} })
 	defineGroupAttr("displayName", func(g *groupEntry) []string { return []string{g.g.Name} })
-	defineGroupAttr("member", members)
-	defineGroupAttr("uniqueMember", members)
+	defineGroupAttr("member", directMembers)
+	defineGroupAttr("uniqueMember", directMembers)
 	defineGroupAttr("description", func(g *groupEntry) []string { return one(g.g.Description) })
 	defineGroupAttr("entryUUID", func(g *groupEntry) []string { return []string{g.uuid} })
 	defineGroupAttr("createTimestamp", func(g *groupEntry) []string { return []string{g.created} })

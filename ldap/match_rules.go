@@ -15,7 +15,7 @@ const (
 	ruleCaseIgnore                  // caseIgnoreMatch and its IA5 twin
 	ruleCaseExact                   // caseExactMatch and its IA5 twin, octetStringMatch
 	ruleDN                          // distinguishedNameMatch
-	ruleInChain                     // LDAP_MATCHING_RULE_IN_CHAIN: plain membership until groups nest
+	ruleInChain                     // LDAP_MATCHING_RULE_IN_CHAIN: membership through nested groups
 )
 
 // matchingRules are the rules extensible matches may name, by lower-case
@@ -44,6 +44,12 @@ type entrySource interface {
 	dnAVAs() []AVA
 }
 
+// chainSource is an entry whose DN-valued attributes reach further under
+// the in-chain rule than their values: a group's member, along nesting.
+type chainSource interface {
+	chainValues(attr string) []string
+}
+
 // matchExtensible evaluates an extensible match on e.
 func (f *filter) matchExtensible(e attrSource) tri {
 	rule := ruleEquality
@@ -53,6 +59,9 @@ func (f *filter) matchExtensible(e attrSource) tri {
 			return triUndefined
 		}
 		rule = r
+	}
+	if cs, ok := e.(chainSource); ok && rule == ruleInChain {
+		e = chained{e, cs}
 	}
 	res := triFalse
 	or := func(t tri) bool {
@@ -155,6 +164,28 @@ type oneAttr struct {
 func (o oneAttr) values(attr string) []string {
 	if attr == o.attr {
 		return o.vals
+	}
+	return nil
+}
+
+// chained shows an entry's attributes as the in-chain rule sees them.
+type chained struct {
+	attrSource
+	cs chainSource
+}
+
+func (c chained) values(attr string) []string { return c.cs.chainValues(attr) }
+
+func (c chained) attrNames() []string {
+	if es, ok := c.attrSource.(entrySource); ok {
+		return es.attrNames()
+	}
+	return nil
+}
+
+func (c chained) dnAVAs() []AVA {
+	if es, ok := c.attrSource.(entrySource); ok {
+		return es.dnAVAs()
 	}
 	return nil
 }

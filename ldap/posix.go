@@ -121,8 +121,10 @@ func (d *directory) posixGroupValues(g *groupEntry, attr string) (vals []string,
 	case "gidnumber":
 		return number(g.g.GIDNumber), true
 	case "memberuid":
-		out := make([]string, len(g.members))
-		for i, m := range g.members {
+		// Linux knows no nesting: a group lists everyone in it through
+		// nested groups too, as memberOf does.
+		out := make([]string, len(g.effective))
+		for i, m := range g.effective {
 			out[i] = m.u.Username
 		}
 		return out, true

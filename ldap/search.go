@@ -214,8 +214,8 @@ func (d *directory) planUsers(f *filter) (users []*userEntry, ok bool) {
 	return nil, false
 }
 
-// groupMembers returns the members of the group whose DN is dn, or none
-// when dn names no group.
+// groupMembers returns the effective members of the group whose DN is dn
+// (memberOf lists effective groups), or none when dn names no group.
 func (d *directory) groupMembers(dn string) []*userEntry {
 	parsed, err := ParseDN(dn)
 	if err != nil || len(parsed) < 2 || len(parsed[0]) != 1 {
@@ -226,13 +226,13 @@ func (d *directory) groupMembers(dn string) []*userEntry {
 	}
 	gs := d.groupByName[fold(parsed[0][0].Value)]
 	if len(gs) == 1 {
-		return gs[0].members
+		return gs[0].effective
 	}
 	// Names that differ only in case or spacing are one name to LDAP: the
 	// members of all of them.
 	var all []*userEntry
 	for _, g := range gs {
-		all = append(all, g.members...)
+		all = append(all, g.effective...)
 	}
 	slices.SortFunc(all, func(a, b *userEntry) int { return compareIDs(a.u.ID, b.u.ID) })
 	return slices.CompactFunc(all, func(a, b *userEntry) bool { return a == b })

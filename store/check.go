@@ -47,6 +47,7 @@ func (db *DB) check() []error {
 		}
 		checkUsersTx(tx, report)
 		checkGroupsTx(tx, report)
+		checkNestingTx(tx, report)
 		checkPosixTx(tx, report)
 		return nil
 	})

@@ -182,27 +182,33 @@ func decodeUser(b []byte) (*roster.User, error) {
 	return u, nil
 }
 
-// Group record versions: 2 appends the gidNumber.
+// Group record versions: 2 appends the gidNumber, 3 the ids of the groups
+// nested in it.
 const (
 	groupRecordV1 = 1
 	groupRecordV2 = 2
+	groupRecordV3 = 3
 )
 
 func encodeGroup(g *roster.Group) []byte {
 	e := encoder{}
-	e.byte(groupRecordV2)
+	e.byte(groupRecordV3)
 	e.uvarint(g.ID)
 	e.str(g.Name)
 	e.str(g.Description)
 	e.time(g.CreatedAt)
 	e.uvarint(uint64(g.GIDNumber))
+	e.uvarint(uint64(len(g.Children)))
+	for _, c := range g.Children {
+		e.uvarint(c)
+	}
 	return e.b
 }
 
 func decodeGroup(b []byte) (*roster.Group, error) {
 	d := decoder{b: b}
 	version := d.byte()
-	if version != groupRecordV1 && version != groupRecordV2 {
+	if version < groupRecordV1 || version > groupRecordV3 {
 		return nil, errCorrupt
 	}
 	g := &roster.Group{}
@@ -212,6 +218,16 @@ func decodeGroup(b []byte) (*roster.Group, error) {
 	g.CreatedAt = d.time()
 	if version >= groupRecordV2 {
 		g.GIDNumber = d.uint32()
+	}
+	if version >= groupRecordV3 {
+		if n := d.uvarint(); n > 0 && n <= uint64(len(d.b)) {
+			g.Children = make([]uint64, n)
+			for i := range g.Children {
+				g.Children[i] = d.uvarint()
+			}
+		} else if n > 0 {
+			d.err = errCorrupt
+		}
 	}
 	if d.err != nil {
 		return nil, d.err

@@ -75,7 +75,7 @@ func TestUserCodecCorrupt(t *testing.T) {
 }
 
 func TestGroupCodec(t *testing.T) {
-	g := &roster.Group{ID: 9, Name: "Équipe", Description: "the team", CreatedAt: time.Date(2026, 1, 1, 0, 0, 0, 5, time.UTC), GIDNumber: 10042}
+	g := &roster.Group{ID: 9, Name: "Équipe", Description: "the team", CreatedAt: time.Date(2026, 1, 1, 0, 0, 0, 5, time.UTC), GIDNumber: 10042, Children: []uint64{3, 1 << 40}}
 	got, err := decodeGroup(encodeGroup(g))
 	if err != nil || !reflect.DeepEqual(got, g) {
 		t.Errorf("round trip %+v, %v", got, err)
@@ -116,15 +116,15 @@ func TestMayMatchRaw(t *testing.T) {
 		{roster.StatusDisabled, 2, "lovelace", false},
 		{roster.StatusDisabled, 300, "example.com", true},
 	} {
-		if got := mayMatchRaw(b, c.status, c.gid, c.q); got != c.want {
+		if got := mayMatchRaw(b, c.status, in(c.gid), c.q); got != c.want {
 			t.Errorf("status %v group %d text %q: %v, want %v", c.status, c.gid, c.q, got, c.want)
 		}
 	}
 	// Damaged records say "maybe", so that decoding reports them.
 	for i := range len(b) {
-		_ = mayMatchRaw(b[:i], roster.StatusActive, 5, "x")
+		_ = mayMatchRaw(b[:i], roster.StatusActive, in(5), "x")
 	}
-	if !mayMatchRaw([]byte{9}, roster.StatusActive, 0, "x") || !mayMatchRaw(b[:3], roster.StatusActive, 0, "") {
+	if !mayMatchRaw([]byte{9}, roster.StatusActive, nil, "x") || !mayMatchRaw(b[:3], roster.StatusActive, nil, "") {
 		t.Error("a damaged record was ruled out")
 	}
 }
@@ -143,7 +143,7 @@ func TestMayMatchRawAgreesWithFilter(t *testing.T) {
 				for _, gid := range []uint64{0, 1, 2} {
 					f := roster.UserFilter{Status: st, GroupID: gid, Search: q}
 					kept := len(FilterUsers([]*roster.User{u}, f)) == 1
-					if kept && !mayMatchRaw(b, st, gid, strings.ToLower(q)) {
+					if kept && !mayMatchRaw(b, st, in(gid), strings.ToLower(q)) {
 						t.Errorf("%q ruled out for %+v, which the filter keeps", name, f)
 					}
 				}
@@ -160,7 +160,7 @@ func FuzzDecodeUser(f *testing.F) {
 	f.Add([]byte{userRecordV1})
 	f.Add([]byte(strings.Repeat("\xff", 40)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = mayMatchRaw(b, roster.StatusActive, 3, "ad")
+		_ = mayMatchRaw(b, roster.StatusActive, in(3), "ad")
 		u, err := decodeUser(b)
 		if err != nil {
 			return
@@ -193,8 +193,16 @@ func TestCodecVersion1(t *testing.T) {
 	}
 	g := &roster.Group{ID: 9, Name: "g", GIDNumber: 10000}
 	gv1 := encodeGroup(&roster.Group{ID: 9, Name: "g"})
-	gv1 = append([]byte{groupRecordV1}, gv1[1:len(gv1)-1]...)
+	gv1 = append([]byte{groupRecordV1}, gv1[1:len(gv1)-2]...) // no gid, no children
 	if got, err := decodeGroup(gv1); err != nil || got.GIDNumber != 0 || got.Name != g.Name {
 		t.Errorf("version 1 group: %+v, %v", got, err)
 	}
+}
+
+// in is the within list of a filter on group gid without nesting.
+func in(gid uint64) []uint64 {
+	if gid == 0 {
+		return nil
+	}
+	return []uint64{gid}
 }

@@ -205,6 +205,10 @@ func (db *DB) DeleteGroup(actor roster.Actor, name string, removeMembers bool) e
 				return err
 			}
 		}
+		parents, err := unnestEverywhereTx(tx, g.ID)
+		if err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketGroups).Delete(u64(g.ID)); err != nil {
 			return err
 		}
@@ -214,8 +218,11 @@ func (db *DB) DeleteGroup(actor roster.Actor, name string, removeMembers bool) e
 		if err := tx.Bucket(bucketGroupsByName).Delete([]byte(roster.NormalizeGroupName(g.Name))); err != nil {
 			return err
 		}
-		return writeAudit(tx, db.now(), actor, roster.ActionGroupDelete, []string{g.Name}, memberIDs,
-			fmt.Sprintf("deleted with %d memberships", len(memberIDs)))
+		details := fmt.Sprintf("deleted with %d memberships", len(memberIDs))
+		if len(parents) > 0 {
+			details += "; taken out of " + strings.Join(parents, ", ")
+		}
+		return writeAudit(tx, db.now(), actor, roster.ActionGroupDelete, []string{g.Name}, memberIDs, details)
 	})
 }
 

@@ -214,7 +214,7 @@ func encodeUserV1(u *roster.User) []byte {
 func encodeGroupV1(g *roster.Group) []byte {
 	b := encodeGroup(g)
 	b[0] = groupRecordV1
-	return b[:len(b)-len(u64v(uint64(g.GIDNumber)))]
+	return b[:len(b)-len(u64v(uint64(g.GIDNumber)))-len(u64v(0))] // no children
 }
 
 func u64v(n uint64) []byte { e := encoder{}; e.uvarint(n); return e.b }

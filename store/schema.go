@@ -44,7 +44,8 @@ var migrations = []func(tx *bolt.Tx, db *DB) error{
 			"Service accounts of the office's apps: they may search the whole directory.")
 		return err
 	},
-	2: migratePosixTx, // version 3: uidNumbers and gidNumbers for everyone (posix.go)
+	2: migratePosixTx,   // version 3: uidNumbers and gidNumbers for everyone (posix.go)
+	3: migrateNestingTx, // version 4: group records that can hold nested groups (nesting.go)
 }
 
 // SchemaVersion is the schema this build writes.

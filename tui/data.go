@@ -36,6 +36,7 @@ type snapshot struct {
 	index     map[uint64]int32 // id → row; see indexOf
 	groups    []*roster.Group
 	groupByID map[uint64]*roster.Group
+	nest      *roster.Nesting // the group filter matches effective membership
 	counts    map[roster.Status]int
 	changes   uint64
 
@@ -57,6 +58,7 @@ func newSnapshot(users []*roster.User, groups []*roster.Group, changes uint64) *
 		rows:      make([]row, len(users)),
 		groups:    groups,
 		groupByID: make(map[uint64]*roster.Group, len(groups)),
+		nest:      roster.NewNesting(groups),
 		counts:    store.CountByStatus(users),
 		changes:   changes,
 		sorted:    map[sortKey][]int32{},
@@ -434,4 +436,17 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// parentNames names the groups gid is nested in directly ("dev, ops"),
+// for the groups screen.
+func (s *snapshot) parentNames(gid uint64) string {
+	var names []string
+	for _, id := range s.nest.Parents(gid) {
+		if g := s.groupByID[id]; g != nil {
+			names = append(names, g.Name)
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }

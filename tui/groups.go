@@ -293,9 +293,16 @@ func (s *groupsScreen) listView() string {
 		g := gs[i]
 		name, w := s.c.cells.safe(g.Name)
 		line := s.c.cells.fit(name, w, nameW) + "  " + s.c.cells.fit(plural(g.Members, "member"), len(plural(g.Members, "member")), 12)
+		inW := 0 // "in staff": the groups it is nested in
+		if in := s.c.snap.parentNames(g.ID); in != "" {
+			in, iw := s.c.cells.safe("in " + in)
+			inW = min(iw, max(0, s.c.Width-nameW-20))
+			line += "  " + s.c.cells.fit(in, iw, inW)
+			inW += 2
+		}
 		if g.Description != "" {
 			d, dw := s.c.cells.safe(g.Description)
-			line += "  " + s.c.cells.fit(d, dw, max(0, s.c.Width-nameW-20))
+			line += "  " + s.c.cells.fit(d, dw, max(0, s.c.Width-nameW-20-inW))
 		}
 		if i == s.cursor {
 			b.WriteString(st.List.Cursor.Render("› " + line))

@@ -419,12 +419,16 @@ func filterRows(snap *snapshot, base []int32, st roster.Status, gid uint64, role
 	}
 	out := make([]int32, 0, len(base)/4+16)
 	rows := snap.rows
+	var within []uint64 // the group and the groups nested in it
+	if gid != 0 {
+		within = snap.nest.Within(gid)
+	}
 	for _, i := range base {
 		r := &rows[i]
 		if st != 0 && r.status != st {
 			continue
 		}
-		if gid != 0 && !r.u.InGroup(gid) {
+		if within != nil && !r.u.InAnyGroup(within) {
 			continue
 		}
 		if role != 0 && r.u.Role != role {

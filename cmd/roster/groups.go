@@ -3,8 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
+	"github.com/roster-dev/roster"
 	"github.com/spf13/cobra"
 )
 
@@ -49,26 +52,35 @@ func (a *app) groupsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			nest := roster.NewNesting(groups)
+			nameOf := groupNames(groups)
 			if asJSON {
 				type groupJSON struct {
-					ID          uint64 `json:"id"`
-					Name        string `json:"name"`
-					Description string `json:"description"`
-					Members     int    `json:"members"`
-					GIDNumber   uint32 `json:"gid_number"`
+					ID          uint64   `json:"id"`
+					Name        string   `json:"name"`
+					Description string   `json:"description"`
+					Members     int      `json:"members"`
+					GIDNumber   uint32   `json:"gid_number"`
+					Groups      []string `json:"groups"`    // nested directly in it
+					In          []string `json:"nested_in"` // groups it is nested in directly
 				}
 				out := make([]groupJSON, len(groups))
 				for i, g := range groups {
-					out[i] = groupJSON{g.ID, g.Name, g.Description, g.Members, g.GIDNumber}
+					out[i] = groupJSON{g.ID, g.Name, g.Description, g.Members, g.GIDNumber,
+						nameOf(nest.Children(g.ID)), nameOf(nest.Parents(g.ID))}
 				}
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(out)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tMEMBERS\tDESCRIPTION")
+			fmt.Fprintln(tw, "NAME\tMEMBERS\tIN\tDESCRIPTION")
 			for _, g := range groups {
-				fmt.Fprintf(tw, "%s\t%d\t%s\n", g.Name, g.Members, g.Description)
+				in := strings.Join(nameOf(nest.Parents(g.ID)), ",")
+				if in == "" {
+					in = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", g.Name, g.Members, in, g.Description)
 			}
 			return tw.Flush()
 		},
@@ -112,6 +124,59 @@ func (a *app) groupsCmd() *cobra.Command {
 	}
 	del.Flags().BoolVar(&removeMembers, "remove-members", false, "also remove the group's memberships")
 
-	cmd.AddCommand(add, list, rename, del)
+	cmd.AddCommand(add, list, rename, del, a.nestCmd(true), a.nestCmd(false))
 	return cmd
+}
+
+// nestCmd is "groups nest CHILD --in PARENT" or "groups unnest CHILD --from PARENT".
+func (a *app) nestCmd(nest bool) *cobra.Command {
+	use, flag, short := "nest CHILD --in PARENT", "in", "Put a group inside another: its members become members of the other too"
+	if !nest {
+		use, flag, short = "unnest CHILD --from PARENT", "from", "Take a group out of another"
+	}
+	var parent string
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if parent == "" {
+				return usageError{fmt.Errorf("%s needs --%s PARENT", cmd.CommandPath(), flag)}
+			}
+			db, err := a.openDB()
+			if err != nil {
+				return err
+			}
+			if nest {
+				if err := db.NestGroup(a.actor(), args[0], parent); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "nested %s in %s\n", args[0], parent)
+				return nil
+			}
+			if err := db.UnnestGroup(a.actor(), args[0], parent); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "took %s out of %s\n", args[0], parent)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&parent, flag, "", "the group that holds it")
+	return cmd
+}
+
+// groupNames returns a function from group ids to their names, sorted.
+func groupNames(groups []*roster.Group) func([]uint64) []string {
+	byID := make(map[uint64]string, len(groups))
+	for _, g := range groups {
+		byID[g.ID] = g.Name
+	}
+	return func(ids []uint64) []string {
+		out := make([]string, 0, len(ids))
+		for _, id := range ids {
+			out = append(out, byID[id])
+		}
+		slices.Sort(out)
+		return out
+	}
 }

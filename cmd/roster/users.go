@@ -105,7 +105,7 @@ func (a *app) usersListCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&status, "status", "", "only users in this status: pending, active or disabled")
-	f.StringVar(&group, "group", "", "only members of this group")
+	f.StringVar(&group, "group", "", "only members of this group, directly or through a group nested in it")
 	f.StringVar(&search, "search", "", "only users whose username, name or e-mail contains TEXT")
 	f.StringVar(&sortBy, "sort", "name", "order: name, username, email, status or created")
 	f.BoolVar(&desc, "desc", false, "reverse the order")
