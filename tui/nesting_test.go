@@ -24,7 +24,7 @@ func TestGroupFilterNested(t *testing.T) {
 	base := []int32{0, 1, 2}
 	for gid, want := range map[uint64]string{1: "ann sam", 2: "ann", 3: "ann", 4: "oli"} {
 		got := ""
-		for _, i := range filterRows(s, base, 0, gid, "", true) {
+		for _, i := range filterRows(s, base, 0, gid, 0, "", true) {
 			if got != "" {
 				got += " "
 			}
