@@ -76,7 +76,7 @@ func checkUsersTx(tx *bolt.Tx, report func(string, ...any)) {
 		if v := byUsername.Get([]byte(u.Username)); v == nil || idFromKey(v) != id {
 			report("user %d: username %s is not indexed", id, u.Username)
 		}
-		if v := byEmail.Get([]byte(roster.NormalizeEmail(u.Email))); v == nil || idFromKey(v) != id {
+		if v := byEmail.Get([]byte(roster.NormalizeEmail(u.Email))); u.Email != "" && (v == nil || idFromKey(v) != id) {
 			report("user %d: e-mail %s is not indexed", id, u.Email)
 		}
 		for _, gid := range u.GroupIDs {

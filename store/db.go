@@ -50,12 +50,16 @@ func DefaultPath() (string, error) {
 // Open prepares the database at path: it creates the folder (0700) and the
 // file (0600) when missing, creates buckets and runs migrations, then closes
 // the file again.
-func Open(path string) (*DB, error) {
+func Open(path string) (*DB, error) { return OpenClock(path, time.Now) }
+
+// OpenClock is Open with the clock given: tests use it to open a file on
+// a day an expiry date has come.
+func OpenClock(path string, now func() time.Time) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("database path %q: %w", path, err)
 	}
-	db := &DB{path: abs, Now: time.Now}
+	db := &DB{path: abs, Now: now}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, roster.Errorf(roster.EUNAVAILABLE, "create database folder: %v", err)
 	}
@@ -75,6 +79,11 @@ func Open(path string) (*DB, error) {
 	// A file created by an older build or another tool may be too open.
 	if fi, err := os.Stat(abs); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		_ = os.Chmod(abs, 0o600)
+	}
+	// Every process that opens the file disables the accounts whose
+	// expiry date has come, so a lone terminal app does it too.
+	if err := db.expireOnOpen(); err != nil {
+		return nil, fmt.Errorf("disable expired accounts: %w", err)
 	}
 	return db, nil
 }
