@@ -1,0 +1,137 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
+)
+
+func day(offset int) string { return time.Now().AddDate(0, 0, offset).Format(roster.DateLayout) }
+
+// Ensure expiry dates are set, listed, filtered and cleared from the
+// command line, and that the next roster process after the date disables
+// the account, audited once by system:expiry.
+func TestCLIExpiry(t *testing.T) {
+	db := tempDB(t)
+	cliOK(t, db, "users", "add", "--username", "ada", "--name", "Ada", "--email", "ada@example.com", "--expires", day(10))
+	cliOK(t, db, "users", "add", "--username", "bob", "--name", "Bob", "--email", "bob@example.com")
+	cliOK(t, db, "users", "activate", "ada", "bob")
+	if out := cliOK(t, db, "users", "edit", "bob", "--expires", day(60)); !strings.Contains(out, "disabled from") {
+		t.Errorf("edit said %q", out)
+	}
+	users := listJSON(t, db)
+	if users[0]["expires"] != day(10) || users[1]["expires"] != day(60) || users[0]["kind"] != "person" {
+		t.Fatalf("list: %v", users)
+	}
+	if got := names(listJSON(t, db, "--expiring", "30d")); got != "ada" {
+		t.Errorf("--expiring 30d: %s", got)
+	}
+	cliFail(t, db, 2, []string{"--expiring", "days"}, "users", "list", "--expiring", "soon")
+	cliFail(t, db, 1, []string{"expiry date", "YYYY-MM-DD"}, "users", "edit", "bob", "--expires", "31/03/2027")
+	cliOK(t, db, "users", "edit", "bob", "--expires", "none")
+	if users := listJSON(t, db, "--search", "bob"); users[0]["expires"] != nil {
+		t.Errorf("expires none: %v", users[0])
+	}
+	// A date already past: the next process to open the file disables ada.
+	cliOK(t, db, "users", "edit", "ada", "--expires", day(-1))
+	users = listJSON(t, db, "--search", "ada")
+	if users[0]["status"] != "disabled" {
+		t.Fatalf("after the date: %v", users[0])
+	}
+	cliOK(t, db, "users", "list")
+	out := cliOK(t, db, "audit", "--json")
+	if n := strings.Count(out, `"system:expiry"`); n != 1 {
+		t.Errorf("%d events by system:expiry, want 1:\n%s", n, out)
+	}
+	cliFail(t, db, 1, []string{"expired on"}, "users", "activate", "ada")
+}
+
+// Ensure a service account is added without e-mail, Active with its
+// password printed once, listed by kind, and never invited.
+func TestCLIServiceAccount(t *testing.T) {
+	db := tempDB(t)
+	code, out, errOut := cli(t, "", "--db", db, "users", "add", "--service", "nextcloud", "--name", "Nextcloud")
+	if code != 0 || !strings.Contains(errOut, "shown this once") {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	pw := strings.TrimSpace(out)
+	if len(pw) != 20 {
+		t.Fatalf("password %q", pw)
+	}
+	cliOK(t, db, "users", "add", "--username", "ada", "--name", "Ada", "--email", "ada@example.com")
+	svc := listJSON(t, db, "--kind", "service")
+	if len(svc) != 1 || svc[0]["username"] != "nextcloud" || svc[0]["status"] != "active" || svc[0]["kind"] != "service" {
+		t.Fatalf("--kind service: %v", svc)
+	}
+	if groups, _ := svc[0]["groups"].([]any); len(groups) != 1 || groups[0] != roster.DirectoryReaders {
+		t.Errorf("groups %v", svc[0]["groups"])
+	}
+	if got := names(listJSON(t, db, "--kind", "person")); got != "ada" {
+		t.Errorf("--kind person: %s", got)
+	}
+	cliFail(t, db, 1, []string{"service account is never mailed"}, "invite", "nextcloud", "--no-wait")
+	if strings.Contains(cliOK(t, db, "audit"), pw) {
+		t.Error("the password is in the audit log")
+	}
+}
+
+// Ensure --generate prints a new password once, revokes the live link,
+// and audits it without the password.
+func TestCLIGeneratePassword(t *testing.T) {
+	db := tempDB(t)
+	cliOK(t, db, "users", "add", "--username", "ada", "--name", "Ada", "--email", "ada@example.com")
+	link := strings.TrimSpace(cliOK(t, db, "users", "link", "ada"))
+	cliFail(t, db, 2, []string{"--generate"}, "users", "password", "ada")
+	pw := strings.TrimSpace(cliOK(t, db, "users", "password", "ada", "--generate"))
+	if len(pw) != 20 {
+		t.Fatalf("password %q", pw)
+	}
+	audit := cliOK(t, db, "audit")
+	if strings.Contains(audit, pw) || !strings.Contains(audit, roster.ActionPasswordGenerate) || !strings.Contains(audit, "live link revoked") {
+		t.Errorf("audit:\n%s", audit)
+	}
+	s, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := link[strings.LastIndex(link, "/")+1:]
+	if _, _, err := s.LookupToken(raw); err == nil {
+		t.Error("the link still works")
+	}
+	if users := listJSON(t, db); users[0]["status"] != "active" {
+		t.Errorf("status %v", users[0]["status"])
+	}
+}
+
+// Ensure --sort last-login puts the latest sign-in first.
+func TestCLISortLastLogin(t *testing.T) {
+	db := tempDB(t)
+	for _, n := range []string{"ada", "bob", "cy"} {
+		cliOK(t, db, "users", "add", "--username", n, "--name", n, "--email", n+"@example.com")
+		cliOK(t, db, "users", "activate", n)
+	}
+	s, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Now()
+	s.Now = func() time.Time { clock = clock.Add(time.Minute); return clock }
+	for _, n := range []string{"bob", "ada"} {
+		u, err := s.FindUser(roster.LocalActor("t"), n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordLogin(u.ID, "ldap", "127.0.0.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := names(listJSON(t, db, "--sort", "last-login")); got != "ada bob cy" {
+		t.Errorf("--sort last-login: %s", got)
+	}
+	if got := names(listJSON(t, db, "--sort", "last-login", "--desc")); got != "cy bob ada" {
+		t.Errorf("--sort last-login --desc: %s", got)
+	}
+}
