@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +135,25 @@ func TestCLISortLastLogin(t *testing.T) {
 	if got := names(listJSON(t, db, "--sort", "last-login", "--desc")); got != "cy bob ada" {
 		t.Errorf("--sort last-login --desc: %s", got)
 	}
+}
+
+// Ensure `invitations list` shows an invitation with its sender and state,
+// and `invitations revoke` turns it revoked.
+func TestCLIInvitations(t *testing.T) {
+	db := tempDB(t)
+	cliOK(t, db, "users", "add", "--username", "ada", "--name", "Ada", "--email", "ada@example.com")
+	cliOK(t, db, "invite", "ada", "--no-wait")
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(cliOK(t, db, "invitations", "list", "--json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0]["email"] != "ada@example.com" || list[0]["state"] != "queued" ||
+		!strings.HasPrefix(list[0]["sent_by"].(string), "os:") || list[0]["expires_at"] == nil {
+		t.Fatalf("list: %v", list)
+	}
+	cliOK(t, db, "invitations", "revoke", "ada")
+	if out := cliOK(t, db, "invitations", "list"); !strings.Contains(out, "revoked") || !strings.Contains(out, "ada@example.com") {
+		t.Errorf("after revoke:\n%s", out)
+	}
+	cliFail(t, db, 1, []string{"no live invitation"}, "invitations", "revoke", "ada")
 }
