@@ -275,3 +275,23 @@ func TestGeneratedPasswordRevokesLinks(t *testing.T) {
 		t.Errorf("member: %v", err)
 	}
 }
+
+// Ensure the last sign-ins come newest first with the door and the address.
+func TestSignIns(t *testing.T) {
+	db := MustOpenDB(t)
+	ada := mustCreate(t, db, "ada", "Ada", "ada@example.com")
+	mustActive(t, db, ada)
+	for i, via := range []string{"ssh", "ldap", "ldap", "ssh", "ldap", "ldap"} {
+		if err := db.RecordLogin(ada.ID, via, "10.0.0."+string(rune('1'+i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.SignIns(local, ada.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 5 || got[0].Via != "ldap" || got[0].From != "10.0.0.6" || got[4].Via != "ldap" || got[4].From != "10.0.0.2" ||
+		!got[0].At.After(got[1].At) {
+		t.Fatalf("sign-ins: %+v", got)
+	}
+}

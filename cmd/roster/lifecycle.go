@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -156,5 +157,46 @@ reset mail.`,
 		},
 	}
 	cmd.Flags().BoolVar(&generate, "generate", false, "generate the password (required)")
+	return cmd
+}
+
+// usersSignInsCmd is `roster users sign-ins USER`: the last sign-ins with
+// where from.
+func (a *app) usersSignInsCmd() *cobra.Command {
+	var limit int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "sign-ins USER [--limit N] [--json]",
+		Short: "Show USER's last sign-ins (SSH, LDAP bind), newest first, with where from",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, u, err := a.openUser(args[0])
+			if err != nil {
+				return err
+			}
+			list, err := db.SignIns(a.actor(), u.ID, limit)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				if list == nil {
+					return enc.Encode([]any{})
+				}
+				return enc.Encode(list)
+			}
+			if len(list) == 0 {
+				fmt.Fprintf(a.stdout, "%s has never signed in\n", u.Username)
+				return nil
+			}
+			for _, s := range list {
+				fmt.Fprintf(a.stdout, "%s  %-4s  %s\n", s.At.Local().Format(time.DateTime), s.Via, s.From)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 5, "at most N sign-ins")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
 	return cmd
 }

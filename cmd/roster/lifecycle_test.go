@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,6 +131,12 @@ func TestCLISortLastLogin(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if out := cliOK(t, db, "users", "sign-ins", "ada"); !strings.Contains(out, "ldap  127.0.0.1") {
+		t.Errorf("sign-ins: %q", out)
+	}
+	if out := cliOK(t, db, "users", "sign-ins", "cy"); !strings.Contains(out, "never signed in") {
+		t.Errorf("sign-ins of cy: %q", out)
+	}
 	if got := names(listJSON(t, db, "--sort", "last-login")); got != "ada bob cy" {
 		t.Errorf("--sort last-login: %s", got)
 	}
@@ -156,4 +164,39 @@ func TestCLIInvitations(t *testing.T) {
 		t.Errorf("after revoke:\n%s", out)
 	}
 	cliFail(t, db, 1, []string{"no live invitation"}, "invitations", "revoke", "ada")
+}
+
+// Ensure that several roster processes opening the file at once after an
+// expiry date disable the account once, with one audit event.
+func TestExpiryManyProcessesOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := buildRoster(t, dir)
+	db := filepath.Join(dir, "roster.db")
+	cliOK(t, db, "users", "add", "--username", "ada", "--name", "Ada", "--email", "ada@example.com")
+	cliOK(t, db, "users", "activate", "ada")
+	// The edit's own process opened the file before the date was set: the
+	// account is still active until the next process opens it.
+	cliOK(t, db, "users", "edit", "ada", "--expires", day(-1))
+
+	var wg sync.WaitGroup
+	codes := make([]int, 4)
+	errs := make([]string, 4)
+	for i := range codes {
+		wg.Go(func() { codes[i], _, errs[i] = rosterProc(bin, db, "users", "list") })
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 0 {
+			t.Fatalf("process %d: exit %d: %s", i, c, errs[i])
+		}
+	}
+	if users := listJSON(t, db); users[0]["status"] != "disabled" {
+		t.Fatalf("ada: %v", users[0]["status"])
+	}
+	if n := strings.Count(cliOK(t, db, "audit", "--json"), `"system:expiry"`); n != 1 {
+		t.Errorf("%d events by system:expiry, want 1", n)
+	}
 }

@@ -32,7 +32,7 @@ func (a *app) usersCmd() *cobra.Command {
 		a.usersGroupCmd("remove-group", false),
 		a.usersKeysCmd(),
 		a.usersLinkCmd(), a.usersResetCmd(),
-		a.usersPasswordCmd(),
+		a.usersPasswordCmd(), a.usersSignInsCmd(),
 	)
 	return cmd
 }
