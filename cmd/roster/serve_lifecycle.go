@@ -85,3 +85,19 @@ func inactivityPolicy(flags *pflag.FlagSet) (string, error) {
 	file, err := readConfigFile(flags)
 	return file.DisableAfterInactive, err
 }
+
+// expireWhileOpen disables accounts whose expiry date comes while a
+// long-running process (the terminal app) is open; opening the file did it
+// for the dates already past. Failures wait for the next minute.
+func expireWhileOpen(ctx context.Context, db *store.DB) {
+	tick := time.NewTicker(expiryEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			_, _ = db.DisableDue(roster.SystemActor("expiry"), 0)
+		}
+	}
+}
