@@ -65,9 +65,9 @@ func OpenClock(path string, now func() time.Time) (*DB, error) {
 	}
 	// Most opens find the file up to date: check that under a shared lock,
 	// so that opening for a read does not take the write lock and fsync.
-	current := false
+	current, due := false, true // due: an expiry date may have come
 	if fi, err := os.Stat(abs); err == nil && fi.Size() > 0 {
-		if current, err = db.current(); err != nil {
+		if current, due, err = db.current(); err != nil {
 			return nil, err
 		}
 	}
@@ -82,17 +82,20 @@ func OpenClock(path string, now func() time.Time) (*DB, error) {
 	}
 	// Every process that opens the file disables the accounts whose
 	// expiry date has come, so a lone terminal app does it too.
-	if err := db.expireOnOpen(); err != nil {
-		return nil, fmt.Errorf("disable expired accounts: %w", err)
+	if due {
+		if err := db.expireOnOpen(); err != nil {
+			return nil, fmt.Errorf("disable expired accounts: %w", err)
+		}
 	}
 	return db, nil
 }
 
 // current reports whether the file has every bucket and the schema this
-// build writes, so that it needs no migration.
-func (db *DB) current() (bool, error) {
-	ok := false
-	err := db.view(func(tx *bolt.Tx) error {
+// build writes, so that it needs no migration, and, in the same read,
+// whether an expiry date has come (true when it cannot tell).
+func (db *DB) current() (ok, due bool, err error) {
+	due = true
+	err = db.view(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if tx.Bucket(name) == nil {
 				return nil
@@ -100,9 +103,10 @@ func (db *DB) current() (bool, error) {
 		}
 		v := tx.Bucket(bucketMeta).Get(keySchema)
 		ok = len(v) == 8 && binary.BigEndian.Uint64(v) == SchemaVersion
+		due = len(dueIDsTx(tx, db.now())) > 0
 		return nil
 	})
-	return ok, err
+	return ok, due, err
 }
 
 // Path returns the absolute path of the database file.
