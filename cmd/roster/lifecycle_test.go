@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -198,5 +202,70 @@ func TestExpiryManyProcessesOnce(t *testing.T) {
 	}
 	if n := strings.Count(cliOK(t, db, "audit", "--json"), `"system:expiry"`); n != 1 {
 		t.Errorf("%d events by system:expiry, want 1", n)
+	}
+}
+
+// Ensure `roster serve` applies disable_after_inactive from config.toml:
+// an account activated 200 days ago with no sign-in is disabled by
+// system:inactivity, a recent one is not; a bad span stops serve.
+func TestServeInactivityPolicy(t *testing.T) {
+	db, cfgDir := mailEnv(t)
+	s, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := roster.LocalActor("t")
+	for _, n := range []string{"old", "new"} {
+		if n == "old" {
+			s.Now = func() time.Time { return time.Now().AddDate(0, 0, -200) }
+		} else {
+			s.Now = time.Now
+		}
+		u, err := s.CreateUser(local, roster.NewUser{Username: n, Name: n, Email: n + "@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetStatus(local, []uint64{u.ID}, roster.StatusActive); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(cfgDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(cfgDir, "config.toml")
+	if err := os.WriteFile(cfg, []byte(`disable_after_inactive = "soon"`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cliFail(t, db, 2, []string{"disable-after-inactive", "90d"}, "serve", "--http", "")
+	if err := os.WriteFile(cfg, []byte(`disable_after_inactive = "180d"`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var serr bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"--db", db, "serve", "--http", ""}, strings.NewReader(""), io.Discard, &serr)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		u, err := s.FindUser(local, "old")
+		if err == nil && u.Status == roster.StatusDisabled {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not disable the dormant account; its log:\n%s", serr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d: %s", code, serr.String())
+	}
+	if u, _ := s.FindUser(local, "new"); u.Status != roster.StatusActive {
+		t.Errorf("new: %s", u.Status)
+	}
+	if out := cliOK(t, db, "audit", "--json"); strings.Count(out, `"system:inactivity"`) != 1 {
+		t.Errorf("audit:\n%s", out)
 	}
 }
