@@ -68,6 +68,7 @@ func TestCLIServiceAccount(t *testing.T) {
 	if len(pw) != 20 {
 		t.Fatalf("password %q", pw)
 	}
+	cliFail(t, db, 2, []string{"without --username"}, "users", "add", "--service", "x", "--username", "y")
 	cliOK(t, db, "users", "add", "--username", "ada", "--name", "Ada", "--email", "ada@example.com")
 	svc := listJSON(t, db, "--kind", "service")
 	if len(svc) != 1 || svc[0]["username"] != "nextcloud" || svc[0]["status"] != "active" || svc[0]["kind"] != "service" {

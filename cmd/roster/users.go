@@ -54,6 +54,9 @@ func (a *app) usersAddCmd() *cobra.Command {
 				return err
 			}
 			if cmd.Flags().Changed("service") {
+				if cmd.Flags().Changed("username") {
+					return usageError{fmt.Errorf("--service names the account; give it without --username")}
+				}
 				return a.addService(n, service)
 			}
 			db, err := a.openDB()
