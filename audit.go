@@ -49,4 +49,9 @@ const (
 	ActionMailboxRead   = "mailbox.read" // an owner or the addressee read live links in the dev mailbox
 	ActionRestore       = "database.restore"
 	ActionSchemaUpdate  = "schema.migrate"
+
+	ActionUserExpire       = "user.expire"            // an expiry date came: disabled by system:expiry
+	ActionUserDormant      = "user.dormant"           // no sign-in for the policy's days: disabled by system:inactivity
+	ActionPasswordGenerate = "user.password.generate" // a generated password, shown once (never logged)
+	ActionInviteRevoke     = "invite.revoke"          // an administrator revoked a live invitation
 )

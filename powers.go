@@ -43,6 +43,7 @@ const (
 	OpClearMailbox               // empty the dev mailbox
 	OpReadPosix                  // the Linux account settings (posix.go)
 	OpManagePosix                // change them: ranges decide who owns files on the machines
+	OpDisableDue                 // disable accounts past their expiry date or the inactivity policy
 	opEnd
 )
 
@@ -58,6 +59,7 @@ var opNames = [...]string{
 	OpCheck: "check the database", OpDemo: "load demo users", OpSendMail: "send test mail or retry mail",
 	OpClearMailbox: "clear the dev mailbox", OpReadPosix: "read the Linux account settings",
 	OpManagePosix: "change the Linux account settings",
+	OpDisableDue:  "disable expired or dormant accounts",
 }
 
 // Ops lists every operation, for tests and help screens.
@@ -159,6 +161,7 @@ var Powers = map[Op]Row{
 	OpClearMailbox: {No, No, Yes, No},
 	OpReadPosix:    {Yes, Yes, Yes, Yes},
 	OpManagePosix:  {No, No, Yes, No},
+	OpDisableDue:   {No, No, Yes, Yes},
 }
 
 // Column returns the actor's column in the power table.

@@ -145,6 +145,9 @@ type User struct {
 
 	UIDNumber uint32 // the Linux uid (RFC 2307), handed out once; see posix.go
 	Shell     string // login shell; "" means PosixSettings.DefaultShell
+
+	Kind      Kind      // person or service account; see lifecycle.go
+	ExpiresAt time.Time // the account turns Disabled at this moment; zero: never
 }
 
 // InGroup reports whether u belongs to the group with id gid.
@@ -178,6 +181,9 @@ type NewUser struct {
 	Email    string
 	Role     Role // zero means member
 	Groups   []string
+
+	Kind      Kind      // a service account needs no e-mail and is Active at once
+	ExpiresAt time.Time // zero: never
 }
 
 // Normalize trims and lower-cases what the rules say to, in place.
@@ -187,6 +193,9 @@ func (n *NewUser) Normalize() {
 	n.Email = strings.TrimSpace(n.Email)
 	if n.Role == 0 {
 		n.Role = RoleMember
+	}
+	if n.Kind == KindService && len(n.Groups) == 0 {
+		n.Groups = []string{DirectoryReaders}
 	}
 }
 
@@ -199,8 +208,14 @@ func (n *NewUser) Validate() error {
 	if err := ValidateName(n.Name); err != nil {
 		return err
 	}
-	if err := ValidateEmail(n.Email); err != nil {
-		return err
+	// A service account needs no address: it is never mailed.
+	if n.Kind != KindService || n.Email != "" {
+		if err := ValidateEmail(n.Email); err != nil {
+			return err
+		}
+	}
+	if n.Kind != KindPerson && n.Kind != KindService {
+		return FieldErrorf(EINVALID, "kind", "unknown kind")
 	}
 	if n.Role < RoleMember || n.Role > RoleOwner {
 		return FieldErrorf(EINVALID, "role", "unknown role")
@@ -223,6 +238,8 @@ type UserUpdate struct {
 
 	UIDNumber *uint32 // must be free and in the uid range
 	Shell     *string // "" returns to the default shell
+
+	ExpiresAt *time.Time // the zero time removes the expiry
 }
 
 // UserSort names the order of a user list.

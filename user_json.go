@@ -18,6 +18,8 @@ type UserRecord struct {
 	LastLoginAt *time.Time `json:"last_login_at"`
 	UIDNumber   uint32     `json:"uid_number,omitempty"`
 	Shell       string     `json:"shell,omitempty"`
+	Kind        string     `json:"kind"`              // person or service
+	Expires     string     `json:"expires,omitempty"` // YYYY-MM-DD in local time: disabled from that day
 }
 
 // Record returns u as a UserRecord; groupName maps group ids to names.
@@ -32,6 +34,7 @@ func (u *User) Record(groupName func(id uint64) string) UserRecord {
 		CreatedAt: timeOrNil(u.CreatedAt), InvitedAt: timeOrNil(u.InvitedAt),
 		ActivatedAt: timeOrNil(u.ActivatedAt), LastLoginAt: timeOrNil(u.LastLoginAt),
 		UIDNumber: u.UIDNumber, Shell: u.Shell,
+		Kind: u.Kind.String(), Expires: FormatExpiry(u.ExpiresAt, time.Local),
 	}
 }
 

@@ -82,7 +82,7 @@ func TestUserRecordJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"id", "username", "name", "email", "role", "groups", "status", "created_at", "invited_at", "activated_at", "last_login_at"}
+	want := []string{"id", "username", "name", "email", "role", "groups", "status", "created_at", "invited_at", "activated_at", "last_login_at", "kind"}
 	if len(m) != len(want) {
 		t.Errorf("fields %v, want %v", m, want)
 	}

@@ -100,6 +100,11 @@ func (db *DB) SetStatus(actor roster.Actor, ids []uint64, status roster.Status) 
 			if u.Status == status {
 				return "already " + status.String(), nil
 			}
+			if status == roster.StatusActive {
+				if skip := expiredSkip(u, db.now()); skip != "" {
+					return skip, nil
+				}
+			}
 			u.Status = status
 			if status == roster.StatusActive && u.ActivatedAt.IsZero() {
 				u.ActivatedAt = db.now()
@@ -197,6 +202,7 @@ func deleteUserTx(tx *bolt.Tx, u *roster.User) error {
 		{bucketUsers, u64(u.ID)},
 		{bucketUsersByUsername, []byte(u.Username)},
 		{bucketUsersByEmail, []byte(roster.NormalizeEmail(u.Email))},
+		{bucketExpiryDue, u64(u.ID)},
 	} {
 		if err := tx.Bucket(step.bucket).Delete(step.key); err != nil {
 			return err

@@ -77,7 +77,7 @@ func checkUsersTx(tx *bolt.Tx, report func(string, ...any)) {
 		if v := byUsername.Get([]byte(u.Username)); v == nil || idFromKey(v) != id {
 			report("user %d: username %s is not indexed", id, u.Username)
 		}
-		if v := byEmail.Get([]byte(roster.NormalizeEmail(u.Email))); v == nil || idFromKey(v) != id {
+		if v := byEmail.Get([]byte(roster.NormalizeEmail(u.Email))); u.Email != "" && (v == nil || idFromKey(v) != id) {
 			report("user %d: e-mail %s is not indexed", id, u.Email)
 		}
 		for _, gid := range u.GroupIDs {
@@ -105,6 +105,16 @@ func checkUsersTx(tx *bolt.Tx, report func(string, ...any)) {
 	}
 	checkIndex(bucketUsersByUsername, "username", func(u *roster.User) string { return u.Username })
 	checkIndex(bucketUsersByEmail, "e-mail", func(u *roster.User) string { return roster.NormalizeEmail(u.Email) })
+	// The expiry index may lack a user (the last owner kept past the
+	// date) but must not name one without a date.
+	if due := tx.Bucket(bucketExpiryDue); due != nil {
+		_ = due.ForEach(func(k, _ []byte) error {
+			if u, err := getUserTx(tx, idFromKey(k)); err != nil || u.ExpiresAt.IsZero() {
+				report("expiry index names user %d, who has no expiry date", idFromKey(k))
+			}
+			return nil
+		})
+	}
 }
 
 func checkGroupsTx(tx *bolt.Tx, report func(string, ...any)) {

@@ -14,9 +14,11 @@ import (
 // written, so a migration can rewrite old records or simply leave them.
 //
 // Version 2 appends the Linux account fields: uidNumber and shell.
+// Version 3 appends the account's kind and expiry.
 const (
 	userRecordV1 = 1
 	userRecordV2 = 2
+	userRecordV3 = 3
 )
 
 var errCorrupt = errors.New("corrupt record")
@@ -109,7 +111,7 @@ func (d *decoder) uint32() uint32 {
 
 func encodeUser(u *roster.User) []byte {
 	e := encoder{b: make([]byte, 0, 128+len(u.Name)+len(u.Email)+len(u.PasswordHash))}
-	e.byte(userRecordV2)
+	e.byte(userRecordV3)
 	e.uvarint(u.ID)
 	e.str(u.Username)
 	e.str(u.Name)
@@ -135,13 +137,15 @@ func encodeUser(u *roster.User) []byte {
 	e.str(u.SuppressReason)
 	e.uvarint(uint64(u.UIDNumber))
 	e.str(u.Shell)
+	e.byte(byte(u.Kind))
+	e.time(u.ExpiresAt)
 	return e.b
 }
 
 func decodeUser(b []byte) (*roster.User, error) {
 	d := decoder{b: b}
 	version := d.byte()
-	if version != userRecordV1 && version != userRecordV2 {
+	if version < userRecordV1 || version > userRecordV3 {
 		return nil, errCorrupt
 	}
 	u := &roster.User{}
@@ -175,6 +179,10 @@ func decodeUser(b []byte) (*roster.User, error) {
 	if version >= userRecordV2 {
 		u.UIDNumber = d.uint32()
 		u.Shell = d.str()
+	}
+	if version >= userRecordV3 {
+		u.Kind = roster.Kind(d.byte())
+		u.ExpiresAt = d.time()
 	}
 	if d.err != nil {
 		return nil, d.err

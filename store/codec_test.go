@@ -22,6 +22,7 @@ func fullUser() *roster.User {
 		Delivery: roster.DeliveryBounced, DeliveryDetail: "550 no such user", DeliveryAt: at(7),
 		InviteExpires: at(8), Suppressed: true, SuppressReason: "bounced",
 		UIDNumber: 1<<32 - 3, Shell: "/usr/bin/fish",
+		Kind: roster.KindService, ExpiresAt: at(9),
 	}
 }
 
@@ -55,7 +56,7 @@ func TestUserCodecCorrupt(t *testing.T) {
 		}
 	}
 	bad := append([]byte{}, b...)
-	bad[0] = userRecordV2 + 1
+	bad[0] = userRecordV3 + 1
 	if _, err := decodeUser(bad); err != errCorrupt {
 		t.Errorf("version %d: %v", bad[0], err)
 	}
@@ -177,10 +178,10 @@ func FuzzDecodeUser(f *testing.F) {
 // refused as corrupt.
 func TestCodecVersion1(t *testing.T) {
 	u := fullUser()
-	v2 := encodeUser(u)
+	u.Kind, u.ExpiresAt = 0, time.Time{}
+	v2 := encodeUserV2(u)
 	u.UIDNumber, u.Shell = 0, ""
-	v1 := append([]byte{userRecordV1}, encodeUser(u)[1:]...)
-	v1 = v1[:len(v1)-2] // the zero uid and the empty shell: one byte each
+	v1 := encodeUserV1(u)
 	got, err := decodeUser(v1)
 	if err != nil || !reflect.DeepEqual(got, u) {
 		t.Errorf("version 1 record: %+v, %v", got, err)
@@ -205,4 +206,24 @@ func in(gid uint64) []uint64 {
 		return nil
 	}
 	return []uint64{gid}
+}
+
+// encodeUserV2 writes a record as builds before the account kinds and
+// expiry did: version 3 without its last two fields.
+func encodeUserV2(u *roster.User) []byte {
+	b := encodeUser(u)
+	b[0] = userRecordV2
+	e := encoder{}
+	e.time(u.ExpiresAt)
+	return b[:len(b)-1-len(e.b)]
+}
+
+// Ensure records written before version 3 read as persons without expiry.
+func TestCodecVersion2(t *testing.T) {
+	u := fullUser()
+	u.Kind, u.ExpiresAt = roster.KindPerson, time.Time{}
+	got, err := decodeUser(encodeUserV2(u))
+	if err != nil || !reflect.DeepEqual(got, u) {
+		t.Errorf("version 2 record: %+v, %v", got, err)
+	}
 }

@@ -50,20 +50,24 @@ func DefaultPath() (string, error) {
 // Open prepares the database at path: it creates the folder (0700) and the
 // file (0600) when missing, creates buckets and runs migrations, then closes
 // the file again.
-func Open(path string) (*DB, error) {
+func Open(path string) (*DB, error) { return OpenClock(path, time.Now) }
+
+// OpenClock is Open with the clock given: tests use it to open a file on
+// a day an expiry date has come.
+func OpenClock(path string, now func() time.Time) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("database path %q: %w", path, err)
 	}
-	db := &DB{path: abs, Now: time.Now}
+	db := &DB{path: abs, Now: now}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, roster.Errorf(roster.EUNAVAILABLE, "create database folder: %v", err)
 	}
 	// Most opens find the file up to date: check that under a shared lock,
 	// so that opening for a read does not take the write lock and fsync.
-	current := false
+	current, due := false, true // due: an expiry date may have come
 	if fi, err := os.Stat(abs); err == nil && fi.Size() > 0 {
-		if current, err = db.current(); err != nil {
+		if current, due, err = db.current(); err != nil {
 			return nil, err
 		}
 	}
@@ -76,14 +80,22 @@ func Open(path string) (*DB, error) {
 	if fi, err := os.Stat(abs); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		_ = os.Chmod(abs, 0o600)
 	}
+	// Every process that opens the file disables the accounts whose
+	// expiry date has come, so a lone terminal app does it too.
+	if due {
+		if err := db.expireOnOpen(); err != nil {
+			return nil, fmt.Errorf("disable expired accounts: %w", err)
+		}
+	}
 	return db, nil
 }
 
 // current reports whether the file has every bucket and the schema this
-// build writes, so that it needs no migration.
-func (db *DB) current() (bool, error) {
-	ok := false
-	err := db.view(func(tx *bolt.Tx) error {
+// build writes, so that it needs no migration, and, in the same read,
+// whether an expiry date has come (true when it cannot tell).
+func (db *DB) current() (ok, due bool, err error) {
+	due = true
+	err = db.view(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if tx.Bucket(name) == nil {
 				return nil
@@ -91,9 +103,10 @@ func (db *DB) current() (bool, error) {
 		}
 		v := tx.Bucket(bucketMeta).Get(keySchema)
 		ok = len(v) == 8 && binary.BigEndian.Uint64(v) == SchemaVersion
+		due = len(dueIDsTx(tx, db.now())) > 0
 		return nil
 	})
-	return ok, err
+	return ok, due, err
 }
 
 // Path returns the absolute path of the database file.

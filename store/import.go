@@ -24,6 +24,7 @@ type ImportRow struct {
 	SetUsername bool
 	SetRole     bool
 	SetGroups   bool
+	SetExpires  bool
 }
 
 // ImportOptions says how Import treats what the rows need.
@@ -228,6 +229,7 @@ func (im *importer) createMany(rows []*ImportRow) ([]*roster.User, error) {
 		u := &roster.User{
 			ID: id, Username: n.Username, Name: n.Name, Email: n.Email, Role: n.Role,
 			Status: roster.StatusPending, GroupIDs: gids, CreatedAt: now, UpdatedAt: now,
+			ExpiresAt: n.ExpiresAt,
 		}
 		if u.UIDNumber, err = allocIDTx(im.tx, uidKind, id); err != nil { // ascending: appends
 			return nil, lineError(row.Line, err)
@@ -326,6 +328,9 @@ func (im *importer) update(row *ImportRow) (*roster.User, bool, error) {
 			role = roster.RoleMember
 		}
 		upd.Role = &role
+	}
+	if row.SetExpires {
+		upd.ExpiresAt = &n.ExpiresAt
 	}
 	if row.SetGroups {
 		groups := n.Groups

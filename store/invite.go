@@ -20,6 +20,7 @@ const (
 	SkipSuppressed = "address blocked after a bounce"
 	SkipNotBlocked = "not blocked"
 	SkipNoOwner    = "needs the owner role"
+	SkipService    = "a service account is never mailed (roster users password USER --generate)"
 )
 
 // MailContent is what a RenderFunc needs to build one message.
@@ -91,6 +92,8 @@ func ResetSkip(actor roster.Actor, u *roster.User) string {
 
 func inviteSkip(u *roster.User) string {
 	switch {
+	case u.IsService():
+		return SkipService
 	case u.Status == roster.StatusActive:
 		return SkipActive
 	case u.Status == roster.StatusDisabled:
@@ -103,6 +106,8 @@ func inviteSkip(u *roster.User) string {
 
 func resetSkip(u *roster.User) string {
 	switch {
+	case u.IsService():
+		return SkipService
 	case u.Status == roster.StatusPending:
 		return SkipNotActive
 	case u.Status == roster.StatusDisabled:
@@ -343,7 +348,7 @@ func (db *DB) RequestReset(actor roster.Actor, email string, opts MailOptions) e
 			return err
 		}
 		u, err := findUserTx(tx, email)
-		if err != nil || u.Status != roster.StatusActive || u.Suppressed {
+		if err != nil || u.Status != roster.StatusActive || u.Suppressed || u.IsService() {
 			return nil
 		}
 		if err := actor.May(roster.OpReset, u); err != nil {

@@ -85,7 +85,7 @@ func mayMatchRaw(b []byte, status roster.Status, within []uint64, q string) bool
 		return true
 	}
 	d := decoder{b: b}
-	if v := d.byte(); v != userRecordV1 && v != userRecordV2 {
+	if v := d.byte(); v < userRecordV1 || v > userRecordV3 {
 		return true
 	}
 	// Skip the id, then look at the username, name and e-mail.

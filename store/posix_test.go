@@ -206,7 +206,7 @@ func TestPosixMigration(t *testing.T) {
 
 // encodeUserV1 writes a record as builds before schema 3 did.
 func encodeUserV1(u *roster.User) []byte {
-	b := encodeUser(u)
+	b := encodeUserV2(u)
 	b[0] = userRecordV1
 	return b[:len(b)-len(u64v(uint64(u.UIDNumber)))-len(u64v(uint64(len(u.Shell))))-len(u.Shell)]
 }

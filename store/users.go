@@ -147,12 +147,18 @@ func createUserTx(tx *bolt.Tx, actor roster.Actor, now time.Time, n roster.NewUs
 	u := &roster.User{
 		ID: id, Username: n.Username, Name: n.Name, Email: n.Email, Role: n.Role,
 		Status: roster.StatusPending, GroupIDs: groupIDs, CreatedAt: now, UpdatedAt: now,
+		Kind: n.Kind, ExpiresAt: n.ExpiresAt,
+	}
+	if u.IsService() { // never invited: in use from the start
+		u.Status, u.ActivatedAt = roster.StatusActive, now
 	}
 	if err := claimUsername(tx, u.Username, id); err != nil {
 		return nil, err
 	}
-	if err := claimEmail(tx, u.Email, id); err != nil {
-		return nil, err
+	if u.Email != "" {
+		if err := claimEmail(tx, u.Email, id); err != nil {
+			return nil, err
+		}
 	}
 	if u.UIDNumber, err = allocIDTx(tx, uidKind, id); err != nil {
 		return nil, err
@@ -316,8 +322,28 @@ func updateUserTx(tx *bolt.Tx, actor roster.Actor, u *roster.User, upd roster.Us
 		if status == roster.StatusActive && u.ActivatedAt.IsZero() {
 			u.ActivatedAt = now
 		}
+		if status == roster.StatusActive {
+			expires := u.ExpiresAt
+			if upd.ExpiresAt != nil {
+				expires = *upd.ExpiresAt
+			}
+			if skip := expiredSkip(&roster.User{ExpiresAt: expires}, now); skip != "" {
+				return nil, roster.FieldErrorf(roster.ECONFLICT, "status", "%s %s", u.Username, skip)
+			}
+		}
 		changes = append(changes, fmt.Sprintf("status %s → %s", u.Status, status))
 		u.Status = status
+	}
+	if upd.ExpiresAt != nil && !upd.ExpiresAt.Equal(u.ExpiresAt) {
+		// An expiry disables: it takes the power to disable.
+		if err := actor.May(roster.OpSetStatus, u); err != nil {
+			return nil, err
+		}
+		changes = append(changes, fmt.Sprintf("expires %s → %s", expiryText(u.ExpiresAt), expiryText(*upd.ExpiresAt)))
+		u.ExpiresAt = upd.ExpiresAt.UTC()
+		if upd.ExpiresAt.IsZero() {
+			u.ExpiresAt = time.Time{}
+		}
 	}
 	posixChanges, err := updatePosixTx(tx, u, upd)
 	if err != nil {
@@ -387,7 +413,10 @@ func findUserTx(tx *bolt.Tx, ref string) (*roster.User, error) {
 }
 
 func putUserTx(tx *bolt.Tx, u *roster.User) error {
-	return tx.Bucket(bucketUsers).Put(u64(u.ID), encodeUser(u))
+	if err := tx.Bucket(bucketUsers).Put(u64(u.ID), encodeUser(u)); err != nil {
+		return err
+	}
+	return indexExpiryTx(tx, u)
 }
 
 func countActiveOwnersTx(tx *bolt.Tx) int {

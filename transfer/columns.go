@@ -21,6 +21,7 @@ const (
 	ColumnRole
 	ColumnGroups
 	ColumnStatus
+	ColumnExpires
 )
 
 // String returns the column's name as reports show it.
@@ -42,6 +43,8 @@ func (c Column) String() string {
 		return "groups"
 	case ColumnStatus:
 		return "status"
+	case ColumnExpires:
+		return "expires"
 	}
 	return "ignored"
 }
@@ -68,6 +71,9 @@ var headerNames = map[string]Column{
 	"group": ColumnGroups, "groups": ColumnGroups,
 
 	"status": ColumnStatus, "state": ColumnStatus,
+
+	"expires": ColumnExpires, "expireson": ColumnExpires, "expiry": ColumnExpires,
+	"disableon": ColumnExpires, "leavingdate": ColumnExpires,
 }
 
 // knownIgnored are the export's columns an import leaves out on purpose:
@@ -76,7 +82,7 @@ var headerNames = map[string]Column{
 // the login shell.
 var knownIgnored = map[string]bool{
 	"id": true, "createdat": true, "invitedat": true, "activatedat": true, "lastloginat": true,
-	"uidnumber": true, "shell": true,
+	"uidnumber": true, "shell": true, "kind": true,
 }
 
 // headerKey squeezes a header cell for loose matching: lower case, letters
@@ -93,9 +99,9 @@ func headerKey(s string) string {
 
 // Layout is how the header row was understood.
 type Layout struct {
-	index   [ColumnStatus + 1]int // column → field index, -1 when absent
-	Matched []string              // "E-Mail → email", for display
-	Ignored []string              // header cells no column matched
+	index   [ColumnExpires + 1]int // column → field index, -1 when absent
+	Matched []string               // "E-Mail → email", for display
+	Ignored []string               // header cells no column matched
 }
 
 // Has reports whether the file has the column.

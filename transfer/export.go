@@ -54,7 +54,7 @@ func FormatForPath(path string) Format {
 // CSVHeader is the header row of a CSV export: the JSON names of the
 // fields of roster.UserRecord, in its order.
 var CSVHeader = []string{"id", "username", "name", "email", "role", "groups", "status",
-	"created_at", "invited_at", "activated_at", "last_login_at", "uid_number", "shell"}
+	"created_at", "invited_at", "activated_at", "last_login_at", "uid_number", "shell", "kind", "expires"}
 
 // ExportOptions shape an export's bytes.
 type ExportOptions struct {
@@ -117,6 +117,8 @@ func writeCSV(w *bufio.Writer, users []*roster.User, groupName func(uint64) stri
 			rec[11] = strconv.FormatUint(uint64(r.UIDNumber), 10)
 		}
 		rec[12] = escapeCell(r.Shell)
+		rec[13] = r.Kind
+		rec[14] = r.Expires
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

@@ -53,6 +53,10 @@ func writeJSON(w *bufio.Writer, users []*roster.User, groupName func(uint64) str
 		if r.Shell != "" {
 			buf = appendField(buf, "shell", r.Shell)
 		}
+		buf = appendField(buf, "kind", r.Kind)
+		if r.Expires != "" {
+			buf = appendField(buf, "expires", r.Expires)
+		}
 		buf = append(buf, "\n  }"...)
 		if i < len(users)-1 {
 			buf = append(buf, ',')

@@ -95,8 +95,9 @@ func TestExportFields(t *testing.T) {
 	if err := db.SetPassword(local, u.ID, approved); err != nil {
 		t.Fatal(err)
 	}
-	shell := "/bin/zsh" // so that the optional field is written too
-	if _, err := db.UpdateUser(local, u.ID, roster.UserUpdate{Shell: &shell}); err != nil {
+	shell := "/bin/zsh" // so that the optional fields are written too
+	expires := time.Date(2027, 3, 31, 0, 0, 0, 0, time.Local)
+	if _, err := db.UpdateUser(local, u.ID, roster.UserUpdate{Shell: &shell, ExpiresAt: &expires}); err != nil {
 		t.Fatal(err)
 	}
 	raw, _, err := db.IssueLink(local, u.ID, roster.TokenReset, time.Hour)

@@ -6,8 +6,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
 )
 
 // The users every spreadsheet file below holds, however it spells them.
@@ -384,7 +386,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		"Lovelace, Ada", "semi;colon", `Grace "Amazing" Hopper`, "Jürgen Weiß", "李小龙", "👩‍💻 Dev", "tab\tless",
 	}
 	var file strings.Builder
-	file.WriteString("username,name,email,role,groups,status\n")
+	file.WriteString("username,name,email,role,groups,status,expires\n")
 	for i, n := range names {
 		if strings.Contains(n, "\t") {
 			n = "Tab Less"
@@ -396,12 +398,17 @@ func TestExportImportRoundTrip(t *testing.T) {
 		if i == 3 {
 			email = "-x@example.com"
 		}
-		fmt.Fprintf(&file, "u%d,\"%s\",%s,%s,%s,%s\n", i, strings.ReplaceAll(n, `"`, `""`), email, role, groups, status)
+		expires := []string{"", "2027-03-31", "none"}[i%3]
+		fmt.Fprintf(&file, "u%d,\"%s\",%s,%s,%s,%s,%s\n", i, strings.ReplaceAll(n, `"`, `""`), email, role, groups, status, expires)
 	}
 	if r, _, err := importFile(t, src, writeFile(t, "src.csv", []byte(file.String())), Options{CreateGroups: true}); err != nil || r.Invalid > 0 {
 		t.Fatalf("%v\n%s", err, reportText(t, r))
 	}
 	want := viewUsers(t, src)
+	wantExpiry := expiries(t, src)
+	if wantExpiry["u1"] != "2027-03-31" || wantExpiry["u0"] != "" || len(wantExpiry) != len(names) {
+		t.Fatalf("source expiries: %v", wantExpiry)
+	}
 	if want["u1"].Name != "=SUM(A1:A9)" || want["u3"].Email != "-x@example.com" || want["u4"].Status != "active" {
 		t.Fatalf("source users: %v", want)
 	}
@@ -432,6 +439,9 @@ func TestExportImportRoundTrip(t *testing.T) {
 			if got := viewUsers(t, dst); !reflect.DeepEqual(got, want) {
 				t.Errorf("read back\n got %v\nwant %v", got, want)
 			}
+			if got := expiries(t, dst); !reflect.DeepEqual(got, wantExpiry) {
+				t.Errorf("expiries read back\n got %v\nwant %v", got, wantExpiry)
+			}
 			// Reading the same export again into the source changes nothing.
 			before := stateOf(t, src)
 			if r, _, err := importFile(t, src, path, Options{}); err != nil || r.Skip != len(names) {
@@ -461,4 +471,18 @@ func TestImportChangedSincePreview(t *testing.T) {
 		t.Errorf("commit after a change: %v", err)
 	}
 	wantUntouched(t, db, before)
+}
+
+// expiries maps each username to the user's expiry date ("" for none).
+func expiries(t testing.TB, db *store.DB) map[string]string {
+	t.Helper()
+	users, err := db.AllUsers(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, u := range users {
+		out[u.Username] = roster.FormatExpiry(u.ExpiresAt, time.Local)
+	}
+	return out
 }

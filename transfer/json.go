@@ -18,6 +18,7 @@ type jsonRow struct {
 	Role     *string  `json:"role"`
 	Groups   []string `json:"groups"`
 	Status   *string  `json:"status"`
+	Expires  *string  `json:"expires"`
 
 	hasGroups bool
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/roster-dev/roster"
 )
@@ -92,7 +93,7 @@ type Row struct {
 	Problems        []Problem     // why the row is invalid
 	Note            string        // why it is skipped
 
-	setUsername, setRole, setGroups bool
+	setUsername, setRole, setGroups, setExpires bool
 }
 
 // Existing is what the database holds that a plan checks rows against.
@@ -105,6 +106,7 @@ type Existing struct {
 type input struct {
 	line                                int
 	username, name, email, role, status string
+	expires                             string // "" leaves it; "none" clears it
 	groups                              []string
 	hasUsername, hasRole, hasGroups     bool
 }
@@ -201,6 +203,7 @@ func csvInputs(l *Layout, rows []Record) []input {
 		in.email = unescapeCell(strings.TrimSpace(l.cell(rec.Fields, ColumnEmail)))
 		in.role = strings.TrimSpace(l.cell(rec.Fields, ColumnRole))
 		in.status = strings.TrimSpace(l.cell(rec.Fields, ColumnStatus))
+		in.expires = strings.TrimSpace(l.cell(rec.Fields, ColumnExpires))
 		in.groups = splitGroups(l.cell(rec.Fields, ColumnGroups))
 		in.hasUsername, in.hasRole, in.hasGroups = in.username != "", in.role != "", len(in.groups) > 0
 	}
@@ -219,7 +222,7 @@ func jsonInputs(records []jsonRow) []input {
 		in := &out[i]
 		in.line = rec.line
 		in.username, in.name, in.email = str(rec.Username), str(rec.Name), str(rec.Email)
-		in.role, in.status = str(rec.Role), str(rec.Status)
+		in.role, in.status, in.expires = str(rec.Role), str(rec.Status), str(rec.Expires)
 		for _, g := range rec.Groups {
 			in.groups = append(in.groups, splitGroups(g)...)
 		}
@@ -304,6 +307,13 @@ func (p *planner) row(in *input, seenEmail, seenUsername map[string]int) Row {
 			bad("status", err)
 		}
 		row.Status = st
+	}
+	if in.expires != "" {
+		at, err := roster.ParseExpiry(in.expires, time.Local)
+		if err != nil {
+			bad("expires", err)
+		}
+		n.ExpiresAt, row.setExpires = at, true
 	}
 	// Group problems matter only for rows that are written: kept apart
 	// until the row's action is known.
@@ -406,6 +416,9 @@ func (p *planner) planUpdate(row *Row, ex *roster.User) {
 	}
 	if !row.setRole {
 		row.User.Role = ex.Role
+	}
+	if !row.setExpires {
+		row.User.ExpiresAt = ex.ExpiresAt
 	}
 	if row.setGroups {
 		if len(row.User.Groups) == 0 { // only --group: added to the user's groups

@@ -115,6 +115,7 @@ func (r *Report) StoreRows() []store.ImportRow {
 		if row.Action == ActionUpdate {
 			ir.UpdateID = row.Existing.ID
 			ir.SetUsername, ir.SetRole, ir.SetGroups = row.setUsername, row.setRole, row.setGroups
+			ir.SetExpires = row.setExpires
 		}
 		rows = append(rows, ir)
 	}

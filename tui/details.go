@@ -145,6 +145,12 @@ func (s *detailsScreen) View() string {
 	}
 	field("Groups", groups)
 	field("Linux", linuxAccount(u))
+	if u.IsService() {
+		field("Kind", "service account")
+	}
+	if !u.ExpiresAt.IsZero() {
+		field("Expires", when(u.ExpiresAt))
+	}
 	field("Created", when(u.CreatedAt))
 	field("Invited", when(u.InvitedAt))
 	field("Activated", when(u.ActivatedAt))

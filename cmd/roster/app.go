@@ -130,6 +130,7 @@ Run 'roster' with no command to open the terminal app.`,
 		a.posixCmd(),
 		a.doctorCmd(),
 		manCmd(),
+		a.invitationsCmd(),
 	)
 	a.addCompletions(root) // once every command is in place
 	return root

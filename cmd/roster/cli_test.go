@@ -96,7 +96,7 @@ func TestCLIUsers(t *testing.T) {
 	if names(users) != "ada bob carl" {
 		t.Fatalf("list %q", names(users))
 	}
-	want := []string{"id", "username", "name", "email", "role", "groups", "status", "created_at", "invited_at", "activated_at", "last_login_at", "uid_number"}
+	want := []string{"id", "username", "name", "email", "role", "groups", "status", "created_at", "invited_at", "activated_at", "last_login_at", "uid_number", "kind"}
 	for _, u := range users {
 		var keys []string
 		for k := range u {

@@ -35,6 +35,7 @@ type fileConfig struct {
 	InviteTTL             string  `toml:"invite_ttl"`
 	Templates             string  `toml:"templates"`
 	SSHMaxSessionsPerUser int     `toml:"ssh_max_sessions_per_user"`
+	DisableAfterInactive  string  `toml:"disable_after_inactive"` // serve's inactivity policy, e.g. "180d"
 }
 
 // mailSetting ties a flag to its environment variable.

@@ -39,6 +39,7 @@ func (a *app) serveComponents() []serveComponent {
 		&bounceReader{},
 		&sshServer{a: a, metrics: ms},
 		&directoryServer{metrics: ms},
+		&lifecycleSweep{},
 	}
 }
 

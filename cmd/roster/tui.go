@@ -54,6 +54,7 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 	}
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel()
+	go expireWhileOpen(ctx, db) // the app left open past midnight disables on the date too
 	mailDone := make(chan error, 1)
 	var mailStopped atomic.Pointer[error] // why the worker stopped before the app
 	go func() {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
@@ -31,16 +32,17 @@ func (a *app) usersCmd() *cobra.Command {
 		a.usersGroupCmd("remove-group", false),
 		a.usersKeysCmd(),
 		a.usersLinkCmd(), a.usersResetCmd(),
+		a.usersPasswordCmd(), a.usersSignInsCmd(),
 	)
 	return cmd
 }
 
 func (a *app) usersAddCmd() *cobra.Command {
 	var n roster.NewUser
-	var role string
+	var role, expires, service string
 	cmd := &cobra.Command{
-		Use:   "add --username U --name N --email E [--role R] [--group G]...",
-		Short: "Add a user (Pending until they accept an invitation)",
+		Use:   "add --username U --name N --email E [--role R] [--group G]... [--expires YYYY-MM-DD] | --service NAME [--name N]",
+		Short: "Add a user (Pending until they accept an invitation), or a service account (Active at once)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := roster.ParseRole(role)
@@ -48,6 +50,15 @@ func (a *app) usersAddCmd() *cobra.Command {
 				return err
 			}
 			n.Role = r
+			if n.ExpiresAt, err = roster.ParseExpiry(expires, time.Local); err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("service") {
+				if cmd.Flags().Changed("username") {
+					return usageError{fmt.Errorf("--service names the account; give it without --username")}
+				}
+				return a.addService(n, service)
+			}
 			db, err := a.openDB()
 			if err != nil {
 				return err
@@ -66,14 +77,17 @@ func (a *app) usersAddCmd() *cobra.Command {
 	f.StringVar(&n.Email, "email", "", "e-mail address (required)")
 	f.StringVar(&role, "role", "member", "owner, admin or member")
 	f.StringArrayVar(&n.Groups, "group", nil, "group to join (repeat for more)")
+	f.StringVar(&expires, "expires", "", "disable the account on this date (YYYY-MM-DD, local time)")
+	f.StringVar(&service, "service", "", "add a service account of this username: no e-mail needed, Active at once, in directory-readers unless --group")
 	return cmd
 }
 
 func (a *app) usersListCmd() *cobra.Command {
 	var status, group, search, sortBy string
 	var asJSON, desc bool
+	var lf lifecycleFilter
 	cmd := &cobra.Command{
-		Use:   "list [--status S] [--group G] [--search TEXT] [--json]",
+		Use:   "list [--status S] [--group G] [--search TEXT] [--kind K] [--expiring 30d] [--inactive 90d] [--json]",
 		Short: "List users, alphabetical by name",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -86,12 +100,21 @@ func (a *app) usersListCmd() *cobra.Command {
 				return err
 			}
 			f.Search, f.Desc = search, desc
-			if f.Sort, err = roster.ParseUserSort(sortBy); err != nil {
-				return err
+			byLogin := strings.EqualFold(sortBy, "last-login")
+			if !byLogin {
+				if f.Sort, err = roster.ParseUserSort(sortBy); err != nil {
+					return err
+				}
 			}
 			users, err := db.ListUsers(a.actor(), f)
 			if err != nil {
 				return err
+			}
+			if users, err = lf.apply(users, db.Now()); err != nil {
+				return err
+			}
+			if byLogin {
+				sortByLastLogin(users, desc)
 			}
 			groupName, err := groupNamer(db, a.actor())
 			if err != nil {
@@ -107,7 +130,8 @@ func (a *app) usersListCmd() *cobra.Command {
 	f.StringVar(&status, "status", "", "only users in this status: pending, active or disabled")
 	f.StringVar(&group, "group", "", "only members of this group, directly or through a group nested in it")
 	f.StringVar(&search, "search", "", "only users whose username, name or e-mail contains TEXT")
-	f.StringVar(&sortBy, "sort", "name", "order: name, username, email, status or created")
+	f.StringVar(&sortBy, "sort", "name", "order: name, username, email, status, created or last-login (newest first)")
+	lf.flags(f)
 	f.BoolVar(&desc, "desc", false, "reverse the order")
 	f.BoolVar(&asJSON, "json", false, "print a JSON array")
 	return cmd
@@ -167,23 +191,28 @@ func writeUsersJSON(w interface{ Write([]byte) (int, error) }, users []*roster.U
 
 func writeUsersTable(w interface{ Write([]byte) (int, error) }, users []*roster.User, groupName func(uint64) string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERNAME\tNAME\tE-MAIL\tROLE\tSTATUS\tGROUPS")
+	fmt.Fprintln(tw, "USERNAME\tNAME\tE-MAIL\tROLE\tSTATUS\tGROUPS\tEXPIRES\tLAST SIGN-IN")
 	for _, u := range users {
 		groups := make([]string, len(u.GroupIDs))
 		for i, id := range u.GroupIDs {
 			groups[i] = groupName(id)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.Name, u.Email, u.Role, u.Status, strings.Join(groups, ","))
+		email := u.Email
+		if u.IsService() {
+			email = "(service)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.Name, email, u.Role, u.Status, strings.Join(groups, ","),
+			roster.FormatExpiry(u.ExpiresAt, time.Local), lastLoginText(u))
 	}
 	return tw.Flush()
 }
 
 func (a *app) usersEditCmd() *cobra.Command {
-	var name, email, role, username string
+	var name, email, role, username, expires string
 	var posix posixEdit
 	cmd := &cobra.Command{
-		Use:   "edit USER [--name N] [--email E] [--role R] [--username U] [--uid-number N] [--shell PATH]",
-		Short: "Change a user's name, e-mail, role, username, uid number or login shell",
+		Use:   "edit USER [--name N] [--email E] [--role R] [--username U] [--uid-number N] [--shell PATH] [--expires YYYY-MM-DD|none]",
+		Short: "Change a user's name, e-mail, role, username, uid number, login shell or expiry date",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, u, err := a.openUser(args[0])
@@ -208,11 +237,21 @@ func (a *app) usersEditCmd() *cobra.Command {
 				upd.Role = &r
 			}
 			posix.apply(cmd, &upd)
+			if cmd.Flags().Changed("expires") {
+				at, err := roster.ParseExpiry(expires, time.Local)
+				if err != nil {
+					return err
+				}
+				upd.ExpiresAt = &at
+			}
 			u, err = db.UpdateUser(a.actor(), u.ID, upd)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "%s: %s, %s, %s\n", u.Username, u.Name, u.Email, u.Role)
+			if cmd.Flags().Changed("expires") {
+				fmt.Fprintf(a.stdout, "%s: %s\n", u.Username, expiryLine(u))
+			}
 			return nil
 		},
 	}
@@ -221,6 +260,7 @@ func (a *app) usersEditCmd() *cobra.Command {
 	f.StringVar(&email, "email", "", "new e-mail address")
 	f.StringVar(&role, "role", "", "new role: owner, admin or member")
 	f.StringVar(&username, "username", "", "new username")
+	f.StringVar(&expires, "expires", "", "disable the account on this date (YYYY-MM-DD, local time), or none")
 	posix.flags(cmd)
 	return cmd
 }
