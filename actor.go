@@ -1,5 +1,7 @@
 package roster
 
+import "strings"
+
 // Actor is who performs an operation. Local use (someone who can open the
 // database file) acts as the operating-system user with owner powers;
 // over SSH the actor is the signed-in Roster user.
@@ -48,3 +50,25 @@ func (a Actor) MayOthers(op Op) bool { return a.Reach(op)&^OnSelf != No }
 // RefuseOthers is the refusal of op on another user for an actor whose
 // reach is only themselves. It names no one.
 func (a Actor) RefuseOthers(op Op) error { return a.refuseOthers(op) }
+
+// MayAny is the check of a bulk action before its targets: nil when the
+// table lets the actor perform op on someone, else the refusal naming the
+// roles that may.
+func (a Actor) MayAny(op Op) error {
+	if a.Offers(op) {
+		return nil
+	}
+	if a.System {
+		return Errorf(EFORBIDDEN, "%s may not %s", a.Name, op)
+	}
+	var names []string
+	for _, r := range Roles {
+		if (Actor{Role: r}).Offers(op) {
+			names = append(names, r.String())
+		}
+	}
+	if len(names) == 0 {
+		return Errorf(EFORBIDDEN, "no role may %s", op)
+	}
+	return Errorf(EFORBIDDEN, "you may not %s: that needs the %s role (you are %s)", op, strings.Join(names, " or "), article(a.Role))
+}

@@ -80,7 +80,7 @@ func (op Op) String() string {
 }
 
 // Reach says on whom an actor may perform an operation: a set of target
-// kinds. An operation without a target needs a reach beyond OnSelf.
+// kinds. An operation without a target is on everyone: it needs Others.
 type Reach uint8
 
 // Reaches. OnSelf is the actor's own account; the others are other users by
@@ -94,7 +94,8 @@ const (
 	No       Reach = 0
 	Yes            = OnSelf | OnMembers | OnAdmins | OnOwners // every target, or allowed
 	Everyone       = Yes
-	Members        = OnSelf | OnMembers // themselves and members
+	Members        = OnSelf | OnMembers              // themselves and members
+	Others         = OnMembers | OnAdmins | OnOwners // every other user
 )
 
 // onRole is the reach that covers another user of role r.
@@ -187,8 +188,8 @@ func (a Actor) May(op Op, target *User) error {
 	reach := a.Reach(op)
 	if target == nil {
 		// Without a target the operation is on everyone (the whole audit
-		// log, every user): a reach of only themselves does not do.
-		if reach&^OnSelf != No {
+		// log, every user): it needs a reach over every other user.
+		if reach&Others == Others {
 			return nil
 		}
 		return a.refuse(op, nil)
@@ -236,9 +237,15 @@ func (a Actor) refuse(op Op, target *User) error {
 // refuseOthers is the refusal of an actor whose reach is only themselves,
 // before anyone else is looked up.
 func (a Actor) refuseOthers(op Op) error {
+	var names []string
+	for _, r := range Roles {
+		if (Actor{Role: r}).MayOthers(op) {
+			names = append(names, r.String())
+		}
+	}
 	why := "no role may"
-	if roles := neededRoles(op, nil, false); roles != "" {
-		why = "that needs the " + roles + " role"
+	if len(names) > 0 {
+		why = "that needs the " + strings.Join(names, " or ") + " role"
 	}
 	return Errorf(EFORBIDDEN, "you may %s only for your own account; for others %s", op, why)
 }
@@ -250,7 +257,7 @@ func neededRoles(op Op, target *User, self bool) string {
 	for _, r := range Roles {
 		reach := Actor{Role: r}.Reach(op)
 		switch {
-		case target == nil && reach&^OnSelf != No,
+		case target == nil && reach&Others == Others,
 			target != nil && self && reach&OnSelf != 0,
 			target != nil && !self && reach&onRole(target.Role) != 0:
 			names = append(names, r.String())

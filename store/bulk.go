@@ -25,8 +25,8 @@ func (db *DB) bulk(actor roster.Actor, op roster.Op, ids []uint64, action, detai
 		if err != nil {
 			return err
 		}
-		if !actor.Offers(op) {
-			return actor.May(op, nil)
+		if err := actor.MayAny(op); err != nil {
+			return err
 		}
 		now := db.now()
 		owners := -1 // active owners left, counted on first need

@@ -145,8 +145,8 @@ func (db *DB) queueMail(actor roster.Actor, op roster.Op, ids []uint64, kind Mai
 		if err != nil {
 			return err
 		}
-		if !actor.Offers(op) {
-			return actor.May(op, nil)
+		if err := actor.MayAny(op); err != nil {
+			return err
 		}
 		inviter := inviterNameTx(tx, actor)
 		var changedIDs []uint64
