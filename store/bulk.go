@@ -70,6 +70,11 @@ func (db *DB) bulk(actor roster.Actor, op roster.Op, ids []uint64, action, detai
 				owners--
 			}
 			u.UpdatedAt = now
+			if !deleted && linksDie(&before, u) {
+				if _, err := revokeLinksTx(tx, u); err != nil {
+					return err
+				}
+			}
 			if deleted {
 				err = deleteUserTx(tx, &before)
 			} else {

@@ -103,6 +103,27 @@ func revokeTokenTx(tx *bolt.Tx, uid uint64) error {
 	return byUser.Delete(u64(uid))
 }
 
+// revokeLinksTx kills the user's live link when the state it was issued
+// for ends: the user is disabled, deleted, demoted, or gets another
+// address. A link issued before a disable must not work again after a
+// re-activation. It clears u.InviteExpires (the caller saves u) and
+// reports whether a link died.
+func revokeLinksTx(tx *bolt.Tx, u *roster.User) (bool, error) {
+	if tx.Bucket(bucketTokensByUser).Get(u64(u.ID)) == nil {
+		return false, nil
+	}
+	u.InviteExpires = time.Time{}
+	return true, revokeTokenTx(tx, u.ID)
+}
+
+// linksDie reports whether the change from before to after ends the state
+// a live link was issued for.
+func linksDie(before, after *roster.User) bool {
+	return after.Status == roster.StatusDisabled && before.Status != roster.StatusDisabled ||
+		after.Role < before.Role ||
+		roster.NormalizeEmail(after.Email) != roster.NormalizeEmail(before.Email)
+}
+
 // tokenTx finds the live token for raw. The error is ENOTFOUND in every
 // case, with a message that tells the administrator's audit log why
 // (unknown, used, revoked, expired, user gone); show the link's holder
@@ -121,7 +142,7 @@ func tokenTx(tx *bolt.Tx, raw string, now time.Time) (*Token, *roster.User, erro
 	case t.State == tokenUsed:
 		return t, nil, roster.Errorf(roster.ENOTFOUND, "token already used")
 	case t.State == tokenRevoked:
-		return t, nil, roster.Errorf(roster.ENOTFOUND, "token revoked by a newer one")
+		return t, nil, roster.Errorf(roster.ENOTFOUND, "token revoked (by a newer link, or a change to the account)")
 	case !now.Before(t.ExpiresAt):
 		return t, nil, roster.Errorf(roster.ENOTFOUND, "token expired at %s", t.ExpiresAt.Format(time.RFC3339))
 	}

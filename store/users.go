@@ -254,6 +254,8 @@ func updateUserTx(tx *bolt.Tx, actor roster.Actor, u *roster.User, upd roster.Us
 	if err := actor.May(roster.OpUpdateUser, u); err != nil {
 		return nil, err
 	}
+	before := new(roster.User)
+	*before = *u
 	var changes []string
 	if upd.Username != nil && roster.NormalizeUsername(*upd.Username) != u.Username {
 		name := roster.NormalizeUsername(*upd.Username)
@@ -367,6 +369,13 @@ func updateUserTx(tx *bolt.Tx, actor roster.Actor, u *roster.User, upd roster.Us
 	}
 	if len(changes) > 0 {
 		u.UpdatedAt = now
+		if linksDie(before, u) {
+			if revoked, err := revokeLinksTx(tx, u); err != nil {
+				return nil, err
+			} else if revoked {
+				changes = append(changes, "live link revoked")
+			}
+		}
 	}
 	return changes, nil
 }

@@ -109,7 +109,7 @@ func TestDeadLinks(t *testing.T) {
 	}{
 		{"used", usedPath, "already used", used.ID},
 		{"revoked", revokedPath, "revoked", revoked.ID},
-		{"disabled", disabledPath, "disabled user", disabled.ID},
+		{"disabled", disabledPath, "revoked", disabled.ID}, // disabling revokes the link
 		{"expired", expiredPath, "expired", expired.ID},
 		{"tampered", string(tampered), "", 0},
 		{"unknown", "/invite/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "", 0},
@@ -190,7 +190,7 @@ func TestDisabledUserPost(t *testing.T) {
 	if got := s.user(u.ID); got.Status != roster.StatusDisabled || got.PasswordHash != "" {
 		t.Fatalf("disabled user changed: %+v", got)
 	}
-	if ev := s.lastEvent(); !strings.Contains(ev.Details, "disabled user") {
+	if ev := s.lastEvent(); !strings.Contains(ev.Details, "revoked") {
 		t.Fatalf("audit event %+v", ev)
 	}
 }
