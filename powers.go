@@ -44,6 +44,7 @@ const (
 	OpReadPosix                  // the Linux account settings (posix.go)
 	OpManagePosix                // change them: ranges decide who owns files on the machines
 	OpDisableDue                 // disable accounts past their expiry date or the inactivity policy
+	OpReadLinks                  // see a live link in the dev mailbox; target: the addressee
 	opEnd
 )
 
@@ -59,7 +60,7 @@ var opNames = [...]string{
 	OpCheck: "check the database", OpDemo: "load demo users", OpSendMail: "send test mail or retry mail",
 	OpClearMailbox: "clear the dev mailbox", OpReadPosix: "read the Linux account settings",
 	OpManagePosix: "change the Linux account settings",
-	OpDisableDue:  "disable expired or dormant accounts",
+	OpDisableDue:  "disable expired or dormant accounts", OpReadLinks: "see live links",
 }
 
 // Ops lists every operation, for tests and help screens.
@@ -163,6 +164,7 @@ var Powers = map[Op]Row{
 	OpReadPosix:    {Yes, Yes, Yes, Yes},
 	OpManagePosix:  {No, No, Yes, No},
 	OpDisableDue:   {No, No, Yes, Yes},
+	OpReadLinks:    {OnSelf, OnSelf, Yes, No}, // a mailbox reader sees others' links masked
 }
 
 // Column returns the actor's column in the power table.

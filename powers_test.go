@@ -40,6 +40,7 @@ check the database          -       *smao  *smao  *smao
 load demo users             -       -      *smao  -
 send test mail or retry mail -      *smao  *smao  -
 clear the dev mailbox       -       -      *smao  -
+see live links              s       s      *smao  -
 `
 
 // Ensure every cell of the power table: each kind of actor, each

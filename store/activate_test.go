@@ -186,7 +186,7 @@ func TestActivateRefusals(t *testing.T) {
 		{"expired", expiredRaw, "expired at", "exp", expired.ID},
 		{"revoked", revokedRaw, "revoked", "rev", revoked.ID},
 		{"disabled", disabledRaw, "revoked", "dis", disabled.ID}, // disabling a user revokes their link
-		{"deleted", deletedRaw, "revoked", "", 0}, // deleting a user revokes their link
+		{"deleted", deletedRaw, "revoked", "", 0},                // deleting a user revokes their link
 		{"tampered", string(tampered), "", "", 0},
 		{"empty", "", "", "", 0},
 	} {

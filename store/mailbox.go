@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -69,23 +70,90 @@ func (db *DB) AddMailboxMessages(msgs []*MailboxMessage) error {
 
 // MailboxMessages returns the dev mailbox's messages, newest first, at most
 // limit of them (0: all). With raw false the Raw field is left empty.
+//
+// The mailbox holds live links, which are passwords in waiting: reading it
+// needs OpReadMailbox (owners), and each message's link is masked unless
+// the table lets the reader see the addressee's links (OpReadLinks: owners,
+// and everyone their own). Showing someone else's live link is audited
+// (mailbox.read, naming whose links were shown).
 func (db *DB) MailboxMessages(actor roster.Actor, limit int, raw bool) ([]*MailboxMessage, error) {
 	var out []*MailboxMessage
+	var shown []*roster.User
+	var reader roster.Actor
 	err := db.view(func(tx *bolt.Tx) error {
-		if _, err := mayTx(tx, actor, roster.OpReadMailbox, nil); err != nil {
+		out, shown = out[:0], shown[:0]
+		a, err := mayTx(tx, actor, roster.OpReadMailbox, nil)
+		if err != nil {
 			return err
 		}
+		reader = a
+		now := db.now()
 		c := tx.Bucket(bucketMailbox).Cursor()
 		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
 			m, err := decodeMailbox(v, raw)
 			if err != nil {
 				return fmt.Errorf("mailbox message %d: %w", idFromKey(k), err)
 			}
+			if u := revealLinkTx(tx, a, m, now); u != nil {
+				shown = append(shown, u)
+			}
 			out = append(out, m)
 		}
 		return nil
 	})
+	if err != nil || len(shown) == 0 {
+		return out, err
+	}
+	names, ids := userTargets(shown)
+	err = db.write(func(tx *bolt.Tx) error {
+		return writeAudit(tx, db.now(), reader, roster.ActionMailboxRead, names, ids,
+			fmt.Sprintf("live links of %d users shown in the dev mailbox", len(names)))
+	})
 	return out, err
+}
+
+// revealLinkTx masks m's link unless reader may see the addressee's links.
+// It returns the addressee when it showed a live link that is not the
+// reader's own, for the audit log.
+func revealLinkTx(tx *bolt.Tx, reader roster.Actor, m *MailboxMessage, now time.Time) *roster.User {
+	token := linkToken(m.Link)
+	if token == "" {
+		return nil
+	}
+	var addressee *roster.User
+	if len(m.To) > 0 {
+		addressee, _ = findUserTx(tx, m.To[0])
+	}
+	if reader.May(roster.OpReadLinks, addressee) != nil {
+		maskLink(m, token)
+		return nil
+	}
+	t, u, err := tokenTx(tx, token, now)
+	if err != nil || t == nil || reader.IsSelf(u) {
+		return nil
+	}
+	return u
+}
+
+// maskedToken replaces a link's token where the reader may not see it.
+const maskedToken = "[hidden: only an owner or the addressee sees this link]"
+
+// linkToken returns the token in a link Roster made (its last path
+// segment), or "".
+func linkToken(link string) string {
+	i := strings.LastIndexByte(link, '/')
+	if i < 0 || len(link)-i-1 < 20 {
+		return ""
+	}
+	return link[i+1:]
+}
+
+func maskLink(m *MailboxMessage, token string) {
+	m.Link = strings.ReplaceAll(m.Link, token, maskedToken)
+	m.Text = strings.ReplaceAll(m.Text, token, maskedToken)
+	if m.Raw != nil {
+		m.Raw = bytes.ReplaceAll(m.Raw, []byte(token), []byte(maskedToken))
+	}
 }
 
 // MailboxFor returns the newest dev-mailbox messages to one address

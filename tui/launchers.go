@@ -3,6 +3,7 @@ package tui
 import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/roster-dev/roster"
 )
 
 // launcher opens a screen from a global key. A new screen (a mailbox, an
@@ -15,23 +16,27 @@ type launcher struct {
 }
 
 func builtinLaunchers(c *Common) []launcher {
-	ls := []launcher{
-		{
+	// The power table says which screens to offer; the store checks again.
+	var ls []launcher
+	if c.Actor.May(roster.OpReadGroups, nil) == nil {
+		ls = append(ls, launcher{
 			Key:  c.Global.Groups,
 			open: func(c *Common) (screen, tea.Cmd) { return newGroupsScreen(c), nil },
 			is:   func(s screen) bool { _, ok := s.(*groupsScreen); return ok },
-		},
-		{
+		})
+	}
+	if c.Actor.May(roster.OpReadAudit, nil) == nil {
+		ls = append(ls, launcher{
 			Key: c.Global.Audit,
 			open: func(c *Common) (screen, tea.Cmd) {
 				s := newAuditScreen(c)
 				return s, s.loadCmd()
 			},
 			is: func(s screen) bool { _, ok := s.(*auditScreen); return ok },
-		},
+		})
 	}
 	ls = append(ls, importLaunchers(c)...)
-	if c.Services.Mail != nil {
+	if c.Services.Mail != nil && c.Actor.May(roster.OpReadMailbox, nil) == nil {
 		ls = append(ls, launcher{
 			Key: c.Global.Mailbox,
 			open: func(c *Common) (screen, tea.Cmd) {
