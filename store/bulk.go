@@ -223,6 +223,9 @@ func deleteUserTx(tx *bolt.Tx, u *roster.User) error {
 	if err := deleteUserOutboxTx(tx, u.ID); err != nil {
 		return err
 	}
+	if err := deleteUserResetsTx(tx, u.ID); err != nil {
+		return err
+	}
 	return deleteUserTokensTx(tx, u.ID)
 }
 

@@ -329,7 +329,9 @@ func inviterNameTx(tx *bolt.Tx, a roster.Actor) string {
 // reset mail (roster.TokenReset) and audits the request; for anyone else it
 // does nothing. Either way it returns nil, so the answer tells the asker
 // nothing; only a failure of the database is an error. A reset mail still
-// waiting for the worker is not queued twice.
+// waiting for the worker is not queued twice, and one account gets at most
+// ResetsPerRecipient within ResetWindow, from whatever addresses the
+// requests come.
 //
 // actor is the site's (roster.SystemActor("web")): the table lets the
 // system queue resets for anyone, because the mail goes to the account's
@@ -360,6 +362,9 @@ func (db *DB) RequestReset(actor roster.Actor, email string, opts MailOptions) e
 			}
 		}
 		now := db.now()
+		if ok, err := allowResetTx(tx, u, actor, now); !ok || err != nil {
+			return err
+		}
 		ttl := opts.TTL
 		if ttl <= 0 {
 			ttl = DefaultTokenTTL
