@@ -75,6 +75,11 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 			os.Remove(tmpPath)
 		}
 	}()
+	// bbolt's check, in a child process, before anything here opens the
+	// copy for writing: a crafted copy must be refused, not crash us.
+	if problems := boltCheck(tmpPath); len(problems) > 0 {
+		return nil, roster.Errorf(roster.EINVALID, "%s fails the database checks: %v", path, problems[0])
+	}
 	staged := &DB{path: tmpPath, Now: db.Now}
 	if err := staged.write(staged.migrate); err != nil {
 		return nil, roster.Errorf(roster.EINVALID, "%s cannot be brought to this roster's schema: %s", path, roster.ErrorMessage(err))

@@ -1,0 +1,112 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bbolt's own consistency check trusts the page structure it checks: a
+// crafted file (a backup with 20 bytes changed and its checksum made
+// again) sends it reading past the mapped file, and the process dies of
+// SIGSEGV, which no recover catches. So the check runs in a child process
+// of the same binary: any binary that links this package turns into the
+// checker when started with checkChildEnv naming a file (see init). A
+// child that dies is a file refused, with the reason.
+
+// checkChildEnv names the file a child process checks.
+const checkChildEnv = "ROSTER_INTERNAL_BBOLT_CHECK"
+
+// checkChildTimeout bounds one check; a crafted file may also loop.
+const checkChildTimeout = 10 * time.Minute
+
+func init() {
+	if path := os.Getenv(checkChildEnv); path != "" {
+		os.Exit(runCheckChild(path))
+	}
+}
+
+// runCheckChild is the child: it prints each problem on a line of its own
+// and exits 0, or 3 when it cannot open the file.
+func runCheckChild(path string) int {
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout, ReadOnly: true})
+	if err != nil {
+		fmt.Fprintf(os.Stdout, "open: %v\n", err)
+		return 3
+	}
+	defer bdb.Close()
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	err = bdb.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			fmt.Fprintln(out, strings.ReplaceAll(err.Error(), "\n", " "))
+		}
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintf(out, "%v\n", err)
+	}
+	return 0
+}
+
+// errCheckCrashed marks a file on which bbolt's check died.
+var errCheckCrashed = errors.New("bbolt's check crashed on this file")
+
+// boltCheck runs bbolt's check of the file at path in a child process and
+// returns its problems; a crash of the child is one problem wrapping
+// errCheckCrashed, naming the signal or the first line of the crash.
+func boltCheck(path string) []error {
+	exe, err := os.Executable()
+	if err != nil {
+		return []error{fmt.Errorf("cannot run the check in a child process: %w", err)}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), checkChildTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe)
+	cmd.Env = append(os.Environ(), checkChildEnv+"="+path)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &limitedBuffer{max: 4096, b: &stderr}
+	err = cmd.Run()
+	var problems []error
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		if line != "" && len(problems) < 100 {
+			problems = append(problems, fmt.Errorf("bbolt: %s", line))
+		}
+	}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return problems
+	case errors.As(err, &exit) && exit.ExitCode() == 3:
+		return problems // could not open: the line says why
+	case errors.As(err, &exit):
+		why := exit.String()
+		if first, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n"); first != "" {
+			why += ": " + first
+		}
+		return append(problems, fmt.Errorf("%w (%s): the file is damaged or made to harm", errCheckCrashed, why))
+	}
+	return append(problems, fmt.Errorf("run the check: %w", err))
+}
+
+// limitedBuffer keeps the first max bytes written to it (a crash's stack
+// trace can be long; its first line says enough).
+type limitedBuffer struct {
+	max int
+	b   *bytes.Buffer
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.max - l.b.Len(); room > 0 {
+		l.b.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
