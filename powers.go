@@ -19,7 +19,8 @@ const (
 	OpReadMailbox                // the dev mailbox (mail with live links)
 	OpReadOutbox                 // queued and sent mail, delivery counts
 	OpReadKeys                   // a user's SSH keys
-	OpManageKeys                 // add or remove a user's SSH keys
+	OpAddKey                     // register an SSH key on a user (never on oneself: see Powers)
+	OpRemoveKey                  // take an SSH key off a user
 	OpIssueLink                  // make a one-time set-password link for a user
 	OpInvite                     // queue an invitation mail
 	OpReset                      // queue a reset mail
@@ -51,7 +52,7 @@ const (
 var opNames = [...]string{
 	OpListUsers: "list users", OpReadUser: "read a user's details", OpReadAudit: "read the audit log",
 	OpReadMailbox: "read the dev mailbox", OpReadOutbox: "read the outbox", OpReadKeys: "see SSH keys",
-	OpManageKeys: "manage SSH keys", OpIssueLink: "make set-password links", OpInvite: "send invitations",
+	OpAddKey: "add SSH keys", OpRemoveKey: "remove SSH keys", OpIssueLink: "make set-password links", OpInvite: "send invitations",
 	OpReset: "send password resets", OpUnblockMail: "unblock mail", OpCreateUser: "create users",
 	OpUpdateUser: "change users", OpSetRole: "change roles", OpSetStatus: "activate or disable users",
 	OpDeleteUser: "delete users", OpSetPassword: "set passwords", OpMembership: "change group memberships",
@@ -133,13 +134,18 @@ type Row [columns]Reach
 // a new role is a new column and a new operation a new line.
 var Powers = map[Op]Row{
 	//                member   admin    owner    system
-	OpListUsers:    {No, Yes, Yes, Yes},
-	OpReadUser:     {OnSelf, Yes, Yes, Yes},
-	OpReadAudit:    {OnSelf, Yes, Yes, No}, // self: the events about them (My account's sign-ins)
-	OpReadMailbox:  {No, No, Yes, No},
-	OpReadOutbox:   {No, Yes, Yes, Yes},
-	OpReadKeys:     {OnSelf, Yes, Yes, Yes},
-	OpManageKeys:   {OnSelf, Members, Yes, No},
+	OpListUsers:   {No, Yes, Yes, Yes},
+	OpReadUser:    {OnSelf, Yes, Yes, Yes},
+	OpReadAudit:   {OnSelf, Yes, Yes, No}, // self: the events about them (My account's sign-ins)
+	OpReadMailbox: {No, No, Yes, No},
+	OpReadOutbox:  {No, Yes, Yes, Yes},
+	OpReadKeys:    {OnSelf, Yes, Yes, Yes},
+	// A key is registered by an owner or admin for someone else, never by
+	// its would-be holder: a member who could add any public key to
+	// themselves could claim one that belongs to no user yet (squatting),
+	// blocking its real owner. Local use is no user, so it adds for anyone.
+	OpAddKey:       {No, OnMembers, Others, No},
+	OpRemoveKey:    {OnSelf, Members, Yes, No},
 	OpIssueLink:    {No, OnMembers, Yes, No},
 	OpInvite:       {No, OnMembers, Yes, No},
 	OpReset:        {No, OnMembers, Yes, Yes}, // system: the public reset form
@@ -215,6 +221,11 @@ func (a Actor) IsSelf(target *User) bool {
 // show an action before a target is chosen.
 func (a Actor) Offers(op Op) bool { return a.Reach(op) != No }
 
+// selfReasons explain what no one may do to their own account.
+var selfReasons = map[Op]string{
+	OpAddKey: "an owner or admin adds a key for you, so that no one claims a key that is not theirs",
+}
+
 // refuse builds the refusal, naming the roles that would do.
 func (a Actor) refuse(op Op, target *User) error {
 	if a.System {
@@ -224,6 +235,8 @@ func (a Actor) refuse(op Op, target *User) error {
 	why := "no role may"
 	if roles := neededRoles(op, target, self); roles != "" {
 		why = "that needs the " + roles + " role"
+	} else if self && selfReasons[op] != "" {
+		why = selfReasons[op]
 	}
 	switch {
 	case target == nil:

@@ -18,7 +18,8 @@ read the audit log          s       *smao  *smao  -
 read the dev mailbox        -       -      *smao  -
 read the outbox             -       *smao  *smao  *smao
 see SSH keys                s       *smao  *smao  *smao
-manage SSH keys             s       sm     *smao  -
+add SSH keys                -       m      *mao   -
+remove SSH keys             s       sm     *smao  -
 make set-password links     -       m      *smao  -
 send invitations            -       m      *smao  -
 send password resets        -       m      *smao  *smao

@@ -130,7 +130,7 @@ func (db *DB) AddKey(actor roster.Actor, uid uint64, line string) (*SSHKey, erro
 	}
 	var k *SSHKey
 	err = db.update(func(tx *bolt.Tx) error {
-		actor, u, err := userForTx(tx, actor, roster.OpManageKeys, uid)
+		actor, u, err := userForTx(tx, actor, roster.OpAddKey, uid)
 		if err != nil {
 			return err
 		}
@@ -143,7 +143,8 @@ func (db *DB) AddKey(actor roster.Actor, uid uint64, line string) (*SSHKey, erro
 			if old.UserID == uid {
 				return roster.FieldErrorf(roster.ECONFLICT, "key", "%s already has this key (%s)", u.Username, fp)
 			}
-			return roster.FieldErrorf(roster.ECONFLICT, "key", "this key belongs to another user; each key signs in one user")
+			// Whose it is stays unsaid (no key oracle).
+			return roster.FieldErrorf(roster.ECONFLICT, "key", "this key is registered already; each key signs in one user")
 		}
 		now := db.now()
 		k = &SSHKey{Fingerprint: fp, UserID: uid, Type: pub.Type(), PublicKey: pub.Marshal(), Comment: comment, AddedAt: now}
@@ -206,7 +207,7 @@ func userKeysTx(tx *bolt.Tx, uid uint64) ([]*SSHKey, error) {
 func (db *DB) RemoveKey(actor roster.Actor, uid uint64, fingerprint string) error {
 	fp := NormalizeFingerprint(fingerprint)
 	return db.update(func(tx *bolt.Tx) error {
-		actor, u, err := userForTx(tx, actor, roster.OpManageKeys, uid)
+		actor, u, err := userForTx(tx, actor, roster.OpRemoveKey, uid)
 		if err != nil {
 			return err
 		}

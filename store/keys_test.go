@@ -177,3 +177,39 @@ func TestNormalizeFingerprint(t *testing.T) {
 		}
 	}
 }
+
+// Ensure the attack of issue 13 (break 10) fails: a member can neither
+// squat a key that belongs to no one yet (the real holder would be locked
+// out) nor learn whether someone holds a key: the refusal is the same for
+// a free key and a taken one, and says nobody's name.
+func TestKeySquattingAndOracle(t *testing.T) {
+	c := newPowerCast(t)
+	free, _ := newTestKey(t, "free")
+	taken, _ := newTestKey(t, "taken")
+	if _, err := c.db.AddKey(local, c.olga.ID, taken); err != nil {
+		t.Fatal(err)
+	}
+	before := contentSnapshot(t, c.db)
+	_, errFree := c.db.AddKey(c.memb, c.mia.ID, free)
+	_, errTaken := c.db.AddKey(c.memb, c.mia.ID, taken)
+	wantForbidden(t, "squat a free key", errFree, "an owner or admin adds a key for you")
+	if roster.ErrorCode(errTaken) != roster.EFORBIDDEN || errTaken.Error() != errFree.Error() {
+		t.Fatalf("a taken key is refused otherwise (%v) than a free one (%v)", errTaken, errFree)
+	}
+	if strings.Contains(errTaken.Error(), "olga") {
+		t.Fatal("the refusal names the key's holder")
+	}
+	if after := contentSnapshot(t, c.db); after != before {
+		t.Fatal("a refused key changed the file")
+	}
+	// The free key is still free for its real holder, added by an admin.
+	if _, err := c.db.AddKey(c.admin, c.max.ID, free); err != nil {
+		t.Fatalf("the real holder's key: %v", err)
+	}
+	// Those who may add a key learn only that it is taken, not by whom.
+	_, err := c.db.AddKey(c.admin, c.mia.ID, taken)
+	wantErr(t, err, roster.ECONFLICT, "key")
+	if strings.Contains(err.Error(), "olga") {
+		t.Fatalf("the conflict names the holder: %v", err)
+	}
+}

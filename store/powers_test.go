@@ -166,11 +166,14 @@ func TestPowersMember(t *testing.T) {
 		t.Error("a member's refused actions changed the file")
 	}
 
-	k, err := db.AddKey(a, c.mia.ID, line)
+	// A member adds no key, not even to herself (issue 13, break 10: she
+	// could claim a key that is not hers yet); an admin adds it for her.
+	_, err = db.AddKey(a, c.mia.ID, line)
+	wantForbidden(t, "add own key", err, "an owner or admin adds a key for you")
+	k, err := db.AddKey(c.admin, c.mia.ID, line)
 	if err != nil {
-		t.Fatalf("add own key: %v", err)
+		t.Fatalf("an admin adds mia's key: %v", err)
 	}
-	wantActor(t, db, "add own key", "mia", roster.ActionKeyAdd)
 	if keys, err := db.Keys(a, c.mia.ID); err != nil || len(keys) != 1 {
 		t.Fatalf("own keys: %v, %v", keys, err)
 	}
@@ -257,10 +260,12 @@ func TestPowersAdmin(t *testing.T) {
 		t.Error("an admin's refused actions changed the file")
 	}
 
-	// An admin manages their own keys like anyone.
+	// An admin adds no key to himself either; the owner does.
 	line2, _ := newTestKey(t, "")
-	if _, err := db.AddKey(a, c.adam.ID, line2); err != nil {
-		t.Fatalf("admin adds own key: %v", err)
+	_, err = db.AddKey(a, c.adam.ID, line2)
+	wantForbidden(t, "admin adds own key", err, "an owner or admin adds a key for you")
+	if _, err := db.AddKey(c.owner, c.adam.ID, line2); err != nil {
+		t.Fatalf("the owner adds adam's key: %v", err)
 	}
 }
 

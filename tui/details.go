@@ -324,7 +324,7 @@ func (s *keysScreen) refusedNote() string {
 	if !ok {
 		return ""
 	}
-	if err := s.c.Actor.May(roster.OpManageKeys, s.c.snap.rows[i].u); err != nil {
+	if err := s.c.Actor.May(roster.OpRemoveKey, s.c.snap.rows[i].u); err != nil {
 		return "You can see these keys but not change them: " + roster.ErrorMessage(err) + "."
 	}
 	return ""

@@ -68,6 +68,10 @@ func newKeysPanel(db *store.DB, actor roster.Actor, uid uint64) *keysPanel {
 		Save:   kb("enter", "add", "enter"),
 		Cancel: kb("esc", "cancel", "esc"),
 	}}
+	// The table says who may add keys here: never the holder themselves.
+	if !actor.IsLocal() && actor.UserID == uid {
+		p.k.Add.SetEnabled(actor.May(roster.OpAddKey, &roster.User{ID: uid, Role: actor.Role}) == nil)
+	}
 	p.input = textinput.New()
 	p.input.Placeholder = "ssh-ed25519 AAAA… you@laptop"
 	p.input.CharLimit = 16 << 10

@@ -147,14 +147,14 @@ func TestDetailsKeysRefused(t *testing.T) {
 	h.keys("j", "j", "enter")
 	h.waitText("SSH keys", fp, "olga@laptop") // admins see owners' keys
 	h.keys("K")
-	h.waitText("SSH keys of olga", "You can see these keys but not change them", "manage SSH keys for olga (an owner)")
+	h.waitText("SSH keys of olga", "You can see these keys but not change them", "remove SSH keys for olga (an owner)")
 
-	const refusal = "you may not manage SSH keys for olga (an owner): that needs the owner role"
 	h.keys("a")
 	other, _ := newKeyLine(t, "sneaky")
 	h.tm.Send(tea.PasteMsg{Content: other})
 	h.keys("enter")
-	h.waitText(refusal)
+	h.waitText("you may not add SSH keys for olga (an owner): that needs the owner role")
+	const refusal = "you may not remove SSH keys for olga (an owner): that needs the owner role"
 	h.keys("d")
 	h.waitText("Remove key " + fp)
 	h.keys("y")
