@@ -180,6 +180,8 @@ func ValidateGroupName(s string) error {
 	}
 	for i, c := range s {
 		switch {
+		case isInvisible(c):
+			return FieldErrorf(EINVALID, "group", "group name contains an invisible character (%s); type it without", runeName(c))
 		case unicode.IsLetter(c), unicode.IsDigit(c):
 		case i > 0 && (c == ' ' || c == '.' || c == '_' || c == '-'):
 		case i == 0:
@@ -206,14 +208,22 @@ func checkText(field, s string, max int) error {
 	if !utf8.ValidString(s) {
 		return FieldErrorf(EINVALID, field, "%s is not valid UTF-8", field)
 	}
-	n := 0
-	for _, c := range s {
-		n++
+	runes := []rune(s)
+	n := len(runes)
+	for i, c := range runes {
 		if unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
 			return FieldErrorf(EINVALID, field, "%s contains a control character (line breaks are not allowed)", field)
 		}
+		if c == '\u200d' && i > 0 && i+1 < n && isEmojiPart(runes[i-1]) && isEmojiPart(runes[i+1]) {
+			continue // joins an emoji sequence (👩‍💻): visible
+		}
 		if isBidiControl(c) {
-			return FieldErrorf(EINVALID, field, "%s contains a text-direction control character", field)
+			return FieldErrorf(EINVALID, field, "%s contains a text-direction control character (%s), which can make it display as something it is not", field, runeName(c))
+		}
+		// Invisible characters would let two names look the same
+		// (a look-alike account "ada" beside "a\u200bda").
+		if isInvisible(c) {
+			return FieldErrorf(EINVALID, field, "%s contains an invisible character (%s); type it without", field, runeName(c))
 		}
 	}
 	if n > max {
@@ -226,6 +236,37 @@ func checkText(field, s string, max int) error {
 // isolates, which can make a name display as something it is not.
 func isBidiControl(c rune) bool {
 	return (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069') || c == '\u200e' || c == '\u200f'
+}
+
+// isInvisible reports format characters (zero-width spaces and joiners,
+// soft hyphens, byte-order marks…) and the blank letters that render as
+// nothing.
+func isInvisible(c rune) bool {
+	switch c {
+	case '\u115f', '\u1160', '\u3164', '\uffa0', '\u2800', '\u180e':
+		return true
+	}
+	return unicode.Is(unicode.Cf, c)
+}
+
+// isEmojiPart reports symbols and the variation selector that emoji
+// sequences join.
+func isEmojiPart(c rune) bool { return unicode.Is(unicode.So, c) || c == '\ufe0f' }
+
+// runeNames names the invisible characters a refusal meets most.
+var runeNames = map[rune]string{
+	'\u200b': "zero-width space", '\u200c': "zero-width non-joiner", '\u200d': "zero-width joiner",
+	'\u2060': "word joiner", '\ufeff': "zero-width no-break space", '\u00ad': "soft hyphen",
+	'\u202e': "right-to-left override", '\u202d': "left-to-right override", '\u200f': "right-to-left mark",
+	'\u200e': "left-to-right mark", '\u2067': "right-to-left isolate", '\u3164': "Hangul filler",
+}
+
+// runeName gives a character's code point, and its name when known.
+func runeName(c rune) string {
+	if n, ok := runeNames[c]; ok {
+		return fmt.Sprintf("U+%04X, a %s", c, n)
+	}
+	return fmt.Sprintf("U+%04X", c)
 }
 
 // isAtext reports the ASCII characters RFC 5322 allows in a dot-atom.

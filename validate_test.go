@@ -236,3 +236,32 @@ func ExampleValidateEmail() {
 	// "ada@localhost": email: the domain needs a dot (as in example.com)
 	// "ada@example.com\r\nBcc: eve@example.com": email: e-mail contains a control character
 }
+
+// Ensure names refuse invisible and text-direction characters with a
+// reason naming the character (issue 13, break 11: "a\u200bda" stood beside
+// "ada" as a look-alike account), and keep emoji sequences.
+func TestNamesRefuseInvisibleCharacters(t *testing.T) {
+	for _, c := range []struct{ name, want string }{
+		{"A\u200bda Lovelace", "invisible character (U+200B, a zero-width space)"},
+		{"Ada\u2060 Lovelace", "invisible character (U+2060, a word joiner)"},
+		{"\ufeffAda", "invisible character (U+FEFF"},
+		{"Ad\u00ada", "invisible character (U+00AD, a soft hyphen)"},
+		{"Ada \u3164", "invisible character (U+3164, a Hangul filler)"},
+		{"Ada\u200dLovelace", "invisible character (U+200D, a zero-width joiner)"},
+		{"Ada \u202eecalevoL", "text-direction control character (U+202E, a right-to-left override)"},
+		{"Ada \u2067x", "text-direction control character (U+2067"},
+	} {
+		err := ValidateName(c.name)
+		if ErrorCode(err) != EINVALID || ErrorField(err) != "name" || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.name, err, c.want)
+		}
+		if err := ValidateGroupName(c.name); ErrorCode(err) != EINVALID {
+			t.Errorf("group %q: %v", c.name, err)
+		}
+	}
+	for _, ok := range []string{"👩\u200d💻 Dev", "❤\ufe0f\u200d🔥 Team", "Zoë Ångström", "محمد"} {
+		if err := ValidateName(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+}
