@@ -279,6 +279,14 @@ func TestCLIFailures(t *testing.T) {
 	cliFail(t, db, 1, []string{"skipped root: is the last active owner", "nothing changed"}, "users", "disable", "root")
 	cliFail(t, db, 1, []string{"last active owner"}, "users", "delete", "--yes", "root")
 	cliFail(t, db, 1, []string{"last active owner"}, "users", "edit", "root", "--role", "admin")
+
+	// Issue 13, break 11: a delete that skips a user fails, even when it
+	// deleted others, so a script does not take it for a whole delete.
+	cliOK(t, db, "users", "add", "--username", "gone", "--name", "Gone", "--email", "gone@example.com")
+	code, out, errOut := cli(t, "", "--db", db, "users", "delete", "--yes", "gone", "root")
+	if code == 0 || !strings.Contains(out, "1 deleted") || !strings.Contains(errOut, "skipped root: is the last active owner") || !strings.Contains(errOut, "1 user skipped") {
+		t.Errorf("a partial delete: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 }
 
 // Ensure usage mistakes exit 2 with a message and a hint.

@@ -355,8 +355,9 @@ func findUserIDs(db *store.DB, actor roster.Actor, refs []string) ([]uint64, err
 	return ids, nil
 }
 
-// bulk resolves user references, runs op and prints its summary. Skipped
-// users make the command fail only when nothing changed.
+// bulk resolves user references, runs op and prints its summary. A user
+// skipped for a refusal (not one already in the state asked for) makes the
+// command fail, even when others changed.
 func (a *app) bulk(refs []string, verb string, op func(*store.DB, []uint64) (roster.BulkResult, error)) error {
 	db, err := a.openDB()
 	if err != nil {
@@ -374,13 +375,18 @@ func (a *app) bulk(refs []string, verb string, op func(*store.DB, []uint64) (ros
 	for _, s := range res.Skipped {
 		fmt.Fprintf(a.stderr, "  skipped %s: %s\n", s.Target, s.Reason)
 	}
-	if len(res.Changed) == 0 && len(res.Skipped) > 0 {
-		for _, s := range res.Skipped {
-			if strings.HasPrefix(s.Reason, "already") || strings.HasPrefix(s.Reason, "not in") {
-				continue
-			}
-			return roster.Errorf(roster.EFORBIDDEN, "nothing changed")
+	refused := 0
+	for _, s := range res.Skipped {
+		if !strings.HasPrefix(s.Reason, "already") && !strings.HasPrefix(s.Reason, "not in") {
+			refused++
 		}
+	}
+	switch {
+	case refused > 0 && len(res.Changed) == 0:
+		return roster.Errorf(roster.EFORBIDDEN, "nothing changed")
+	case refused > 0:
+		// A script must not take a partial delete for a whole one.
+		return roster.Errorf(roster.EFORBIDDEN, "%s skipped", plural(refused, "user"))
 	}
 	return nil
 }
