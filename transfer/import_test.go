@@ -486,3 +486,34 @@ func expiries(t testing.TB, db *store.DB) map[string]string {
 	}
 	return out
 }
+
+// Ensure the report shortens what it echoes from the file (issue 13,
+// break 11: a 100,000-column header came back as 800 KB of text), and
+// still says how much it left out.
+func TestReportShortensEchoes(t *testing.T) {
+	db := mustOpenDB(t)
+	var header strings.Builder
+	header.WriteString("name,email")
+	for i := range 100000 {
+		fmt.Fprintf(&header, ",extra column number %d", i)
+	}
+	long := strings.Repeat("x", 5000)
+	pad := strings.Repeat(",", 100000)
+	data := []byte(header.String() + "\nAda,ada@example.com" + pad + "\n" + long + ",not an address" + pad + "\n")
+	r, err := Preview(db, local, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := reportText(t, r)
+	if len(text) > 8<<10 {
+		t.Fatalf("the report is %d bytes long", len(text))
+	}
+	for _, want := range []string{"Ignored columns: extra column number 0, ", "… and 99980 more", "Totals: to create 1"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report does not say %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, long) {
+		t.Error("the report echoes a 5,000-character value in full")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
@@ -130,6 +131,39 @@ func (r *Report) Totals() string {
 // maxListedSkips is how many skipped rows the text report names one by one.
 const maxListedSkips = 20
 
+// The report echoes what the file holds, which an attacker (or a broken
+// export) makes as long as it likes: a 100,000-column header printed 800 KB.
+// So it names at most this many items of a list and problems, each cut to
+// maxEchoLen characters.
+const (
+	maxListedItems    = 20
+	maxListedProblems = 100
+	maxEchoLen        = 200
+)
+
+// shortList joins items with commas, at most maxListedItems of them, each
+// shortened, and says how many it left out.
+func shortList(items []string) string {
+	n := min(len(items), maxListedItems)
+	out := make([]string, 0, n+1)
+	for _, it := range items[:n] {
+		out = append(out, shorten(it, 40))
+	}
+	if len(items) > n {
+		out = append(out, fmt.Sprintf("… and %d more", len(items)-n))
+	}
+	return strings.Join(out, ", ")
+}
+
+// shorten cuts s to at most max characters, ending with "…" when cut.
+func shorten(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max-1]) + "…"
+}
+
 // WriteText writes the report for a person to read: how the file was
 // read, every problem with its line and field, the skipped rows, the
 // groups to create and the totals.
@@ -148,15 +182,19 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintln(bw)
 	if len(r.Columns) > 0 {
-		fmt.Fprintf(bw, "Columns: %s\n", strings.Join(r.Columns, ", "))
+		fmt.Fprintf(bw, "Columns: %s\n", shortList(r.Columns))
 	}
 	if len(r.Ignored) > 0 {
-		fmt.Fprintf(bw, "Ignored columns: %s\n", strings.Join(r.Ignored, ", "))
+		fmt.Fprintf(bw, "Ignored columns: %s\n", shortList(r.Ignored))
 	}
 	if problems := r.Problems(); len(problems) > 0 {
 		fmt.Fprintf(bw, "Problems (%d):\n", len(problems))
-		for _, p := range problems {
-			fmt.Fprintf(bw, "  %s\n", p)
+		for i, p := range problems {
+			if i == maxListedProblems {
+				fmt.Fprintf(bw, "  … and %d more\n", len(problems)-i)
+				break
+			}
+			fmt.Fprintf(bw, "  %s\n", shorten(p.String(), maxEchoLen))
 		}
 	}
 	if r.Skip > 0 {
@@ -172,10 +210,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	if len(r.GroupsToCreate) > 0 {
-		fmt.Fprintf(bw, "Groups to create: %s\n", strings.Join(r.GroupsToCreate, ", "))
+		fmt.Fprintf(bw, "Groups to create: %s\n", shortList(r.GroupsToCreate))
 	}
 	if len(r.MissingGroups) > 0 {
-		fmt.Fprintf(bw, "Missing groups: %s (create them first, or import with --create-groups)\n", strings.Join(r.MissingGroups, ", "))
+		fmt.Fprintf(bw, "Missing groups: %s (create them first, or import with --create-groups)\n", shortList(r.MissingGroups))
 	}
 	if len(r.FileProblems) == 0 {
 		fmt.Fprintf(bw, "Totals: %s\n", r.Totals())
