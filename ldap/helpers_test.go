@@ -10,12 +10,12 @@ import (
 	"fmt"
 	"math/big"
 	"net"
-	"path/filepath"
 	"testing"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/roster-dev/roster/password"
 	"github.com/roster-dev/roster/store"
 )
@@ -39,11 +39,7 @@ var testPasswords = map[string]string{
 // mustOpenDB opens a fresh database in a temporary folder.
 func mustOpenDB(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return storetest.Open(t)
 }
 
 // fixture makes the directory the tests share:

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	gomail "github.com/emersion/go-message/mail"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/roster-dev/roster/store"
 )
 
@@ -20,11 +20,7 @@ var admin = roster.LocalActor("tester")
 
 func openDB(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return storetest.Open(t)
 }
 
 // addUsers creates a Pending user per address; the name is derived from it.

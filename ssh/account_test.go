@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/roster-dev/roster"
-	"github.com/roster-dev/roster/store"
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/roster-dev/roster/tui"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -15,10 +15,7 @@ import (
 // groups, sign-ins and keys; they add and remove their own keys and ask
 // for a reset link; others' changes to them show without a key press.
 func TestMemberMyAccount(t *testing.T) {
-	db, err := store.Open(t.TempDir() + "/roster.db")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t)
 	var mu sync.Mutex
 	var resets []string
 	app := TerminalApp(db, tui.Services{RequestReset: func(email string) error {

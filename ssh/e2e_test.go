@@ -16,6 +16,7 @@ import (
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/internal/e2e"
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/roster-dev/roster/store"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -23,10 +24,7 @@ import (
 // startRealServer serves Roster's real terminal app.
 func startRealServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t)
 	cfg.App = defaultApp(db)
 	return startServerOn(t, db, cfg)
 }

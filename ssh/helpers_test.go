@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/vt"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/roster-dev/roster/store"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -39,10 +39,7 @@ type testServer struct {
 // startServer starts a server with cfg; a nil cfg.App hosts probeApp.
 func startServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t)
 	return startServerOn(t, db, cfg)
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/demo"
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/roster-dev/roster/store"
 )
 
@@ -27,11 +28,7 @@ var bkActor = roster.LocalActor("tester")
 // bkOpen opens a new database in a temporary folder.
 func bkOpen(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return storetest.Open(t)
 }
 
 // bkFill adds n demo users in a few groups.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/roster-dev/roster/store"
 )
 
@@ -18,16 +19,7 @@ var local = roster.LocalActor("tester")
 // mustOpenDB opens a fresh database in t.TempDir() and checks it at the end.
 func mustOpenDB(t testing.TB) *store.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() {
-		if problems := db.Check(local); len(problems) > 0 {
-			t.Errorf("database check after the test: %v", problems)
-		}
-	})
-	return db
+	return storetest.Open(t)
 }
 
 // writeFile writes data to a file of that name in t.TempDir().

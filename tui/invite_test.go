@@ -6,7 +6,6 @@ import (
 	"log"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/store"
 )
@@ -49,10 +49,7 @@ func newMailer(t *testing.T, db *store.DB, smtpURL string) (m *mail.Mailer, run 
 // schedules by the wall clock.
 func openMailDB(t *testing.T) *store.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t)
 	return db
 }
 

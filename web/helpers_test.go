@@ -10,7 +10,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/roster-dev/roster/password"
 	"github.com/roster-dev/roster/store"
 )
@@ -78,10 +78,7 @@ type site struct {
 // newSite starts a site; configure may change the Server before it starts.
 func newSite(t testing.TB, configure ...func(*Server)) *site {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t)
 	clock := &testClock{now: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}
 	db.Now = clock.Now
 	logs := &lockedBuffer{}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/spf13/cobra"
 	bolt "go.etcd.io/bbolt"
 )
@@ -55,7 +56,7 @@ func cliFail(t *testing.T, path string, code int, want []string, args ...string)
 func tempDB(t *testing.T) string {
 	t.Helper()
 	t.Setenv("ROSTER_DB", "")
-	return filepath.Join(t.TempDir(), "roster.db")
+	return storetest.Path(t)
 }
 
 // userJSON is one element of `users list --json`.
@@ -414,7 +415,9 @@ func TestCLIHelpEverywhere(t *testing.T) {
 
 // Ensure demo fills the database deterministically and check passes it.
 func TestCLIDemoAndCheck(t *testing.T) {
-	a, b := tempDB(t), filepath.Join(t.TempDir(), "b.db")
+	// a is damaged on purpose at the end: no check at cleanup for it.
+	t.Setenv("ROSTER_DB", "")
+	a, b := filepath.Join(t.TempDir(), "a.db"), storetest.Path(t)
 	out := cliOK(t, a, "demo", "--users", "300", "--groups", "5", "--seed", "7")
 	if !strings.Contains(out, "added 300 demo users in 5 groups") {
 		t.Errorf("demo printed %q", out)
