@@ -285,12 +285,19 @@ func TestWorkerStopReleases(t *testing.T) {
 	for srv.count() < 2 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
+	// The loop also ends at the deadline: a worker that sent nothing must
+	// fail here, not pass with every job still queued.
+	if n := srv.count(); n < 2 {
+		cancel()
+		t.Fatalf("the worker sent %d mails in 20 s, want at least 2 before stopping it", n)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	c, _ := db.JobCounts(admin, q.Jobs)
-	if c.Sending != 0 || c.Sent != srv.count() || c.Sent+c.Queued != 30 {
+	// Stopped mid-way: some sent, the rest queued again (none left leased).
+	if c.Sending != 0 || c.Sent != srv.count() || c.Sent+c.Queued != 30 || c.Queued == 0 {
 		t.Fatalf("after stop: %+v, server got %d", c, srv.count())
 	}
 }

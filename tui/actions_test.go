@@ -161,16 +161,35 @@ func TestActionCancelPaths(t *testing.T) {
 	h := start(t, db, 120, 30)
 	h.waitText("Ada Lovelace")
 	h.keys("ctrl+a")
-	for _, path := range [][]string{
-		{"a", "esc"},             // leave the menu
-		{"a", "2", "n"},          // say no
-		{"a", "2", "esc"},        // esc at the question
-		{"a", "6", "5", "esc"},   // type the count, then esc
-		{"a", "3", "esc", "esc"}, // leave the group picker, then the menu
-		{"a", "5", "esc", "esc"}, // leave the role list, then the menu
+	// Each key's screen is waited for, and the end waits for every dialog
+	// to be gone ("5 selected" alone was on the screen all along, so the
+	// test passed without waiting for anything).
+	const menu, question, typing, roles = "Actions for 5 users", "y yes", "Type 5", "the role"
+	closed := func(s string) bool {
+		for _, open := range []string{"Actions for", question, typing, roles} {
+			if strings.Contains(s, open) {
+				return false
+			}
+		}
+		return strings.Contains(s, "5 selected")
+	}
+	type step struct{ key, then string }
+	for _, path := range [][]step{
+		{{"a", menu}, {"esc", ""}},                                         // leave the menu
+		{{"a", menu}, {"2", question}, {"n", ""}},                          // say no
+		{{"a", menu}, {"2", question}, {"esc", ""}},                        // esc at the question
+		{{"a", menu}, {"6", typing}, {"5", typing}, {"esc", ""}},           // type the count, then esc
+		{{"a", menu}, {"3", "Choose a group"}, {"esc", menu}, {"esc", ""}}, // leave the group picker, then the menu
+		{{"a", menu}, {"5", roles}, {"esc", menu}, {"esc", ""}},            // leave the role list, then the menu
 	} {
-		h.keys(path...)
-		h.waitText("5 shown", "5 selected")
+		for _, st := range path {
+			h.keys(st.key)
+			if st.then == "" {
+				h.waitFor("every dialog closed", closed)
+			} else {
+				h.waitText(st.then)
+			}
+		}
 	}
 	if after, _ := db.Changes(); after != before {
 		t.Errorf("the change counter moved from %d to %d", before, after)
