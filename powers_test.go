@@ -42,6 +42,8 @@ load demo users             -       -      *smao  -
 send test mail or retry mail -      *smao  *smao  -
 clear the dev mailbox       -       -      *smao  -
 see live links              s       s      *smao  -
+read the Linux account settings   *smao  *smao  *smao  *smao
+change the Linux account settings -      -      *smao  -
 `
 
 // Ensure every cell of the power table: each kind of actor, each
