@@ -232,3 +232,15 @@ func TestFreshSchema(t *testing.T) {
 		t.Errorf("fresh file has audit events %+v", evs)
 	}
 }
+
+// BenchmarkCheckSmall is the cost of Check on a small database, mostly the
+// child process that runs bbolt's part (go test -bench CheckSmall ./store).
+func BenchmarkCheckSmall(b *testing.B) {
+	db := MustOpenDB(b)
+	mustCreate(b, db, "ada", "Ada Lovelace", "ada@example.com")
+	for b.Loop() {
+		if p := db.Check(local); len(p) > 0 {
+			b.Fatal(p)
+		}
+	}
+}
