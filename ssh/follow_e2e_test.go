@@ -54,19 +54,20 @@ func TestOpenSSHDemotedAdminLosesAdminApp(t *testing.T) {
 		}
 	}
 	// The admin app's keys reach nothing now: the mailbox, the audit log,
-	// the groups, the add form. ("a" then opens My account's own key
-	// prompt, which shows that the keys before it were taken.)
+	// the groups, the add form. ("d" then opens My account's own question
+	// to remove a key, which shows that the keys before it were taken; a
+	// member adds no key herself since issue 13.)
 	w.keys("M")
 	w.waitUntilGone("Your role changed")
-	w.keys("L", "G", "n", "a")
-	w.waitScreen("Paste your public key")
+	w.keys("L", "G", "n", "d")
+	w.waitScreen("Remove key ")
 	for _, gone := range []string{"Mailbox", "Audit log", "directory-readers", "Add new user", "3 shown", "olga@example.com"} {
 		if strings.Contains(w.screen(), gone) {
 			t.Errorf("after the admin keys the demoted admin sees %q:\n%s", gone, w.screen())
 		}
 	}
 	w.keys("Escape")
-	w.waitUntilGone("Paste your public key")
+	w.waitUntilGone("Remove key ")
 
 	setRole(t, other, owner, admin, roster.RoleAdmin)
 	w.waitScreen("Your role changed from member to admin")
