@@ -44,6 +44,7 @@ clear the dev mailbox       -       -      *smao  -
 see live links              s       s      *smao  -
 read the Linux account settings   *smao  *smao  *smao  *smao
 change the Linux account settings -      -      *smao  -
+disable expired or dormant accounts -    -      *smao  *smao
 `
 
 // Ensure every cell of the power table: each kind of actor, each
