@@ -7,20 +7,24 @@ func kb(help, desc string, keys ...string) key.Binding {
 }
 
 // GlobalKeys are the keys the root answers on every screen that does not
-// take text. Groups, Audit and Mailbox open screens through the launchers.
+// take text. Groups, Audit, Mailbox and Settings open screens through the
+// launchers; Recheck runs the settings checks again on that screen.
 type GlobalKeys struct {
 	Quit, Help, Palette, Groups, Audit, Mailbox key.Binding
+	Settings, Recheck                           key.Binding
 }
 
 // NewGlobalKeys returns the root's key map.
 func NewGlobalKeys() GlobalKeys {
 	return GlobalKeys{
-		Quit:    kb("q", "quit", "q", "ctrl+c"),
-		Help:    kb("?", "all keys", "?"),
-		Palette: kb(":/ctrl+p", "command palette", ":", "ctrl+p"),
-		Groups:  kb("G", "groups", "G"),
-		Audit:   kb("L", "audit log", "L"),
-		Mailbox: kb("M", "mailbox", "M"),
+		Quit:     kb("q", "quit", "q", "ctrl+c"),
+		Help:     kb("?", "all keys", "?"),
+		Palette:  kb(":/ctrl+p", "command palette", ":", "ctrl+p"),
+		Groups:   kb("G", "groups", "G"),
+		Audit:    kb("L", "audit log", "L"),
+		Mailbox:  kb("M", "mailbox", "M"),
+		Settings: kb("D", "check settings", "D"),
+		Recheck:  kb("r", "check again", "r"),
 	}
 }
 

@@ -46,6 +46,16 @@ func builtinLaunchers(c *Common) []launcher {
 			is: func(s screen) bool { _, ok := s.(*mailboxScreen); return ok },
 		})
 	}
+	if c.Services.CheckSettings != nil {
+		ls = append(ls, launcher{
+			Key: c.Global.Settings,
+			open: func(c *Common) (screen, tea.Cmd) {
+				s := newSettingsScreen(c)
+				return s, s.runCmd()
+			},
+			is: func(s screen) bool { _, ok := s.(*settingsScreen); return ok },
+		})
+	}
 	return ls
 }
 

@@ -5,6 +5,7 @@
 package tui
 
 import (
+	"context"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -75,6 +76,10 @@ type Services struct {
 	// ("http://127.0.0.1:8080", "served by another roster process"); "" says
 	// nothing. Starting with SiteBroken, it is a warning: links will not work.
 	Site string
+	// CheckSettings, when set, runs the checks of `roster doctor` with the
+	// app's settings; the Check settings screen (D) shows its report. It
+	// is called off the Update loop and may take seconds.
+	CheckSettings func(ctx context.Context) []SettingsCheck
 }
 
 // SiteBroken starts Services.Site when the links in mail will not work

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/roster-dev/roster/doctor"
+	"github.com/roster-dev/roster/mail"
 	rostersh "github.com/roster-dev/roster/ssh"
 	"github.com/roster-dev/roster/store"
+	"github.com/roster-dev/roster/tui"
 	"github.com/spf13/cobra"
 )
 
@@ -107,4 +110,31 @@ func (a *app) doctorConfig(cmd *cobra.Command, components []serveComponent) (doc
 		}
 	}
 	return cfg, nil
+}
+
+// settingsCheck is the terminal app's Check settings screen: the doctor's
+// checks with the app's own database and mail settings. The app has no
+// serve flags, so the directory and SSH checks are skipped; the database
+// mode is read when the checks run.
+func (a *app) settingsCheck(db *store.DB, path string, mailCfg mail.Config) func(context.Context) []tui.SettingsCheck {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return func(ctx context.Context) []tui.SettingsCheck {
+		cfg := doctor.Config{DBPath: path, DB: db, Actor: a.actor(), Mail: mailCfg}
+		if fi, err := os.Stat(path); err == nil {
+			cfg.DBMode = fi.Mode()
+		}
+		report := doctor.Run(ctx, cfg)
+		lines := make([]tui.SettingsCheck, len(report))
+		for i, r := range report {
+			lines[i] = tui.SettingsCheck{Check: r.Check, Status: checkStatus[r.Status], Message: r.Message, Fix: r.Fix}
+		}
+		return lines
+	}
+}
+
+// checkStatus maps the doctor's verdicts to the screen's.
+var checkStatus = map[doctor.Status]tui.CheckStatus{
+	doctor.Pass: tui.CheckPass, doctor.Warn: tui.CheckWarn, doctor.Fail: tui.CheckFail,
 }

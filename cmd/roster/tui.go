@@ -84,6 +84,7 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 	}
 
 	services := tuiServices(mailer, cfg, siteText)
+	services.CheckSettings = a.settingsCheck(db, db.Path(), cfg)
 	services.MailStopped = func() error {
 		if err := mailStopped.Load(); err != nil {
 			return *err
