@@ -119,6 +119,8 @@ type Config struct {
 
 	// Mail is the resolved mail configuration (Normalize called).
 	Mail mail.Config
+	// Bounces is where `roster serve` reads bounces that come back by mail.
+	Bounces Bounces
 
 	// HTTPAddr is where `roster serve` serves the site ("" if off).
 	HTTPAddr string
@@ -167,6 +169,7 @@ func Run(ctx context.Context, cfg Config) Report {
 	var r Report
 	r = append(r, checkDatabase(&cfg)...)
 	r = append(r, checkMail(ctx, &cfg)...)
+	r = append(r, checkBounces(&cfg)...)
 	r = append(r, checkSite(ctx, &cfg)...)
 	r = append(r, checkDirectory(ctx, &cfg)...)
 	r = append(r, checkSSH(ctx, &cfg)...)

@@ -170,3 +170,52 @@ func PollIMAP(db *store.DB, m BounceMailbox, log *slog.Logger) (applied, left in
 	}
 	return applied, left, nil
 }
+
+// BounceMailboxState is what CheckBounceMailbox found: how many messages
+// the folder holds and how many of them are unread.
+type BounceMailboxState struct {
+	Messages, Unseen uint32
+}
+
+// BounceMailboxError says at which step checking the bounce mailbox
+// failed: "connect" (the server, TLS or its certificate), "login" or
+// "select" (the folder).
+type BounceMailboxError struct {
+	Step string
+	Err  error
+}
+
+func (e *BounceMailboxError) Error() string {
+	return fmt.Sprintf("bounce mailbox: %s: %v", e.Step, e.Err)
+}
+
+func (e *BounceMailboxError) Unwrap() error { return e.Err }
+
+// CheckBounceMailbox connects to the bounce mailbox, logs in and opens the
+// folder read-only (EXAMINE), then logs out: it changes nothing, not even
+// the \Recent flags. Errors are *BounceMailboxError.
+func CheckBounceMailbox(m BounceMailbox) (BounceMailboxState, error) {
+	var st BounceMailboxState
+	c, err := m.dial()
+	if err != nil {
+		return st, &BounceMailboxError{"connect", err}
+	}
+	defer c.Close()
+	if err := c.Login(m.User, m.Password).Wait(); err != nil {
+		return st, &BounceMailboxError{"login", err}
+	}
+	defer c.Logout()
+	data, err := c.Select(m.Folder, &imap.SelectOptions{ReadOnly: true}).Wait()
+	if err != nil {
+		return st, &BounceMailboxError{"select", err}
+	}
+	st.Messages = data.NumMessages
+	if data.NumMessages > 0 {
+		found, err := c.Search(&imap.SearchCriteria{NotFlag: []imap.Flag{imap.FlagSeen}}, nil).Wait()
+		if err != nil {
+			return st, &BounceMailboxError{"select", err}
+		}
+		st.Unseen = uint32(len(found.AllSeqNums()))
+	}
+	return st, nil
+}

@@ -103,6 +103,13 @@ func (a *app) doctorConfig(cmd *cobra.Command, components []serveComponent) (doc
 			if c.addr != "" {
 				cfg.HostKeyPath = filepath.Join(filepath.Dir(cfg.DBPath), rostersh.HostKeyFile)
 			}
+		case *bounceReader:
+			cfg.Bounces.Maildir = c.maildir
+			if m, ok, err := c.imapMailbox(); err != nil {
+				cfg.Bounces.SettingsErr = err
+			} else if ok {
+				cfg.Bounces.Mailbox = &m
+			}
 		case *backupSchedule:
 			if c.dir != "" {
 				cfg.BackupEvery = c.every

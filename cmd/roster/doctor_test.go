@@ -49,3 +49,25 @@ func TestDoctorCommand(t *testing.T) {
 		t.Fatal("doctor created a database")
 	}
 }
+
+// Ensure `roster doctor` checks the bounce reader's settings from the serve
+// flags: a Maildir that does not exist, and a bounce mailbox without a
+// password.
+func TestDoctorBounceSettings(t *testing.T) {
+	path := tempDB(t)
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("ROSTER_BOUNCE_PASSWORD", "")
+	cliOK(t, path, "users", "list")
+	maildir := t.TempDir() + "/Maildir"
+	code, out, errOut := cli(t, "", "--db", path, "doctor", "--http", "",
+		"--bounce-maildir", maildir, "--bounce-mailbox", "imaps://bounces@127.0.0.1:1/INBOX")
+	if code != exitFailure {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"✗ mail.bounce-maildir", maildir + " does not exist",
+		"✗ mail.bounce-mailbox", "no password for the bounce mailbox"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor output lacks %q:\n%s", want, out)
+		}
+	}
+}
