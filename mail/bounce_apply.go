@@ -66,8 +66,9 @@ func ApplyBounce(db *store.DB, r io.Reader) ([]BounceResult, error) {
 // ScanMaildir applies the bounces among the new messages of a Maildir
 // (DIR/new) and moves every message it read to DIR/cur, marked seen
 // (",S") when it was applied and left unseen otherwise, so a person finds
-// what Roster did not understand. Nothing is deleted.
-func ScanMaildir(db *store.DB, dir string, log *slog.Logger) (applied, left int, err error) {
+// what Roster did not understand. Nothing is deleted. observe, when not
+// nil, is told each recipient's result (metrics).
+func ScanMaildir(db *store.DB, dir string, log *slog.Logger, observe func(BounceResult)) (applied, left int, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -95,9 +96,7 @@ func ScanMaildir(db *store.DB, dir string, log *slog.Logger) (applied, left int,
 		default:
 			flags = "S"
 			applied++
-			for _, r := range res {
-				log.Info("bounce", "result", r.String())
-			}
+			reportBounce(res, log, observe)
 		}
 		name := e.Name()
 		if i := strings.Index(name, ":2,"); i >= 0 {
@@ -108,4 +107,14 @@ func ScanMaildir(db *store.DB, dir string, log *slog.Logger) (applied, left int,
 		}
 	}
 	return applied, left, nil
+}
+
+// reportBounce logs each recipient's result and tells observe.
+func reportBounce(res []BounceResult, log *slog.Logger, observe func(BounceResult)) {
+	for _, r := range res {
+		log.Info("bounce", "result", r.String())
+		if observe != nil {
+			observe(r)
+		}
+	}
 }

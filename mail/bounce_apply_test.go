@@ -40,7 +40,7 @@ func TestScanMaildir(t *testing.T) {
 	put("1.dsn", "exchange-online.eml", q.Jobs[0]) // grace@contoso.com, job of grace
 	put("2.reply", "not-a-bounce.eml", 0)
 	put("3.foreign", "gmail-text.eml", 0) // linus@example.net: no such mail
-	applied, left, err := ScanMaildir(db, dir, nil)
+	applied, left, err := ScanMaildir(db, dir, nil, nil)
 	if err != nil || applied != 1 || left != 2 {
 		t.Fatalf("scan: applied %d left %d err %v", applied, left, err)
 	}
@@ -58,7 +58,7 @@ func TestScanMaildir(t *testing.T) {
 		t.Errorf("grace blocked=%v (want true), ada blocked=%v (want false)", grace.Suppressed, ada.Suppressed)
 	}
 	// Scanning again reads nothing: new/ is empty.
-	if applied, left, err := ScanMaildir(db, dir, nil); applied+left != 0 || err != nil {
+	if applied, left, err := ScanMaildir(db, dir, nil, nil); applied+left != 0 || err != nil {
 		t.Errorf("second scan: %d %d %v", applied, left, err)
 	}
 }

@@ -114,7 +114,8 @@ func (m BounceMailbox) dial() (*imapclient.Client, error) {
 // marked read; anything else stays unread for a person, with the keyword
 // $RosterSkipped so it is not read again, and is logged. Nothing is
 // deleted. A database failure leaves the message for the next poll.
-func PollIMAP(db *store.DB, m BounceMailbox, log *slog.Logger) (applied, left int, err error) {
+// observe, when not nil, is told each recipient's result (metrics).
+func PollIMAP(db *store.DB, m BounceMailbox, log *slog.Logger, observe func(BounceResult)) (applied, left int, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -159,9 +160,7 @@ func PollIMAP(db *store.DB, m BounceMailbox, log *slog.Logger) (applied, left in
 			return applied, left, err
 		default:
 			applied++
-			for _, r := range res {
-				log.Info("bounce", "result", r.String())
-			}
+			reportBounce(res, log, observe)
 		}
 		store := &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{flag}}
 		if err := c.Store(imap.UIDSetNum(uid), store, nil).Close(); err != nil {

@@ -46,7 +46,7 @@ func New() *Metrics {
 	}
 	m.mailSent = counter("roster_mail_sent_total", "Messages the relay accepted.")
 	m.mailFailed = counter("roster_mail_failed_total", "Messages given up on (configuration, 5xx to MAIL, too many attempts).")
-	m.mailBounced = counter("roster_mail_bounced_total", "Messages the relay refused for the recipient (5xx to RCPT or DATA).")
+	m.mailBounced = counter("roster_mail_bounced_total", "Messages refused for the recipient: 5xx to RCPT or DATA, or a bounce that came back later by mail.")
 	m.mailRetries = counter("roster_mail_retries_total", "Delivery attempts that failed for now and will be tried again.")
 	m.mailSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "roster_mail_send_seconds", Help: "Time to deliver one accepted message, connection included when one was opened.",
@@ -133,5 +133,15 @@ func (m *Metrics) MailResult(o store.Outcome, took time.Duration) {
 		m.mailBounced.Inc()
 	case store.OutcomeRetry:
 		m.mailRetries.Inc()
+	}
+}
+
+// LateBounce counts a bounce that came back by mail (read by the bounce
+// reader) in the same counter as the relay's immediate refusals, when it
+// bounced a message: not a soft bounce, nor a second report about a
+// message already counted.
+func (m *Metrics) LateBounce(o store.BounceOutcome) {
+	if o == store.BounceBlocked || o == store.BounceStale {
+		m.mailBounced.Inc()
 	}
 }

@@ -37,7 +37,7 @@ applied and unseen otherwise; nothing is deleted.`,
 				return statusError{err, exitTempFail}
 			}
 			if maildir != "" {
-				applied, left, err := mail.ScanMaildir(db, maildir, nil)
+				applied, left, err := mail.ScanMaildir(db, maildir, nil, nil)
 				fmt.Fprintf(a.stdout, "%d bounces applied, %d messages left unread in %s\n", applied, left, maildir)
 				return err
 			}

@@ -36,7 +36,7 @@ func (a *app) serveComponents() []serveComponent {
 		&backupSchedule{},
 		&webSite{a: a, resets: mw, metrics: ms},
 		mw,
-		&bounceReader{},
+		&bounceReader{metrics: ms},
 		&sshServer{a: a, metrics: ms},
 		&directoryServer{metrics: ms},
 		&lifecycleSweep{},

@@ -22,6 +22,15 @@ const bouncePoll = 10 * time.Second
 // (--bounce-maildir).
 type bounceReader struct {
 	maildir, mailbox, passwordFile, caFile string
+	metrics                                *metricsServer
+}
+
+// observe counts a late bounce in the same counter as the relay's
+// immediate ones, when metrics are served.
+func (b *bounceReader) observe(r mail.BounceResult) {
+	if m := b.metrics.sink(); m != nil && r.Err == nil {
+		m.LateBounce(r.Outcome)
+	}
 }
 
 func (b *bounceReader) name() string { return "bounce reader" }
@@ -78,11 +87,11 @@ func (b *bounceReader) run(ctx context.Context, db *store.DB, log *slog.Logger) 
 	defer t.Stop()
 	for {
 		if useIMAP {
-			applied, left, err := mail.PollIMAP(db, imapBox, log)
+			applied, left, err := mail.PollIMAP(db, imapBox, log, b.observe)
 			logScan(log, "bounce mailbox", applied, left, err)
 		}
 		if b.maildir != "" {
-			applied, left, err := mail.ScanMaildir(db, b.maildir, log)
+			applied, left, err := mail.ScanMaildir(db, b.maildir, log, b.observe)
 			logScan(log, "bounce maildir", applied, left, err)
 		}
 		select {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -238,5 +240,118 @@ func TestServeMetrics(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("serve exited %d:\n%s", code, logs.String())
+	}
+}
+
+// lateDSN is a delivery status notification for job's mail to rcpt, as a
+// remote server sends it back after the relay accepted the message.
+func lateDSN(job uint64, rcpt string) string {
+	return strings.ReplaceAll(`From: MAILER-DAEMON@mx.remote.example
+To: roster@example.org
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+--b1
+Content-Type: text/plain
+
+The mail could not be delivered.
+
+--b1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.remote.example
+Original-Envelope-Id: roster-`+strconv.FormatUint(job, 10)+`
+
+Final-Recipient: rfc822; `+rcpt+`
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <`+rcpt+`>: Recipient address rejected: User unknown
+
+--b1--
+`, "\n", "\r\n")
+}
+
+// Ensure a bounce that comes back by mail, read by `roster serve
+// --bounce-maildir`, moves roster_mail_bounced_total like the relay's
+// immediate refusals, once per message: a second report about the same
+// message and a report that names no mail of Roster's do not count.
+func TestServeMetricsLateBounce(t *testing.T) {
+	db, _ := mailEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := smtp.NewServer(bounceBackend{})
+	go func() { _ = relay.Serve(ln) }()
+	t.Cleanup(func() { relay.Close() })
+	t.Setenv("ROSTER_SMTP_URL", "smtp://"+ln.Addr().String())
+	t.Setenv("ROSTER_SMTP_PLAINTEXT_LOOPBACK", "true")
+
+	// The relay accepts cy's invitation and bounces bo's at once.
+	mustRun(t, db, "users", "add", "--username", "cy", "--name", "Cy", "--email", "cy@example.com")
+	mustRun(t, db, "users", "add", "--username", "bo", "--name", "Bo", "--email", "bounce@example.com")
+	if code, out, errOut := mailRun(t, db, "invite", "cy", "bo"); code != 1 {
+		t.Fatalf("invite: exit %d, want 1 (one bounced)\n%s%s", code, out, errOut)
+	}
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := st.OutboxJobs(roster.LocalActor("test"), store.OutboxFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cyJob, boJob uint64
+	for _, j := range jobs {
+		switch j.To {
+		case "cy@example.com":
+			cyJob = j.ID
+		case "bounce@example.com":
+			boJob = j.ID
+		}
+	}
+	if cyJob == 0 || boJob == 0 {
+		t.Fatalf("jobs: %+v", jobs)
+	}
+
+	// Later, cy's mail bounces at the remote server; the report arrives
+	// twice, and another reports bo's mail, which the relay refused at once.
+	maildir := t.TempDir()
+	for _, sub := range []string{"new", "cur", "tmp"} {
+		if err := os.Mkdir(filepath.Join(maildir, sub), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, msg := range map[string]string{"1.a": lateDSN(cyJob, "cy@example.com"), "2.a": lateDSN(cyJob, "cy@example.com"),
+		"3.a": lateDSN(boJob, "bounce@example.com")} {
+		if err := os.WriteFile(filepath.Join(maildir, "new", name), []byte(msg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &webLog{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--db", db, "serve", "--http", "", "--mail-worker=false",
+			"--bounce-maildir", maildir, "--metrics", "127.0.0.1:0"}, strings.NewReader(""), io.Discard, logs)
+	}()
+	metricsAddr := waitFor(t, logs, regexp.MustCompile(`metrics listening.* addr=(\S+)`))
+	waitFor(t, logs, regexp.MustCompile(`bounces read.* (applied=\d+)`))
+	got := scrape(t, metricsAddr)
+	if v := got["roster_mail_bounced_total"]; v != 1 {
+		t.Errorf("roster_mail_bounced_total = %v, want 1 (cy's late bounce, once)\n%s", v, logs.String())
+	}
+	if v := got["roster_mail_sent_total"]; v != 0 {
+		t.Errorf("roster_mail_sent_total = %v, want 0", v)
+	}
+	if v := got[`roster_invitations{state="bounced"}`]; v != 2 {
+		t.Errorf(`roster_invitations{state="bounced"} = %v, want 2`, v)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exit %d\n%s", code, logs.String())
 	}
 }
