@@ -227,6 +227,13 @@ func newActionsScreen(c *Common, ids []uint64) *actionsScreen {
 			s.acts = append(s.acts, entryFor(c, a, ids))
 		}
 	}
+	// Start on the first entry that applies, so enter does something.
+	for i, a := range s.acts {
+		if a.reason == "" {
+			s.menu = i
+			break
+		}
+	}
 	s.typed = textinput.New()
 	s.typed.Prompt = "> "
 	s.typed.CharLimit = 12

@@ -58,6 +58,9 @@ func TestActionsMenuFitsSmall(t *testing.T) {
 		}
 	}
 	checkBox(s)
+	// The cursor starts on the first entry that applies (ada is active).
+	h.waitText("›  2  Disable")
+	h.keys("up")
 	// Walk down through every entry: each comes into view under the
 	// cursor, and the box stays whole.
 	seen := map[string]bool{}
