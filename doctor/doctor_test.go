@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/store"
 )
@@ -54,10 +55,7 @@ func TestDefaults(t *testing.T) {
 	if err := s.cfg.Mail.Normalize(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t)
 	s.cfg.DB, s.cfg.DBPath = db, db.Path()
 	s.hosts["127.0.0.1:8080"] = startSite(t, db)
 	r := Run(context.Background(), s.cfg)

@@ -23,6 +23,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/store"
 	"github.com/roster-dev/roster/web"
@@ -134,10 +135,7 @@ type setup struct {
 func newSetup(t *testing.T) *setup {
 	t.Helper()
 	t.Setenv("ROSTER_DB", "")
-	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t)
 	if _, err := db.Backup(roster.LocalActor("test"), store.BackupOptions{Dest: t.TempDir() + "/"}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,12 @@ package ssh
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/roster-dev/roster/store"
 	"github.com/roster-dev/roster/tui"
 )
@@ -19,10 +19,7 @@ import (
 // admin screens (the user list, the audit log, the add form) are gone.
 // Promoted again, the same session gets the administration app back.
 func TestOpenSSHDemotedAdminLosesAdminApp(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t)
 	// With mail, so the admin app has its Mailbox key (M).
 	ts := startServerOn(t, db, Config{App: TerminalApp(db, tui.Services{Mail: devMailboxOnly{}})})
 	o := newOpenSSH(t, ts)

@@ -1,7 +1,6 @@
 package ssh
 
 import (
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -9,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/internal/storetest"
 	"github.com/roster-dev/roster/store"
 )
 
@@ -71,10 +71,7 @@ func TestRoleChangeReroutes(t *testing.T) {
 // Ensure a change that leaves the role alone (a new name) does not
 // re-route the session.
 func TestOtherChangesDoNotReroute(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "roster.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t)
 	var made atomic.Int32
 	app := probeApp(db)
 	ts := startServerOn(t, db, Config{App: func(s Session) tea.Model { made.Add(1); return app(s) }})
