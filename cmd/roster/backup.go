@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -75,9 +74,7 @@ keep copies off this machine.`,
 				if out.Removed == nil {
 					out.Removed = []string{}
 				}
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return writeJSON(a.stdout, out)
 			}
 			fmt.Fprintf(a.stdout, "%s\n  %s, %d users, %d groups, in %s (the database was held for %s)\n",
 				res.Path, humanSize(res.Size), res.Users, res.Groups, shortDuration(res.Took), shortDuration(res.Held))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -69,9 +68,7 @@ func (a *app) groupsCmd() *cobra.Command {
 					out[i] = groupJSON{g.ID, g.Name, g.Description, g.Members, g.GIDNumber,
 						nameOf(nest.Children(g.ID)), nameOf(nest.Parents(g.ID))}
 				}
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return writeJSON(a.stdout, out)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tMEMBERS\tIN\tDESCRIPTION")

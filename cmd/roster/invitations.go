@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -50,12 +49,7 @@ for 30 days, or always with --all.`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				if list == nil {
-					return enc.Encode([]any{})
-				}
-				return enc.Encode(list)
+				return writeJSONList(a.stdout, list)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "USERNAME\tE-MAIL\tSENT BY\tSENT\tEXPIRES\tSTATE")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -179,12 +178,7 @@ func (a *app) usersSignInsCmd() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				if list == nil {
-					return enc.Encode([]any{})
-				}
-				return enc.Encode(list)
+				return writeJSONList(a.stdout, list)
 			}
 			if len(list) == 0 {
 				fmt.Fprintf(a.stdout, "%s has never signed in\n", u.Username)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -56,9 +55,7 @@ func (a *app) mailQueueCmd() *cobra.Command {
 					out[i] = jobJSON{ID: j.ID, Kind: j.Kind.String(), To: j.To, State: j.State.String(), Attempts: j.Attempts,
 						CreatedAt: j.CreatedAt, Due: j.Due, Detail: j.Detail, DoneAt: j.DoneAt}
 				}
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return writeJSON(a.stdout, out)
 			}
 			if len(jobs) == 0 {
 				fmt.Fprintln(a.stdout, "the outbox is empty")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -46,9 +45,7 @@ machine. The links are live one-time links: treat them as secrets.`,
 				if msgs == nil {
 					msgs = []*store.MailboxMessage{}
 				}
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(msgs)
+				return writeJSON(a.stdout, msgs)
 			}
 			if len(msgs) == 0 {
 				fmt.Fprintln(a.stdout, "the dev mailbox is empty")
