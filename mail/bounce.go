@@ -16,34 +16,48 @@ import (
 	"github.com/roster-dev/roster/store"
 )
 
-// envelopeTag marks Roster's job number in a return path or ENVID.
+// envelopeTag marks Roster's job in a return path or ENVID.
 const envelopeTag = "roster-"
 
 // EnvelopeID is the ENVID (RFC 3461) of a job's message: a DSN about it
-// carries it back as Original-Envelope-Id.
-func EnvelopeID(job uint64) string { return envelopeTag + strconv.FormatUint(job, 10) }
+// carries it back as Original-Envelope-Id. It names the job and its
+// random key (roster-JOB-KEY): job numbers are sequential, so a forged
+// bounce could name a real one; it cannot guess the key.
+func EnvelopeID(j *store.Job) string {
+	id := envelopeTag + strconv.FormatUint(j.ID, 10)
+	if j.Key != "" {
+		id += "-" + j.Key
+	}
+	return id
+}
 
 // VERPAddress is the return path of a job's message when the relay offers
-// no DSN: local+roster-JOB@domain, so the bounce's envelope recipient
+// no DSN: local+roster-JOB-KEY@domain, so the bounce's envelope recipient
 // names the job.
-func VERPAddress(bounce string, job uint64) string {
+func VERPAddress(bounce string, j *store.Job) string {
 	at := strings.LastIndexByte(bounce, '@')
 	if at < 0 {
 		return bounce
 	}
-	return bounce[:at] + "+" + EnvelopeID(job) + bounce[at:]
+	return bounce[:at] + "+" + EnvelopeID(j) + bounce[at:]
 }
 
-var jobTagRE = regexp.MustCompile(`(?i)\b` + envelopeTag + `([0-9]{1,19})\b`)
+var jobTagRE = regexp.MustCompile(`(?i)\b` + envelopeTag + `([0-9]{1,19})(?:-([0-9a-f]{16}))?\b`)
 
-// jobFromTag reads the job number in a VERP address or an ENVID.
-func jobFromTag(s string) uint64 {
+// jobTag is what a VERP address or an ENVID says of the job.
+type jobTag struct {
+	id  uint64
+	key string
+}
+
+// jobFromTag reads the job number and key in a VERP address or an ENVID.
+func jobFromTag(s string) jobTag {
 	m := jobTagRE.FindStringSubmatch(s)
 	if m == nil {
-		return 0
+		return jobTag{}
 	}
 	n, _ := strconv.ParseUint(m[1], 10, 64)
-	return n
+	return jobTag{id: n, key: strings.ToLower(m[2])}
 }
 
 // ErrNotBounce is the answer for a message that is not a recognised
@@ -74,10 +88,10 @@ func ParseBounce(r io.Reader) ([]store.Bounce, error) {
 	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
 		return nil, fmt.Errorf("%w: %v", ErrNotBounce, err)
 	}
-	job := uint64(0)
+	var job jobTag
 	for _, h := range []string{"X-Original-To", "Delivered-To", "To", "Envelope-To"} {
 		for _, v := range e.Header.Values(h) {
-			if job == 0 {
+			if job.id == 0 {
 				job = jobFromTag(v)
 			}
 		}
@@ -122,14 +136,14 @@ func ParseBounce(r io.Reader) ([]store.Bounce, error) {
 
 // readDSN reads the fields of a message/delivery-status body: one block
 // for the message, then one per recipient (RFC 3464 section 2).
-func readDSN(body io.Reader, job uint64) ([]store.Bounce, error) {
+func readDSN(body io.Reader, job jobTag) ([]store.Bounce, error) {
 	tr := textproto.NewReader(bufio.NewReader(io.LimitReader(body, 1<<20)))
 	perMessage, err := tr.ReadMIMEHeader()
 	if err != nil && len(perMessage) == 0 {
 		return nil, nil
 	}
-	if id := jobFromTag(perMessage.Get("Original-Envelope-Id")); id != 0 {
-		job = id
+	if tag := jobFromTag(perMessage.Get("Original-Envelope-Id")); tag.id != 0 {
+		job = tag
 	}
 	var out []store.Bounce
 	for range 1000 {
@@ -148,7 +162,7 @@ func readDSN(body io.Reader, job uint64) ([]store.Bounce, error) {
 
 // dsnRecipient turns one per-recipient block into a Bounce, for the
 // actions that are failures: failed (permanent) and delayed (temporary).
-func dsnRecipient(f textproto.MIMEHeader, job uint64) (store.Bounce, bool) {
+func dsnRecipient(f textproto.MIMEHeader, job jobTag) (store.Bounce, bool) {
 	action := strings.ToLower(strings.TrimSpace(f.Get("Action")))
 	if action != "failed" && action != "delayed" {
 		return store.Bounce{}, false // delivered, relayed, expanded: no failure
@@ -178,11 +192,11 @@ func dsnRecipient(f textproto.MIMEHeader, job uint64) (store.Bounce, bool) {
 
 // judge decides a bounce's weight from its status code: only the
 // recipient's permanent failures are hard.
-func judge(job uint64, rcpt string, failed bool, status, detail string) store.Bounce {
+func judge(job jobTag, rcpt string, failed bool, status, detail string) store.Bounce {
 	if len(detail) > 300 {
 		detail = detail[:300] + "…"
 	}
-	b := store.Bounce{JobID: job, Recipient: rcpt, Detail: detail}
+	b := store.Bounce{JobID: job.id, JobKey: job.key, Recipient: rcpt, Detail: detail}
 	parts := strings.Split(status, ".")
 	if !failed || len(parts) != 3 || parts[0] != "5" {
 		return b // delayed, or temporary: recorded, nobody blocked
@@ -248,7 +262,7 @@ var (
 
 // textBounce reads the plain-text forms of bounces that carry no
 // delivery-status part.
-func textBounce(text string, job uint64) []store.Bounce {
+func textBounce(text string, job jobTag) []store.Bounce {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	var rcpt, rest string
 	failed := true

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/roster-dev/roster/store"
 )
 
 // Stages of a delivery, for errors and their classification.
@@ -194,9 +195,9 @@ func (d *dialer) auth(c *smtp.Client) error {
 //
 // The return path names the job, so that a bounce coming back later by
 // mail finds it: with DSN (RFC 3461) the plain bounce address with
-// ENVID=roster-JOB and RET=HDRS (a bounce returns the headers only, never
-// the link); without, the VERP form local+roster-JOB@domain.
-func (s *session) send(job uint64, to string, body []byte, beforeDot func() error) error {
+// ENVID=roster-JOB-KEY and RET=HDRS (a bounce returns the headers only, never
+// the link); without, the VERP form local+roster-JOB-KEY@domain.
+func (s *session) send(job *store.Job, to string, body []byte, beforeDot func() error) error {
 	c := s.c
 	opts := &smtp.MailOptions{}
 	from := s.d.from

@@ -393,7 +393,7 @@ func (w *Worker) deliver(ctx context.Context, d *dialer, sp **session, j *store.
 			}
 			*sp = s
 		}
-		err := (*sp).send(j.ID, j.To, body, beforeDot)
+		err := (*sp).send(j, j.To, body, beforeDot)
 		if err == nil {
 			return store.JobResult{ID: j.ID, Outcome: store.OutcomeSent}
 		}

@@ -93,6 +93,16 @@ func invite(t testing.TB, db *store.DB, cfg Config, users []*roster.User) store.
 }
 
 // waitDone polls until every job is final.
+// jobOf reads one outbox job.
+func jobOf(t testing.TB, db *store.DB, id uint64) *store.Job {
+	t.Helper()
+	jobs, err := db.Jobs(admin, []uint64{id})
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("job %d: %v", id, err)
+	}
+	return jobs[0]
+}
+
 func waitDone(t testing.TB, db *store.DB, jobs []uint64) store.JobCounts {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -163,8 +173,8 @@ func TestWorkerDelivers(t *testing.T) {
 	}
 	for _, m := range msgs {
 		// No DSN offered: the return path names the job (VERP).
-		if !strings.HasPrefix(m.From, "roster+roster-") || !strings.HasSuffix(m.From, "@example.org") || jobFromTag(m.From) == 0 {
-			t.Errorf("envelope from %q; want roster+roster-JOB@example.org", m.From)
+		if !strings.HasPrefix(m.From, "roster+roster-") || !strings.HasSuffix(m.From, "@example.org") || jobFromTag(m.From).id == 0 || len(jobFromTag(m.From).key) != 16 {
+			t.Errorf("envelope from %q; want roster+roster-JOB-KEY@example.org", m.From)
 		}
 		_, text := textPart(t, m.Data)
 		match := linkRE.FindStringSubmatch(text)
@@ -446,7 +456,8 @@ func TestReturnPathWithDSN(t *testing.T) {
 		t.Fatalf("counts %+v", c)
 	}
 	m := srv.messages()[0]
-	if m.From != "bounces@example.org" || m.Ret != "HDRS" || m.EnvID != EnvelopeID(q.Jobs[0]) {
-		t.Errorf("MAIL FROM:<%s> RET=%s ENVID=%s; want bounces@example.org, HDRS, %s", m.From, m.Ret, m.EnvID, EnvelopeID(q.Jobs[0]))
+	want := EnvelopeID(jobOf(t, db, q.Jobs[0]))
+	if m.From != "bounces@example.org" || m.Ret != "HDRS" || m.EnvID != want {
+		t.Errorf("MAIL FROM:<%s> RET=%s ENVID=%s; want bounces@example.org, HDRS, %s", m.From, m.Ret, m.EnvID, want)
 	}
 }

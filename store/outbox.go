@@ -105,6 +105,7 @@ type Job struct {
 	Owner     string    // the worker holding the lease (sending)
 	Detail    string    // the server's words on the last failure
 	DoneAt    time.Time // when the job reached a final state
+	Key       string    // random, in the job's return path: a bounce must name it (empty on jobs older than it)
 
 	packed []byte // the stored message, on claimed jobs
 }
@@ -415,7 +416,11 @@ func addJobTx(tx *bolt.Tx, now time.Time, uid uint64, kind MailKind, to string, 
 	if err != nil {
 		return nil, err
 	}
-	j := &Job{ID: id, UserID: uid, Kind: kind, State: JobQueued, To: to, CreatedAt: now, Due: now}
+	key, err := newJobKey()
+	if err != nil {
+		return nil, err
+	}
+	j := &Job{ID: id, UserID: uid, Kind: kind, State: JobQueued, To: to, CreatedAt: now, Due: now, Key: key}
 	if err := putJobTx(tx, j); err != nil {
 		return nil, err
 	}

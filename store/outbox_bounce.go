@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"time"
 
 	"github.com/roster-dev/roster"
@@ -13,6 +14,7 @@ import (
 // of its non-standard cousins, read by the mail package.
 type Bounce struct {
 	JobID     uint64 // from the return path (VERP) or ENVID; 0 when unknown
+	JobKey    string // the job's key from the same tag; must match the job's
 	Recipient string // the address that failed (Final-Recipient)
 	Hard      bool   // a permanent failure (5.x.x) of the recipient
 	Detail    string // the diagnostic, as the remote server put it
@@ -31,9 +33,10 @@ const (
 
 // RecordBounce applies a bounce that came back by mail to the job it
 // names (or, without a job id, the recipient's newest mail to that
-// address). The recipient must be the job's: a bounce naming one job and
-// another address is refused (ENOTFOUND), so a forged report cannot block
-// an address by guessing a job number alone. A hard bounce marks the job
+// address). The job's random key must come with its number, and the
+// recipient must be the job's: a bounce naming a job without its key, or
+// another address, is refused (ENOTFOUND), so a forged report cannot block
+// an address by guessing a job number. A hard bounce marks the job
 // and the user's invitation bounced, blocks the address with the
 // diagnostic and revokes the link if it is still the user's; a soft one
 // is recorded on the job. Both are audited.
@@ -115,6 +118,10 @@ func bounceJobTx(tx *bolt.Tx, b Bounce) (*Job, error) {
 		j, err := getJobTx(tx, b.JobID)
 		if err != nil {
 			return nil, roster.Errorf(roster.ENOTFOUND, "no outbox job %d", b.JobID)
+		}
+		if j.Key != "" && subtle.ConstantTimeCompare([]byte(j.Key), []byte(b.JobKey)) != 1 {
+			// A job number alone is guessable (they are sequential).
+			return nil, roster.Errorf(roster.ENOTFOUND, "outbox job %d: the bounce does not carry its key", b.JobID)
 		}
 		if rcpt != "" && roster.NormalizeEmail(j.To) != rcpt {
 			return nil, roster.Errorf(roster.ENOTFOUND, "outbox job %d was not sent to %s", b.JobID, b.Recipient)

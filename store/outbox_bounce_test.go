@@ -42,21 +42,34 @@ func TestRecordBounce(t *testing.T) {
 	}
 	sendAll(t, db)
 	system := roster.SystemActor("mail")
+	key := func(id uint64) string {
+		jobs, err := db.Jobs(outboxActor, []uint64{id})
+		if err != nil || len(jobs) != 1 || len(jobs[0].Key) != 16 {
+			t.Fatalf("job %d: %v", id, err)
+		}
+		return jobs[0].Key
+	}
 	if _, _, err := db.RecordBounce(outboxActor, Bounce{JobID: q.Jobs[0], Recipient: "u0@example.com", Hard: true}); roster.ErrorCode(err) != roster.EFORBIDDEN {
 		t.Fatalf("a person recorded a bounce: %v", err)
 	}
 
-	if _, _, err := db.RecordBounce(system, Bounce{JobID: q.Jobs[0], Recipient: "u1@example.com", Hard: true}); roster.ErrorCode(err) != roster.ENOTFOUND {
+	if _, _, err := db.RecordBounce(system, Bounce{JobID: q.Jobs[0], JobKey: key(q.Jobs[0]), Recipient: "u1@example.com", Hard: true}); roster.ErrorCode(err) != roster.ENOTFOUND {
 		t.Fatalf("a bounce naming another address: %v", err)
 	}
-	if _, out, err := db.RecordBounce(system, Bounce{JobID: q.Jobs[1], Recipient: "u1@example.com", Detail: "4.2.2 mailbox full"}); err != nil || out != BounceSoft {
+	// Job numbers are sequential: without the job's key a bounce is forged.
+	for _, k := range []string{"", key(q.Jobs[1])} {
+		if _, _, err := db.RecordBounce(system, Bounce{JobID: q.Jobs[0], JobKey: k, Recipient: "u0@example.com", Hard: true}); roster.ErrorCode(err) != roster.ENOTFOUND {
+			t.Fatalf("a bounce with key %q for job %d: %v", k, q.Jobs[0], err)
+		}
+	}
+	if _, out, err := db.RecordBounce(system, Bounce{JobID: q.Jobs[1], JobKey: key(q.Jobs[1]), Recipient: "u1@example.com", Detail: "4.2.2 mailbox full"}); err != nil || out != BounceSoft {
 		t.Fatalf("soft bounce: %v %v", out, err)
 	}
-	j, out, err := db.RecordBounce(system, Bounce{JobID: q.Jobs[0], Recipient: "U0@example.com", Hard: true, Detail: "5.1.1 user unknown"})
+	j, out, err := db.RecordBounce(system, Bounce{JobID: q.Jobs[0], JobKey: key(q.Jobs[0]), Recipient: "U0@example.com", Hard: true, Detail: "5.1.1 user unknown"})
 	if err != nil || out != BounceBlocked || j.State != JobBounced {
 		t.Fatalf("hard bounce: %+v %v %v", j, out, err)
 	}
-	if _, out, _ := db.RecordBounce(system, Bounce{JobID: q.Jobs[0], Recipient: "u0@example.com", Hard: true}); out != BounceRepeated {
+	if _, out, _ := db.RecordBounce(system, Bounce{JobID: q.Jobs[0], JobKey: key(q.Jobs[0]), Recipient: "u0@example.com", Hard: true}); out != BounceRepeated {
 		t.Errorf("the same bounce twice: %v", out)
 	}
 	if _, out, err := db.RecordBounce(system, Bounce{Recipient: "u2@example.com", Hard: true, Detail: "5.1.1 no such user"}); err != nil || out != BounceBlocked {

@@ -3,7 +3,9 @@ package store
 import (
 	"bytes"
 	"compress/flate"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"sync"
@@ -55,6 +57,7 @@ func encodeJob(j *Job) []byte {
 	e.str(j.Owner)
 	e.str(j.Detail)
 	e.time(j.DoneAt)
+	e.str(j.Key)
 	return e.b
 }
 
@@ -96,6 +99,9 @@ func decodeJob(b []byte) (*Job, error) {
 	j.Owner = d.str()
 	j.Detail = d.str()
 	j.DoneAt = d.time()
+	if len(d.b) > 0 { // records written before jobs had keys end here
+		j.Key = d.str()
+	}
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -164,4 +170,13 @@ func readAllInto(out []byte, r io.Reader) ([]byte, error) {
 			return out, err
 		}
 	}
+}
+
+// newJobKey makes the random key a job's return path carries (64 bits, hex).
+func newJobKey() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", roster.Errorf(roster.EINTERNAL, "outbox: random key: %v", err)
+	}
+	return hex.EncodeToString(b), nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/emersion/go-smtp"
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/password"
 	"github.com/roster-dev/roster/store"
 	gossh "golang.org/x/crypto/ssh"
@@ -245,7 +246,7 @@ func TestServeMetrics(t *testing.T) {
 
 // lateDSN is a delivery status notification for job's mail to rcpt, as a
 // remote server sends it back after the relay accepted the message.
-func lateDSN(job uint64, rcpt string) string {
+func lateDSN(envid, rcpt string) string {
 	return strings.ReplaceAll(`From: MAILER-DAEMON@mx.remote.example
 To: roster@example.org
 Subject: Undelivered Mail Returned to Sender
@@ -261,7 +262,7 @@ The mail could not be delivered.
 Content-Type: message/delivery-status
 
 Reporting-MTA: dns; mx.remote.example
-Original-Envelope-Id: roster-`+strconv.FormatUint(job, 10)+`
+Original-Envelope-Id: `+envid+`
 
 Final-Recipient: rfc822; `+rcpt+`
 Action: failed
@@ -302,16 +303,16 @@ func TestServeMetricsLateBounce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cyJob, boJob uint64
+	var cyJob, boJob string
 	for _, j := range jobs {
 		switch j.To {
 		case "cy@example.com":
-			cyJob = j.ID
+			cyJob = mail.EnvelopeID(j)
 		case "bounce@example.com":
-			boJob = j.ID
+			boJob = mail.EnvelopeID(j)
 		}
 	}
-	if cyJob == 0 || boJob == 0 {
+	if cyJob == "" || boJob == "" {
 		t.Fatalf("jobs: %+v", jobs)
 	}
 
