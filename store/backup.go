@@ -458,6 +458,8 @@ const BackupLockWait = 30 * time.Second
 // that commits back to back can starve. It returns how long the lock was
 // held.
 func (db *DB) viewWaiting(wait time.Duration, fn func(tx *bolt.Tx) error) (time.Duration, error) {
+	db.pin() // it opens the file itself
+	defer db.unpin()
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	lock, err := waitSharedLock(db.path, wait)

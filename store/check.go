@@ -28,7 +28,9 @@ func (db *DB) Check(actor roster.Actor) []error {
 	if err != nil {
 		return []error{err}
 	}
-	return db.check()
+	var problems []error
+	db.whileLetGo(func() { problems = db.check() }) // its child opens the file
+	return problems
 }
 
 // check is Check without the power: for copies that are no one's database.

@@ -20,16 +20,21 @@ const LockTimeout = time.Second
 
 // DB is a Roster database. It holds no open file between operations: each
 // exported method opens the file, runs one transaction and closes it, so
-// other roster processes get their turn. A DB is safe for concurrent use.
+// other roster processes get their turn; unless this process owns the file
+// and is alone (see owner.go). A DB is safe for concurrent use.
 type DB struct {
 	path string
+
+	own   *holder // set by Own: this process keeps the file open when alone
+	guest guest   // this process's connection to another process that owns it
 
 	// Now is the clock; tests set it to test expiry.
 	Now func() time.Time
 
 	// bbolt locks belong to an open file, so two opens inside one process
 	// block each other like two processes would: serialise them here.
-	// Readers share, writers are alone.
+	// Readers share, writers are alone. With the owner's kept handle both
+	// share (bbolt orders its own transactions); letting go of it is alone.
 	mu sync.RWMutex
 }
 
@@ -116,6 +121,10 @@ func (db *DB) now() time.Time { return db.Now().UTC().Round(0) }
 
 // view runs fn in a read transaction on a read-only open of the file.
 func (db *DB) view(fn func(tx *bolt.Tx) error) error {
+	if f := db.kept(); f != nil {
+		defer db.mu.RUnlock()
+		return f.View(fn)
+	}
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	bdb, err := db.openFile(true)
@@ -137,6 +146,10 @@ func (db *DB) update(fn func(tx *bolt.Tx) error) error {
 }
 
 func (db *DB) write(fn func(tx *bolt.Tx) error) error {
+	if f := db.kept(); f != nil {
+		defer db.mu.RUnlock()
+		return f.Update(fn)
+	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	bdb, err := db.openFile(false)
@@ -151,6 +164,7 @@ func (db *DB) write(fn func(tx *bolt.Tx) error) error {
 }
 
 func (db *DB) openFile(readOnly bool) (*bolt.DB, error) {
+	db.visitOwner()
 	if readOnly {
 		if _, err := os.Stat(db.path); err != nil {
 			return nil, roster.Errorf(roster.EUNAVAILABLE, "open database %s: %v", db.path, err)

@@ -90,6 +90,8 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 
 	// Hold the live file's lock from here to the rename, so that no
 	// writer is half-way through a commit when the files change places.
+	db.pin() // an owner lets go of its handle on the file being replaced
+	defer db.unpin()
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	live, err := db.lockLive()

@@ -44,10 +44,23 @@ func benchClient() *http.Client {
 }
 
 // BenchmarkInvitePage measures activation-page GETs per second over
-// loopback, limits off, with 100,000 users in the file: each request opens
-// the database, checks the token, renders the form and sets the cookie.
+// loopback, limits off, with 100,000 users in the file: each request
+// checks the token, renders the form and sets the cookie; "per request"
+// opens the database file for each, "owned" keeps it open as `roster
+// serve` does when alone (store.DB.Own).
 func BenchmarkInvitePage(b *testing.B) {
+	b.Run("per request", func(b *testing.B) { benchInvitePage(b, false) })
+	b.Run("owned", func(b *testing.B) { benchInvitePage(b, true) })
+}
+
+func benchInvitePage(b *testing.B, own bool) {
 	db, base := benchServer(b, Limits{Off: true})
+	if own {
+		if ok, err := db.Own(); err != nil || !ok {
+			b.Fatalf("own: %v %v", ok, err)
+		}
+		b.Cleanup(func() { db.Disown() })
+	}
 	inputs := make([]roster.NewUser, 100_000)
 	for i := range inputs {
 		inputs[i] = roster.NewUser{Username: fmt.Sprintf("user%04d", i), Name: fmt.Sprintf("User %d", i), Email: fmt.Sprintf("user%04d@example.com", i)}

@@ -54,6 +54,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetErr(stderr)
 	styled := a.styled()
 	err := a.execute(ctx, root, styled)
+	if a.db != nil {
+		_ = a.db.Close() // leave (or give up) the file's owner
+	}
 	if err == nil {
 		return exitOK
 	}

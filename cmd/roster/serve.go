@@ -59,6 +59,13 @@ then stops each part cleanly.`,
 			}
 			log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 			defer announce(db, "roster serve", log)()
+			// Keep the file open while no other roster process uses it
+			// (store/owner.go); a second serve on the same file shares it.
+			if owns, err := db.Own(); err != nil {
+				log.Warn("the database file is opened per transaction", "why", err)
+			} else if owns {
+				defer db.Disown()
+			}
 			g, ctx := errgroup.WithContext(cmd.Context())
 			var running []string
 			for _, c := range components {
