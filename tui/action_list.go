@@ -9,7 +9,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/roster-dev/roster"
-	"github.com/roster-dev/roster/store"
 )
 
 // ActionArg is what an action needs chosen before it runs.
@@ -163,15 +162,6 @@ func builtinActions(sv Services) []Action {
 	}
 	if sv.Mail != nil {
 		acts = append(acts, mailActions()...)
-	} else if sv.Invite != nil {
-		acts = append(acts, Action{Label: "Send invitation", Verb: "invited", Skip: func(c *Common, u *roster.User) string { return store.InviteSkip(c.Actor, u) }, Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
-			return c.Services.Invite(c.Actor, ids)
-		}})
-	}
-	if sv.SendReset != nil && sv.Mail == nil {
-		acts = append(acts, Action{Label: "Send password reset", Verb: "sent a reset link", Skip: func(c *Common, u *roster.User) string { return store.ResetSkip(c.Actor, u) }, Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
-			return c.Services.SendReset(c.Actor, ids)
-		}})
 	}
 	return append(acts, Action{Label: "Delete", Verb: "deleted", Danger: true, Skip: opSkip(roster.OpDeleteUser), Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
 		return c.DB.DeleteUsers(c.Actor, ids)

@@ -129,7 +129,7 @@ func (s *actionsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 	k := msg.String()
 	if len(s.acts) == 0 {
-		return s, s.c.closeScreen(s)
+		return asks(s, closeMsg{}), nil
 	}
 	switch s.step {
 	case stepMenu:
@@ -139,7 +139,7 @@ func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		case key.Matches(msg, s.keys.Down):
 			s.menu = (s.menu + 1) % len(s.acts)
 		case key.Matches(msg, s.keys.Back):
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		case key.Matches(msg, s.keys.Choose):
 			return s.choose(s.menu)
 		case len(k) == 1 && k[0] >= '1' && k[0] <= '9':
@@ -178,7 +178,7 @@ func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		if s.needsTyping() {
 			switch k {
 			case "esc":
-				return s, s.c.closeScreen(s)
+				return asks(s, closeMsg{}), nil
 			case "enter":
 				if strings.TrimSpace(s.typed.Value()) == itoa(len(s.ids)) {
 					return s.run()
@@ -199,7 +199,7 @@ func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 				return s.run()
 			}
 		case "n", "N", "esc", "q":
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		}
 	case stepRunning:
 		if k == "esc" || k == "q" {
@@ -209,7 +209,7 @@ func (s *actionsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		switch k {
 		case "enter", "esc", "q", "space":
 			summary, isErr := s.summary()
-			return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus(summary, isErr))
+			return asks(s, closeMsg{}, say(summary, isErr)), nil
 		}
 	}
 	return s, nil
@@ -223,16 +223,15 @@ func (s *actionsScreen) choose(i int) (screen, tea.Cmd) {
 	s.act = s.acts[i]
 	if s.act.Open != nil {
 		next, cmd := s.act.Open(s.c, s.ids)
-		s.c.closeScreen(s)
 		if next != nil {
-			s.c.openScreen(next)
+			return asks(s, closeMsg{}, open(next, cmd)), nil
 		}
-		return s, cmd
+		return asks(s, closeMsg{}), cmd
 	}
 	switch s.act.Arg {
 	case ArgGroup:
 		if len(s.c.snap.groups) == 0 {
-			return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus("There are no groups yet: press G to add one", true))
+			return asks(s, closeMsg{}, say("There are no groups yet: press G to add one", true)), nil
 		}
 		s.pick = newPicker(s.c, "Choose a group", groupItems(s.c), 0)
 		s.step = stepArg

@@ -117,7 +117,7 @@ func (s *auditScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 				s.input.SetValue("")
 				return s, s.search("")
 			}
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		case "/":
 			s.filtering = true
 			return s, s.input.Focus()

@@ -113,7 +113,7 @@ func TestMenuDisablesWhatDoesNotApply(t *testing.T) {
 	db := mustOpenDB(t)
 	seedSmall(t, db)
 	invite := func(_ roster.Actor, ids []uint64) (roster.BulkResult, error) { return roster.BulkResult{}, nil }
-	h := startOpts(t, db, 120, 30, Options{Services: Services{Invite: invite}})
+	h := startOpts(t, db, 120, 30, Options{Services: Services{Mail: fakeMail{invite: invite}}})
 	h.waitText("Ada Lovelace") // active
 	h.keys("a")
 	s := h.waitText("Actions for ada")
@@ -122,8 +122,8 @@ func TestMenuDisablesWhatDoesNotApply(t *testing.T) {
 			t.Errorf("menu lacks %q:\n%s", want, s)
 		}
 	}
-	h.keys("1") // disabled: nothing happens
-	h.waitText("› 1  Mark active")
+	h.keys("1")                     // disabled: nothing happens
+	h.waitText("›  1  Mark active") // ten entries: numbers right-aligned
 	if h.statusOf("ada") != roster.StatusActive {
 		t.Fatal("a disabled entry ran")
 	}

@@ -31,14 +31,24 @@ type Common struct {
 	launchers []launcher
 
 	snap *snapshot // the latest data; replaced, never changed
-	nav  []navOp   // screens' requests, applied by the root after Update
 }
 
-// screen is a page the root shows on top of the user list. Update returns
-// the screen itself (or its replacement); a screen asks the root to open
-// or close screens, set the status line or filter the list through its
-// Common (openScreen, closeScreen, setStatus, closeAndFilter), which the
-// root applies as soon as Update returns, before the next key.
+// screen is a page the root shows over the base screen (the user list, or
+// My account for a member). Update returns the screen and a command. What
+// a screen wants of the root it says with values, never by reaching into
+// the root:
+//
+//   - from Update, asks(s, msgs...) in place of s: open a screen on top
+//     (openMsg), close this one (closeMsg), a status line (statusMsg), a
+//     reload (reloadMsg), or any other message as a result for the screen
+//     that opened this one. The root applies them in order as soon as
+//     Update returns, before the next key: keys typed ahead go to the
+//     screen then on top.
+//   - the same messages as the result of a command, applied when it ends.
+//
+// The results of a screen's commands come back to that screen alone: the
+// root tags each command with the screen that returned it (see route), so
+// no message needs to say whose it is.
 type screen interface {
 	Update(msg tea.Msg) (screen, tea.Cmd)
 	View() string
@@ -48,68 +58,65 @@ type screen interface {
 	TakesText() bool
 }
 
-// navOp is one request of a screen to the root.
-type navOp struct {
-	open   screen
-	close  screen
-	status *statusMsg
-	filter *uint64 // set the list's group filter
-	focus  uint64  // put the list's cursor on this user
-}
-
-// statusMsg is the status line's text.
-type statusMsg struct {
-	text string
-	err  bool
-}
-
-// Messages for the root.
+// Requests a screen makes of the root (see screen).
 type (
+	// openMsg shows s on top; cmd (its first load) is s's own command.
+	openMsg struct {
+		s   screen
+		cmd tea.Cmd
+	}
+	// closeMsg closes the screen that asks.
+	closeMsg struct{}
+	// statusMsg is the status line's text.
+	statusMsg struct {
+		text string
+		err  bool
+	}
 	// reloadMsg asks for an immediate reload after a change this session made.
 	reloadMsg struct{}
-	// dataMsg tells screens that a new snapshot is loaded.
-	dataMsg struct{}
 )
 
-// openScreen asks the root to show s on top.
-func (c *Common) openScreen(s screen) tea.Cmd {
-	c.nav = append(c.nav, navOp{open: s})
-	return nil
+// Results screens give the screen that opened them (the user list).
+type (
+	// focusMsg puts the list's cursor on a user (one just added) as soon
+	// as the data holds them.
+	focusMsg struct{ id uint64 }
+	// groupFilterMsg shows the users of a group (0: all).
+	groupFilterMsg struct{ gid uint64 }
+)
+
+// dataMsg tells screens that a new snapshot is loaded.
+type dataMsg struct{}
+
+// asking is a screen with what it asks of the root, as Update returns it.
+type asking struct {
+	screen
+	msgs []tea.Msg
 }
 
-// closeScreen asks the root to close s.
-func (c *Common) closeScreen(s screen) tea.Cmd {
-	c.nav = append(c.nav, navOp{close: s})
-	return nil
-}
-
-// setStatus asks the root to show text in the status line.
-func (c *Common) setStatus(text string, isErr bool) tea.Cmd {
-	c.nav = append(c.nav, navOp{status: &statusMsg{text: text, err: isErr}})
-	return nil
-}
-
-// focusUser asks the root to put the list's cursor on user id (one just
-// added), as soon as the data holds them.
-func (c *Common) focusUser(id uint64) tea.Cmd {
-	c.nav = append(c.nav, navOp{focus: id})
-	return nil
-}
-
-// closeAndFilter closes s and shows the users of group gid (0: all).
-func (c *Common) closeAndFilter(s screen, gid uint64) tea.Cmd {
-	c.nav = append(c.nav, navOp{close: s}, navOp{filter: &gid})
-	return nil
-}
-
-// inviter is the one way screens invite: through the mail system when it
-// is set (the dev mailbox counts), else the Invite hook; nil when neither.
-func (c *Common) inviter() func(roster.Actor, []uint64) (roster.BulkResult, error) {
-	if m := c.Services.Mail; m != nil {
-		return func(a roster.Actor, ids []uint64) (roster.BulkResult, error) {
-			q, err := m.Invite(a, ids)
-			return q.BulkResult, err
-		}
+// asks returns s with requests for the root (see screen), applied in order.
+func asks(s screen, msgs ...tea.Msg) screen {
+	if a, ok := s.(*asking); ok {
+		return &asking{screen: a.screen, msgs: append(a.msgs[:len(a.msgs):len(a.msgs)], msgs...)}
 	}
-	return c.Services.Invite
+	return &asking{screen: s, msgs: msgs}
+}
+
+// say is a status line: isErr marks a failure or a refusal.
+func say(text string, isErr bool) statusMsg { return statusMsg{text: text, err: isErr} }
+
+// open asks the root to show s on top, with cmd as its first command.
+func open(s screen, cmd tea.Cmd) openMsg { return openMsg{s: s, cmd: cmd} }
+
+// inviter is the one way screens invite: through the mail system (the
+// dev mailbox counts); nil without one.
+func (c *Common) inviter() func(roster.Actor, []uint64) (roster.BulkResult, error) {
+	m := c.Services.Mail
+	if m == nil {
+		return nil
+	}
+	return func(a roster.Actor, ids []uint64) (roster.BulkResult, error) {
+		q, err := m.Invite(a, ids)
+		return q.BulkResult, err
+	}
 }

@@ -85,7 +85,7 @@ func (s *detailsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 	case dataMsg:
 		if s.user() == nil {
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		}
 		return s, s.loadCmd()
 	case keysDoneMsg:
@@ -97,7 +97,7 @@ func (s *detailsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		u := s.user()
 		switch {
 		case key.Matches(msg, k.Back):
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		case key.Matches(msg, k.Up):
 			s.scroll = max(0, s.scroll-1)
 		case key.Matches(msg, k.Down):
@@ -105,12 +105,12 @@ func (s *detailsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case u == nil:
 		case key.Matches(msg, k.Edit):
 			f := newFormScreen(s.c, u)
-			return s, tea.Batch(s.c.openScreen(f), f.Init())
+			return asks(s, open(f, f.Init())), nil
 		case key.Matches(msg, k.Actions):
-			return s, s.c.openScreen(newActionsScreen(s.c, []uint64{u.ID}))
+			return asks(s, open(newActionsScreen(s.c, []uint64{u.ID}), nil)), nil
 		case key.Matches(msg, k.Keys):
 			ks := newKeysScreen(s.c, u.ID, s.sshKeys)
-			return s, tea.Batch(s.c.openScreen(ks), ks.p.loadCmd())
+			return asks(s, open(ks, ks.p.loadCmd())), nil
 		}
 	}
 	return s, nil
@@ -269,20 +269,19 @@ func (s *keysScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.p.done()
 		if msg.err != nil {
-			return s, s.c.setStatus(roster.ErrorMessage(msg.err), true)
+			return asks(s, say(roster.ErrorMessage(msg.err), true)), nil
 		}
-		s.c.setStatus(msg.text, false)
-		return s, tea.Batch(s.p.loadCmd(), func() tea.Msg { return reloadMsg{} })
+		return asks(s, say(msg.text, false), reloadMsg{}), s.p.loadCmd()
 	case dataMsg:
 		if _, ok := s.c.snap.indexOf(s.p.uid); !ok {
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		}
 		return s, s.p.loadCmd()
 	case tea.PasteMsg:
 		return s, s.p.paste(msg)
 	case tea.KeyPressMsg:
 		if !s.p.takesText() && key.Matches(msg, s.back) {
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		}
 		cmd, _ := s.p.key(msg)
 		return s, cmd

@@ -120,11 +120,10 @@ func (s *exportScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			s.err = msg.err
 			return s, nil
 		}
-		s.c.closeScreen(s)
-		return s, s.c.setStatus("Exported "+xferPlural(msg.n, "user")+" to "+msg.path, false)
+		return asks(s, closeMsg{}, say("Exported "+xferPlural(msg.n, "user")+" to "+msg.path, false)), nil
 	case tea.KeyPressMsg:
 		if !s.c.Actor.IsLocal() || msg.String() == "esc" {
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		}
 		if s.busy {
 			return s, nil

@@ -324,7 +324,7 @@ func (s *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if s.discard {
 			switch msg.String() {
 			case "y", "Y":
-				return s, s.c.closeScreen(s)
+				return asks(s, closeMsg{}), nil
 			case "n", "N", "esc", "q":
 				// The form was never told: it keeps its focus and filter.
 				s.discard = false
@@ -334,8 +334,8 @@ func (s *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if s.saving {
 			return s, nil
 		}
-		if cmd, ok := s.formKey(msg); ok {
-			return s, cmd
+		if next, cmd, ok := s.formKey(msg); ok {
+			return next, cmd
 		}
 	}
 	m, cmd := s.form.Update(msg)
@@ -345,7 +345,7 @@ func (s *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	s.live.set(s.v.username, s.v.email)
 	if s.form.State == huh.StateCompleted {
 		if s.v.choice == choiceCancel {
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		}
 		s.saving = true
 		return s, s.saveCmd()
@@ -357,15 +357,17 @@ func (s *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 // Cancel leave (asking first when something typed would be lost), and
 // space toggles a group while the group list is filtered. ok is false
 // when the form should have the key.
-func (s *formScreen) formKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+func (s *formScreen) formKey(msg tea.KeyPressMsg) (screen, tea.Cmd, bool) {
 	field := s.form.GetFocusedField()
 	groups, _ := field.(*huh.MultiSelect[string])
 	filtering := groups != nil && groups.GetFiltering()
 	switch k := msg.String(); {
 	case k == "esc" && !filtering:
-		return s.leave(), true
+		next, cmd := s.leave()
+		return next, cmd, true
 	case k == "enter" && field.GetKey() == "choice" && s.v.choice == choiceCancel:
-		return s.leave(), true
+		next, cmd := s.leave()
+		return next, cmd, true
 	case k == "space" && filtering:
 		// huh types a space into the filter; here space toggles, as the
 		// field's description says. Set the filter, toggle, filter again.
@@ -373,18 +375,18 @@ func (s *formScreen) formKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			m, _ := s.form.Update(k)
 			s.form = m.(*huh.Form)
 		}
-		return nil, true
+		return s, nil, true
 	}
-	return nil, false
+	return s, nil, false
 }
 
 // leave closes the form, or asks first when it holds changes.
-func (s *formScreen) leave() tea.Cmd {
+func (s *formScreen) leave() (screen, tea.Cmd) {
 	if s.dirty() {
 		s.discard = true
-		return nil
+		return s, nil
 	}
-	return s.c.closeScreen(s)
+	return asks(s, closeMsg{}), nil
 }
 
 // Unsaved reports that closing now would lose what was typed.
@@ -417,7 +419,6 @@ func (s *formScreen) saveCmd() tea.Cmd {
 }
 
 func (s *formScreen) saved(msg formSavedMsg) (screen, tea.Cmd) {
-	reload := func() tea.Msg { return reloadMsg{} }
 	if msg.err != nil {
 		s.err = roster.ErrorMessage(msg.err)
 		s.build()
@@ -428,15 +429,14 @@ func (s *formScreen) saved(msg formSavedMsg) (screen, tea.Cmd) {
 		verb = " saved"
 	}
 	text := "User " + msg.user.Username + verb
-	s.c.focusUser(msg.user.ID)
+	focus := focusMsg{msg.user.ID} // for the list, which opened the form
 	if s.edit == nil {
 		s.c.lastChoice = s.v.choice
 	}
 	if msg.invited {
 		text += " and invited"
 	} else if msg.inviteErr != nil {
-		reload2 := tea.Batch(s.c.closeScreen(s), s.c.setStatus(text+", but the invitation was not sent: "+plainErr(msg.inviteErr).Error(), true), reload)
-		return s, reload2
+		return asks(s, focus, closeMsg{}, say(text+", but the invitation was not sent: "+plainErr(msg.inviteErr).Error(), true), reloadMsg{}), nil
 	}
 	if s.v.choice == choiceAnother {
 		role, groups := s.v.role, s.v.groups
@@ -444,13 +444,13 @@ func (s *formScreen) saved(msg formSavedMsg) (screen, tea.Cmd) {
 		s.orig = *s.v
 		s.err = ""
 		s.build()
-		return s, tea.Batch(s.Init(), s.c.setStatus(text+"; add another", false), reload)
+		return asks(s, focus, say(text+"; add another", false), reloadMsg{}), s.Init()
 	}
 	if s.v.choice == choiceView {
 		d := newDetailsScreen(s.c, msg.user.ID)
-		return s, tea.Batch(s.c.closeScreen(s), s.c.openScreen(d), d.loadCmd(), s.c.setStatus(text, false), reload)
+		return asks(s, focus, closeMsg{}, open(d, d.loadCmd()), say(text, false), reloadMsg{}), nil
 	}
-	return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus(text, false), reload)
+	return asks(s, focus, closeMsg{}, say(text, false), reloadMsg{}), nil
 }
 
 // View implements screen.

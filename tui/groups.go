@@ -43,10 +43,10 @@ func (s *groupPickerScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		it, done, cmd := s.pick.update(msg)
 		if done {
 			if it == nil {
-				return s, s.c.closeScreen(s)
+				return asks(s, closeMsg{}), nil
 			}
 			gid := it.id
-			return s, s.c.closeAndFilter(s, gid)
+			return asks(s, closeMsg{}, groupFilterMsg{gid}), nil
 		}
 		return s, cmd
 	}
@@ -146,7 +146,7 @@ func (s *groupsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		s.mode, s.err = groupsList, ""
-		return s, tea.Batch(s.c.setStatus(msg.text, false), func() tea.Msg { return reloadMsg{} })
+		return asks(s, say(msg.text, false)), func() tea.Msg { return reloadMsg{} }
 	case tea.KeyPressMsg:
 		return s.key(msg)
 	case tea.PasteMsg:
@@ -195,7 +195,7 @@ func (s *groupsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 	case key.Matches(msg, k.Down):
 		s.cursor = max(0, min(len(gs)-1, s.cursor+1))
 	case key.Matches(msg, k.Back):
-		return s, s.c.closeScreen(s)
+		return asks(s, closeMsg{}), nil
 	case key.Matches(msg, k.Add):
 		s.mode, s.err, s.target = groupsAdd, "", nil
 		s.input.SetValue("")
@@ -210,7 +210,7 @@ func (s *groupsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		s.mode, s.err, s.target = groupsDelete, "", gs[s.cursor]
 	case key.Matches(msg, k.Show):
 		gid := gs[s.cursor].ID
-		return s, s.c.closeAndFilter(s, gid)
+		return asks(s, closeMsg{}, groupFilterMsg{gid}), nil
 	}
 	return s, nil
 }

@@ -33,7 +33,7 @@ func (s *helpScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		switch k.String() {
 		case "esc", "?", "q", "enter":
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		}
 	}
 	return s, nil

@@ -238,7 +238,7 @@ func importTick() tea.Cmd {
 func (s *importScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if !s.c.Actor.IsLocal() {
 		if kp, ok := msg.(tea.KeyPressMsg); ok && key.Matches(kp, s.keys.Back) {
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		}
 		return s, nil
 	}
@@ -253,7 +253,7 @@ func (s *importScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.report, s.cursor = msg.report, 0
 		if msg.err != nil {
 			s.step = importPick // could not read it: choose again
-			return s, s.c.setStatus(roster.ErrorMessage(msg.err), true)
+			return asks(s, say(roster.ErrorMessage(msg.err), true)), nil
 		}
 		s.data, s.step = msg.data, importPreview
 		s.filter()
@@ -267,10 +267,10 @@ func (s *importScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.step = importDone
 		s.result, s.err, s.invited, s.invErr = msg.result, msg.err, msg.invited, msg.invErr
 		if msg.err != nil {
-			return s, s.c.setStatus("Nothing was imported: "+roster.ErrorMessage(msg.err), true)
+			return asks(s, say("Nothing was imported: "+roster.ErrorMessage(msg.err), true)), nil
 		}
 		reload := func() tea.Msg { return reloadMsg{} }
-		return s, tea.Batch(reload, s.c.setStatus("Imported: "+msg.result.Summary(), false))
+		return asks(s, say("Imported: "+msg.result.Summary(), false)), reload
 	case tea.KeyPressMsg:
 		return s.key(msg)
 	}
@@ -287,7 +287,7 @@ func (s *importScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 	switch s.step {
 	case importPick:
 		if msg.String() == "esc" {
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		}
 		var cmd tea.Cmd
 		s.picker, cmd = s.picker.Update(msg)
@@ -296,7 +296,7 @@ func (s *importScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			return s, tea.Batch(cmd, s.previewCmd())
 		}
 		if ok, path := s.picker.DidSelectDisabledFile(msg); ok {
-			return s, tea.Batch(cmd, s.c.setStatus(filepath.Base(path)+" is not a .csv, .tsv, .txt or .json file", true))
+			return asks(s, say(filepath.Base(path)+" is not a .csv, .tsv, .txt or .json file", true)), cmd
 		}
 		return s, cmd
 	case importPreview:
@@ -326,10 +326,10 @@ func (s *importScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			s.invite = !s.invite
 		case key.Matches(msg, k.Import):
 			if err := s.report.Blocked(); err != nil {
-				return s, s.c.setStatus(roster.ErrorMessage(err), true)
+				return asks(s, say(roster.ErrorMessage(err), true)), nil
 			}
 			if s.report.Create+s.report.Update == 0 {
-				return s, s.c.setStatus("Nothing to import: every user in the file exists already", false)
+				return asks(s, say("Nothing to import: every user in the file exists already", false)), nil
 			}
 			s.step = importConfirm
 		}
@@ -344,7 +344,7 @@ func (s *importScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		}
 	case importDone:
 		if key.Matches(msg, k.Close) {
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		}
 	}
 	return s, nil

@@ -23,10 +23,10 @@ func TestImportScreen(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "notes.md"), []byte("x"), 0o600)
 	t.Chdir(dir)
 	var invited []uint64
-	h := startOpts(t, db, 120, 30, Options{Services: Services{Invite: func(a roster.Actor, ids []uint64) (roster.BulkResult, error) {
+	h := startOpts(t, db, 120, 30, Options{Services: Services{Mail: fakeMail{invite: func(a roster.Actor, ids []uint64) (roster.BulkResult, error) {
 		invited = append(invited, ids...)
 		return roster.BulkResult{Changed: []string{"x", "y"}}, nil
-	}}})
+	}}}})
 	h.waitText("ada@example.com")
 	h.keys("I")
 	h.waitText("Import users", "staff.csv")

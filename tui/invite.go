@@ -63,7 +63,7 @@ func mailActions() []Action {
 			Skip:   opSkip(roster.OpIssueLink),
 			Open: func(c *Common, ids []uint64) (screen, tea.Cmd) {
 				if len(ids) != 1 {
-					return nil, c.setStatus("A set-password link is for one user at a time: select one", true)
+					return nil, func() tea.Msg { return say("A set-password link is for one user at a time: select one", true) }
 				}
 				return newLinkScreen(c, ids[0]), nil
 			},
@@ -160,20 +160,17 @@ type skipGroup struct {
 	names  []string
 }
 
-// Messages of a mailScreen; each carries its screen, as results go to every screen.
+// Messages of a mailScreen (its commands' results come back to it alone).
 type (
 	mailQueuedMsg struct {
-		s   *mailScreen
 		q   store.Queued
 		err error
 	}
 	mailProgressMsg struct {
-		s      *mailScreen
 		counts store.JobCounts
 		err    error
 	}
 	mailJobsMsg struct {
-		s    *mailScreen
 		jobs []*store.Job
 		err  error
 	}
@@ -256,9 +253,6 @@ func (s *mailScreen) noun() string {
 func (s *mailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case mailQueuedMsg:
-		if msg.s != s {
-			return s, nil
-		}
 		s.q, s.err = msg.q, msg.err
 		if msg.err != nil || len(msg.q.Jobs) == 0 {
 			s.step = mailDone
@@ -268,7 +262,7 @@ func (s *mailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.counts = store.JobCounts{Total: len(msg.q.Jobs), Queued: len(msg.q.Jobs)}
 		return s, tea.Batch(s.pollCmd(0), func() tea.Msg { return reloadMsg{} })
 	case mailProgressMsg:
-		if msg.s != s || s.step != mailSending {
+		if s.step != mailSending {
 			return s, nil
 		}
 		if msg.err != nil {
@@ -285,9 +279,6 @@ func (s *mailScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, s.pollCmd(ProgressEvery)
 	case mailJobsMsg:
-		if msg.s != s {
-			return s, nil
-		}
 		s.step = mailDone
 		if msg.err != nil {
 			s.err = msg.err
@@ -310,24 +301,24 @@ func (s *mailScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 	case mailConfirm:
 		switch {
 		case s.send == 0 && (k == "enter" || k == "esc" || k == "q" || k == "n"):
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		case s.send == 0:
 		case k == "y" || k == "Y" || k == "enter":
 			s.step = mailQueuing
 			return s, s.queueCmd()
 		case k == "n" || k == "N" || k == "esc" || k == "q":
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		}
 	case mailSending:
 		if k == "esc" || k == "q" {
 			text := plural(s.counts.Pending(), s.noun()) + " still sending in the background"
-			return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus(text, false))
+			return asks(s, closeMsg{}, say(text, false)), nil
 		}
 	case mailDone:
 		switch k {
 		case "enter", "esc", "q", "space":
 			text, isErr := s.summaryLine()
-			return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus(text, isErr))
+			return asks(s, closeMsg{}, say(text, isErr)), nil
 		}
 	}
 	return s, nil
@@ -345,7 +336,7 @@ func (s *mailScreen) queueCmd() tea.Cmd {
 		} else {
 			q, err = m.Invite(actor, ids)
 		}
-		return mailQueuedMsg{s: s, q: q, err: err}
+		return mailQueuedMsg{q: q, err: err}
 	}
 }
 
@@ -354,7 +345,7 @@ func (s *mailScreen) pollCmd(d time.Duration) tea.Cmd {
 	m, jobs := s.c.Services.Mail, s.q.Jobs
 	poll := func(time.Time) tea.Msg {
 		c, err := m.Progress(jobs)
-		return mailProgressMsg{s: s, counts: c, err: err}
+		return mailProgressMsg{counts: c, err: err}
 	}
 	if d <= 0 {
 		return func() tea.Msg { return poll(time.Time{}) }
@@ -367,7 +358,7 @@ func (s *mailScreen) jobsCmd() tea.Cmd {
 	db, actor, jobs := s.c.DB, s.c.Actor, s.q.Jobs
 	return func() tea.Msg {
 		js, err := db.Jobs(actor, jobs)
-		return mailJobsMsg{s: s, jobs: js, err: err}
+		return mailJobsMsg{jobs: js, err: err}
 	}
 }
 

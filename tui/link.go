@@ -25,7 +25,6 @@ type linkScreen struct {
 
 // linkMsg carries a new link.
 type linkMsg struct {
-	s       *linkScreen
 	link    string
 	expires time.Time
 	err     error
@@ -57,11 +56,9 @@ func (s *linkScreen) Help() help.KeyMap {
 func (s *linkScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case linkMsg:
-		if msg.s == s {
-			s.busy = false
-			s.link, s.expires, s.err = msg.link, msg.expires, msg.err
-			return s, func() tea.Msg { return reloadMsg{} }
-		}
+		s.busy = false
+		s.link, s.expires, s.err = msg.link, msg.expires, msg.err
+		return asks(s, reloadMsg{}), nil
 	case tea.KeyPressMsg:
 		k := msg.String()
 		switch {
@@ -70,19 +67,19 @@ func (s *linkScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 			switch k {
 			case "c":
 				if s.link != "" {
-					return s, tea.Batch(tea.SetClipboard(s.link), s.c.setStatus("Link copied to the clipboard (if the terminal allows it)", false))
+					return asks(s, say("Link copied to the clipboard (if the terminal allows it)", false)), tea.SetClipboard(s.link)
 				}
 			case "enter", "esc", "q", "space":
 				if s.err != nil {
-					return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus("No link: "+roster.ErrorMessage(s.err), true))
+					return asks(s, closeMsg{}, say("No link: "+roster.ErrorMessage(s.err), true)), nil
 				}
-				return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus("Set-password link made for "+s.name, false))
+				return asks(s, closeMsg{}, say("Set-password link made for "+s.name, false)), nil
 			}
 		case k == "y" || k == "Y" || k == "enter":
 			s.busy = true
 			return s, s.issueCmd()
 		case k == "n" || k == "N" || k == "esc" || k == "q":
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		}
 	}
 	return s, nil
@@ -98,9 +95,9 @@ func (s *linkScreen) issueCmd() tea.Cmd {
 	return func() tea.Msg {
 		raw, t, err := db.IssueLink(actor, id, purpose, ttl)
 		if err != nil {
-			return linkMsg{s: s, err: err}
+			return linkMsg{err: err}
 		}
-		return linkMsg{s: s, link: base + "/invite/" + raw, expires: t.ExpiresAt}
+		return linkMsg{link: base + "/invite/" + raw, expires: t.ExpiresAt}
 	}
 }
 

@@ -96,9 +96,9 @@ func (s *mailboxScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case mailboxClearedMsg:
 		s.clearing = false
 		if msg.err != nil {
-			return s, s.c.setStatus("Cannot empty the mailbox: "+roster.ErrorMessage(msg.err), true)
+			return asks(s, say("Cannot empty the mailbox: "+roster.ErrorMessage(msg.err), true)), nil
 		}
-		return s, tea.Batch(s.loadCmd(), s.c.setStatus("The dev mailbox is empty", false))
+		return asks(s, say("The dev mailbox is empty", false)), s.loadCmd()
 	case dataMsg:
 		return s, s.loadCmd()
 	case tea.KeyPressMsg:
@@ -126,7 +126,7 @@ func (s *mailboxScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			s.scroll = min(s.scroll+1, max(0, len(s.messageLines())-s.c.bodyHeight()+1))
 		case "c":
 			if m := s.current(); m != nil && m.Link != "" {
-				return s, tea.Batch(tea.SetClipboard(m.Link), s.c.setStatus("Link copied to the clipboard (if the terminal allows it)", false))
+				return asks(s, say("Link copied to the clipboard (if the terminal allows it)", false)), tea.SetClipboard(m.Link)
 			}
 		case "enter", "esc", "q":
 			s.reading = false
@@ -156,10 +156,10 @@ func (s *mailboxScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		}
 	case "c":
 		if m := s.current(); m != nil && m.Link != "" {
-			return s, tea.Batch(tea.SetClipboard(m.Link), s.c.setStatus("Link copied to the clipboard (if the terminal allows it)", false))
+			return asks(s, say("Link copied to the clipboard (if the terminal allows it)", false)), tea.SetClipboard(m.Link)
 		}
 	case "esc", "q":
-		return s, s.c.closeScreen(s)
+		return asks(s, closeMsg{}), nil
 	}
 	s.clamp()
 	return s, nil

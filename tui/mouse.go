@@ -11,7 +11,7 @@ const wheelStep = 3
 // mouse handles a click or the wheel on the user list: a click on a tab
 // picks it, a click on a row puts the cursor there (a second click on it
 // opens the details), the wheel moves the cursor.
-func (s *usersScreen) mouse(msg tea.MouseMsg) (*usersScreen, tea.Cmd) {
+func (s *usersScreen) mouse(msg tea.MouseMsg) (screen, tea.Cmd) {
 	if s.c.snap == nil {
 		return s, nil
 	}

@@ -71,12 +71,12 @@ func (s *paletteScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	if !done {
 		return s, cmd
 	}
-	s.c.closeScreen(s)
 	if item == nil {
-		return s, nil
+		return asks(s, closeMsg{}), nil
 	}
+	// The key goes to the program as if typed, so the screen below has it.
 	press := keyPress(s.keys[item.id])
-	return s, func() tea.Msg { return press }
+	return asks(s, closeMsg{}), func() tea.Msg { return press }
 }
 
 // View implements screen.

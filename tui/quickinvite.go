@@ -36,7 +36,6 @@ type quickRow struct {
 
 // quickDoneMsg reports an attempt to invite.
 type quickDoneMsg struct {
-	s        *quickInvite
 	problems map[int]string
 	err      error
 	ids      []uint64
@@ -129,9 +128,7 @@ func (s *quickInvite) Help() help.KeyMap {
 func (s *quickInvite) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case quickDoneMsg:
-		if msg.s == s {
-			return s.done(msg)
-		}
+		return s.done(msg)
 	case tea.KeyPressMsg:
 		return s.key(msg)
 	case tea.PasteMsg:
@@ -146,7 +143,7 @@ func (s *quickInvite) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 	if s.discard {
 		switch msg.String() {
 		case "y", "Y":
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		case "n", "N", "esc", "q":
 			s.discard = false
 		}
@@ -162,7 +159,7 @@ func (s *quickInvite) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			s.discard = true
 			return s, nil
 		}
-		return s, s.c.closeScreen(s)
+		return asks(s, closeMsg{}), nil
 	case k == "ctrl+n" || (k == "+" && role):
 		return s, s.addRow()
 	case k == "tab" || k == "down":
@@ -261,10 +258,10 @@ func (s *quickInvite) inviteCmd() tea.Cmd {
 		wants = append(wants, want{i, roster.NewUser{Username: roster.NormalizeUsername(r.username.Value()),
 			Name: transfer.NameFor(email), Email: email, Role: r.role, Groups: groups}})
 	}
-	c, me := s.c, s
+	c := s.c
 	invite := c.inviter()
 	return func() tea.Msg {
-		msg := quickDoneMsg{s: me, problems: map[int]string{}}
+		msg := quickDoneMsg{problems: map[int]string{}}
 		if len(wants) == 0 {
 			msg.err = roster.Errorf(roster.EINVALID, "type at least one e-mail address")
 			return msg
@@ -313,7 +310,6 @@ func (s *quickInvite) inviteCmd() tea.Cmd {
 func (s *quickInvite) done(msg quickDoneMsg) (screen, tea.Cmd) {
 	s.busy = false
 	s.problems = msg.problems
-	reload := func() tea.Msg { return reloadMsg{} }
 	if len(msg.ids) == 0 {
 		if msg.err != nil {
 			s.err = roster.ErrorMessage(msg.err)
@@ -330,8 +326,7 @@ func (s *quickInvite) done(msg quickDoneMsg) (screen, tea.Cmd) {
 	case len(msg.invited.Changed) > 0:
 		text += "; " + msg.invited.Summary("invited")
 	}
-	s.c.focusUser(msg.ids[0])
-	return s, tea.Batch(s.c.closeScreen(s), s.c.setStatus(text, isErr), reload)
+	return asks(s, focusMsg{msg.ids[0]}, closeMsg{}, say(text, isErr), reloadMsg{}), nil
 }
 
 // View implements screen.

@@ -195,7 +195,7 @@ func TestGolden(t *testing.T) {
 }
 
 // Ensure optional services appear only when given: Send invitation in the
-// actions menu and Save and invite in the form call the Invite hook.
+// actions menu and Save and invite in the form invite through the mail system.
 func TestServicesInvite(t *testing.T) {
 	db := mustOpenDB(t)
 	seedSmall(t, db)
@@ -204,7 +204,7 @@ func TestServicesInvite(t *testing.T) {
 	h.keys("a")
 	s := h.waitText("Actions for ada")
 	if strings.Contains(s, "Send invitation") {
-		t.Errorf("no Invite service, yet the menu offers it:\n%s", s)
+		t.Errorf("no mail system, yet the menu offers it:\n%s", s)
 	}
 
 	invited := make(chan []uint64, 4)
@@ -212,12 +212,14 @@ func TestServicesInvite(t *testing.T) {
 		invited <- ids
 		return roster.BulkResult{Changed: []string{"x"}}, nil
 	}
-	h = startOpts(t, db, 100, 30, Options{Services: Services{Invite: invite}})
+	h = startOpts(t, db, 100, 30, Options{Services: Services{Mail: fakeMail{invite: invite}}})
 	h.waitText("Ada Lovelace")
 	h.keys("down", "a") // alan, pending
 	h.waitText("Actions for alan", "Send invitation")
 	h.keys("6") // after activate, disable, add, remove, role
-	h.waitText("Done: 1 invited")
+	h.waitText("Send 1 invitation?")
+	h.keys("y")
+	h.waitText("1 invitation sent")
 	if ids := <-invited; len(ids) != 1 || ids[0] != h.user("alan").ID {
 		t.Errorf("invited %v", ids)
 	}

@@ -88,7 +88,7 @@ func (s *settingsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		case msg.String() == "down" || msg.String() == "j":
 			s.offset++
 		case msg.String() == "esc" || msg.String() == "q":
-			return s, s.c.closeScreen(s)
+			return asks(s, closeMsg{}), nil
 		}
 		s.clamp()
 	}

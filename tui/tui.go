@@ -52,18 +52,14 @@ type Options struct {
 // Services are optional hooks other parts of Roster plug in. A nil field
 // means the feature is absent: its actions and keys are hidden.
 type Services struct {
-	// Invite queues invitation mail for the users (Send invitation,
-	// Re-send invitation).
-	Invite func(actor roster.Actor, ids []uint64) (roster.BulkResult, error)
-	// SendReset queues password-reset mail for the users.
-	SendReset func(actor roster.Actor, ids []uint64) (roster.BulkResult, error)
 	// RequestReset queues a reset link to an active user's own address (My account).
 	RequestReset func(email string) error
 
-	// Mail, when set, is the mail system (*mail.Mailer implements it): the
-	// invitation and reset actions then follow their mail with a progress
-	// bar and a summary, the Mailbox screen (M) opens, and the header says
-	// where mail goes. See invite.go.
+	// Mail, when set, is the mail system (*mail.Mailer implements it) and
+	// the one way the app invites: the invitation and reset actions follow
+	// their mail with a progress bar and a summary, the forms invite on
+	// save, the Mailbox screen (M) opens, and the header says where mail
+	// goes. Without it the app offers no invitation. See invite.go.
 	Mail Mailer
 	// LinkTTL is how long a set-password link stays valid (0: the store's default).
 	LinkTTL time.Duration
@@ -88,12 +84,15 @@ const SiteBroken = "⚠ "
 
 // Model is the root model: it owns global keys, the header, the footer and
 // the loading and error state. It gives input (keys, paste, mouse) to the
-// active screen only, and results of commands to every screen.
+// active screen only, the results of a screen's commands to that screen,
+// and size, colour and data changes to every screen (route.go).
 type Model struct {
 	c        *Common
 	shared   *Shared
-	users    *usersScreen
-	stack    []screen
+	base     screen       // the screen under the stack: the user list or My account
+	users    *usersScreen // the user list; nil in My account
+	stack    []layer      // screens over the base, the active one last
+	nextID   int          // the last screen id given
 	help     help.Model
 	status   statusMsg
 	loading  bool
@@ -123,12 +122,16 @@ func New(o Options) *Model {
 	m := &Model{c: c, help: help.New(), shared: o.Shared}
 	m.help.Styles = c.Styles.Help
 	m.users = newUsersScreen(c)
+	m.base = m.users
 	return m
 }
 
 // Init implements tea.Model: it asks for the background colour and loads
 // the data.
 func (m *Model) Init() tea.Cmd {
+	if a, ok := m.base.(*accountScreen); ok {
+		return tea.Batch(tea.RequestBackgroundColor, route(baseID, a.loadCmd()), tickCmd())
+	}
 	m.loading = true
 	return tea.Batch(tea.RequestBackgroundColor, m.loadCmd(), tickCmd(), backupCmd(m.c.DB))
 }
@@ -189,20 +192,7 @@ func changesCmd(db *store.DB) tea.Cmd {
 	}
 }
 
-// top returns the active screen, or nil for the user list.
-func (m *Model) top() screen {
-	if len(m.stack) == 0 {
-		return nil
-	}
-	return m.stack[len(m.stack)-1]
-}
-
-func (m *Model) takesText() bool {
-	if t := m.top(); t != nil {
-		return t.TakesText()
-	}
-	return m.users.TakesText()
-}
+func (m *Model) takesText() bool { return m.top().TakesText() }
 
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -229,6 +219,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(changesCmd(m.c.DB), tickCmd())
 	case changesMsg:
+		if m.users == nil {
+			return m, m.send(baseID, msg) // My account loads its own
+		}
 		// Reload when the counter moved, and keep trying after a failed
 		// load (the file was busy or missing).
 		stale := m.c.snap == nil || msg.n != m.c.snap.changes || m.loadErr != nil
@@ -238,11 +231,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case reloadMsg:
-		if m.loading {
-			return m, nil // the poll will notice whatever this load misses
-		}
-		m.loading = true
-		return m, m.loadCmd()
+		return m, m.reload()
+	case routedMsg:
+		return m, m.routed(msg)
 	case loadedMsg:
 		m.loading = false
 		m.loadErr = msg.err
@@ -269,9 +260,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.PasteMsg, tea.MouseMsg, tea.KeyReleaseMsg:
 		return m, m.forward(msg)
 	}
-	// Results of commands go to every screen: the one that asked may no
-	// longer be on top. Each screen ignores what is not its own.
-	return m, m.forwardAll(msg)
+	// The results of screens' commands come as routedMsg; anything else
+	// (a message sent to the program from outside) goes to the active screen.
+	return m, m.forward(msg)
+}
+
+// reload loads the data now, unless a load is under way (the poll will
+// notice whatever that load misses).
+func (m *Model) reload() tea.Cmd {
+	if m.loading {
+		return nil
+	}
+	m.loading = true
+	return m.loadCmd()
 }
 
 // checkMail notices, once, that the mail worker stopped: the header and
@@ -291,32 +292,6 @@ func (m *Model) checkMail() {
 // words, for the operator.
 func mailStoppedText(err error) string {
 	return "mail is not being sent: the mail worker stopped: " + err.Error()
-}
-
-// applyNav carries out the screens' requests, in order.
-func (m *Model) applyNav() {
-	for len(m.c.nav) > 0 {
-		op := m.c.nav[0]
-		m.c.nav = m.c.nav[1:]
-		switch {
-		case op.open != nil:
-			m.stack = append(m.stack, op.open)
-		case op.close != nil:
-			for i := len(m.stack) - 1; i >= 0; i-- {
-				if m.stack[i] == op.close {
-					m.stack = append(m.stack[:i], m.stack[i+1:]...)
-					break
-				}
-			}
-		case op.status != nil:
-			m.status = *op.status
-		case op.filter != nil:
-			m.users.setGroup(*op.filter)
-		case op.focus != 0:
-			m.users.focusUser(op.focus)
-		}
-	}
-	m.c.nav = nil
 }
 
 // globalKey answers the keys the root owns.
@@ -359,33 +334,21 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		// One rule on every screen above the list: q goes back, as esc does.
 		return m.forward(tea.KeyPressMsg{Code: tea.KeyEscape}), true
 	case key.Matches(msg, g.Palette):
-		var km help.KeyMap = m.users.Help()
-		if t := m.top(); t != nil {
-			km = t.Help()
-		}
-		m.stack = append(m.stack, newPaletteScreen(m.c, km))
-		return nil, true
+		return m.push(newPaletteScreen(m.c, m.top().Help()), nil), true
 	case key.Matches(msg, g.Help):
 		if _, ok := m.top().(*helpScreen); ok {
-			m.stack = m.stack[:len(m.stack)-1]
+			m.pop()
 			return nil, true
 		}
-		var km help.KeyMap = m.users.Help()
-		if t := m.top(); t != nil {
-			km = t.Help()
-		}
-		m.stack = append(m.stack, newHelpScreen(m.c, km))
-		return nil, true
+		return m.push(newHelpScreen(m.c, m.top().Help()), nil), true
 	}
 	for _, l := range m.c.launchers {
 		if key.Matches(msg, l.Key) {
 			// The same key again on its own screen does nothing.
-			if t := m.top(); t != nil && l.is(t) {
+			if l.is(m.top()) {
 				return nil, true
 			}
-			s, cmd := l.open(m.c)
-			m.stack = append(m.stack, s)
-			return cmd, true
+			return m.push(l.open(m.c)), true
 		}
 	}
 	return nil, false
@@ -396,40 +359,15 @@ type unsavedScreen interface{ Unsaved() bool }
 
 // unsaved reports whether quitting now would lose something typed.
 func (m *Model) unsaved() bool {
-	for _, s := range m.stack {
-		if u, ok := s.(unsavedScreen); ok && u.Unsaved() {
+	if u, ok := m.base.(unsavedScreen); ok && u.Unsaved() {
+		return true
+	}
+	for _, l := range m.stack {
+		if u, ok := l.s.(unsavedScreen); ok && u.Unsaved() {
 			return true
 		}
 	}
 	return false
-}
-
-// forward gives msg to the active screen.
-func (m *Model) forward(msg tea.Msg) tea.Cmd {
-	if t := m.top(); t != nil {
-		s, cmd := t.Update(msg)
-		m.stack[len(m.stack)-1] = s
-		m.applyNav()
-		return cmd
-	}
-	var cmd tea.Cmd
-	m.users, cmd = m.users.Update(msg)
-	m.applyNav()
-	return cmd
-}
-
-// forwardAll gives msg (a size, colour or data change) to every screen.
-func (m *Model) forwardAll(msg tea.Msg) tea.Cmd {
-	var cmds []tea.Cmd
-	var cmd tea.Cmd
-	m.users, cmd = m.users.Update(msg)
-	cmds = append(cmds, cmd)
-	for i, s := range m.stack {
-		m.stack[i], cmd = s.Update(msg)
-		cmds = append(cmds, cmd)
-	}
-	m.applyNav()
-	return tea.Batch(cmds...)
 }
 
 func (m *Model) tooSmall() bool {

@@ -75,10 +75,16 @@ func (s *usersScreen) TakesText() bool { return s.filtering }
 func (s *usersScreen) Help() help.KeyMap { return s.keys.help(s.c.Global, s.c.launcherKeys()) }
 
 // Update handles the list's keys and data changes.
-func (s *usersScreen) Update(msg tea.Msg) (*usersScreen, tea.Cmd) {
+func (s *usersScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case dataMsg:
 		s.refresh()
+		return s, nil
+	case focusMsg:
+		s.focusUser(msg.id)
+		return s, nil
+	case groupFilterMsg:
+		s.setGroup(msg.gid)
 		return s, nil
 	case tea.WindowSizeMsg:
 		s.input.SetWidth(max(10, msg.Width-4))
@@ -102,7 +108,7 @@ func (s *usersScreen) Update(msg tea.Msg) (*usersScreen, tea.Cmd) {
 	return s, nil
 }
 
-func (s *usersScreen) filterKey(msg tea.Msg) (*usersScreen, tea.Cmd) {
+func (s *usersScreen) filterKey(msg tea.Msg) (screen, tea.Cmd) {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		switch k.String() {
 		case "esc":
@@ -126,7 +132,7 @@ func (s *usersScreen) filterKey(msg tea.Msg) (*usersScreen, tea.Cmd) {
 	return s, cmd
 }
 
-func (s *usersScreen) key(msg tea.KeyPressMsg) (*usersScreen, tea.Cmd) {
+func (s *usersScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 	k := s.keys
 	page := max(1, s.listHeight()-1)
 	switch {
@@ -190,7 +196,7 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (*usersScreen, tea.Cmd) {
 		s.inv = nextInvitationFilter(s.inv)
 		s.refresh()
 	case key.Matches(msg, k.Group):
-		return s, s.c.openScreen(newGroupPicker(s.c, s.gid))
+		return asks(s, open(newGroupPicker(s.c, s.gid), nil)), nil
 	case key.Matches(msg, k.Toggle):
 		if u := s.current(); u != nil {
 			if _, ok := s.selected[u.ID]; ok {
@@ -207,26 +213,26 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (*usersScreen, tea.Cmd) {
 	case key.Matches(msg, k.Open):
 		if u := s.current(); u != nil {
 			d := newDetailsScreen(s.c, u.ID)
-			return s, tea.Batch(s.c.openScreen(d), d.loadCmd())
+			return asks(s, open(d, d.loadCmd())), nil
 		}
 	case key.Matches(msg, k.Add):
 		f := newFormScreen(s.c, nil)
-		return s, tea.Batch(s.c.openScreen(f), f.Init())
+		return asks(s, open(f, f.Init())), nil
 	case key.Matches(msg, k.InviteByEmail):
 		if s.c.inviter() == nil {
-			return s, s.c.setStatus("Inviting needs mail set up: use n to add a user", true)
+			return asks(s, say("Inviting needs mail set up: use n to add a user", true)), nil
 		}
 		q := newQuickInvite(s.c)
-		return s, tea.Batch(s.c.openScreen(q), q.setFocus(0))
+		return asks(s, open(q, q.setFocus(0))), nil
 	case key.Matches(msg, k.Edit):
 		if u := s.current(); u != nil {
 			f := newFormScreen(s.c, u)
-			return s, tea.Batch(s.c.openScreen(f), f.Init())
+			return asks(s, open(f, f.Init())), nil
 		}
 	case key.Matches(msg, k.Actions):
 		ids := s.targets()
 		if len(ids) > 0 {
-			return s, s.c.openScreen(newActionsScreen(s.c, ids))
+			return asks(s, open(newActionsScreen(s.c, ids), nil)), nil
 		}
 	}
 	return s, nil

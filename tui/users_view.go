@@ -68,6 +68,9 @@ func (s *usersScreen) filterLine() bool {
 func (m *Model) header() string {
 	c := m.c
 	st := c.Styles.App
+	if t, ok := m.base.(interface{ title() string }); ok {
+		return lipgloss.NewStyle().MaxWidth(c.Width).Render(st.Title.Render("Roster") + " " + st.Path.Render(t.title()))
+	}
 	left := st.Title.Render("Roster") + " " + st.Path.Render(c.DB.Path())
 	right := ""
 	if snap := c.snap; snap != nil {
@@ -287,9 +290,9 @@ func (s *usersScreen) emptyState() string {
 	return lipgloss.PlaceHorizontal(s.c.Width, lipgloss.Center, box)
 }
 
-// footerText is the status line when nothing else is said: the count
+// footer is the status line when nothing else is said: the count
 // shown, the selection (and how much of it the filter hides) and the sort.
-func (s *usersScreen) footerText() string {
+func (s *usersScreen) footer() string {
 	st := s.c.Styles.App
 	snap := s.c.snap
 	if snap == nil {

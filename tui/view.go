@@ -15,6 +15,9 @@ func (m *Model) View() tea.View {
 	// Clicks and the wheel (shift+drag still selects text in most terminals).
 	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = "Roster"
+	if t, ok := m.base.(interface{ title() string }); ok {
+		v.WindowTitle = "Roster · " + t.title()
+	}
 	return v
 }
 
@@ -31,7 +34,7 @@ func (m *Model) render() string {
 		return tooSmallView(c)
 	}
 	header := m.header()
-	var km help.KeyMap = m.users.Help()
+	km := m.base.Help()
 	body := ""
 	bodyH := c.Height - lipgloss.Height(header) - 2 // footer: status + help
 	switch t := m.top(); {
@@ -39,7 +42,7 @@ func (m *Model) render() string {
 		body = c.Styles.App.Error.Render("Cannot read the database: " + roster.ErrorMessage(m.loadErr))
 	case !m.ready:
 		body = c.Styles.App.Muted.Render("Loading…")
-	case t != nil:
+	case len(m.stack) > 0:
 		body = m.bodyAt(len(m.stack) - 1)
 		km = t.Help()
 		if m.askQuit {
@@ -49,7 +52,7 @@ func (m *Model) render() string {
 			km = keyMap{short: []key.Binding{kb("y", "quit", "y"), kb("n/esc", "keep editing", "n")}}
 		}
 	default:
-		body = m.users.View()
+		body = m.base.View()
 	}
 	return header + "\n" + c.cells.clip(body, c.Width, bodyH) + "\n" + m.statusLine() + "\n" + m.helpLine(km)
 }
@@ -61,9 +64,9 @@ type dialogScreen interface{ dialog() }
 // screens below it showing through when it is a dialog.
 func (m *Model) bodyAt(i int) string {
 	if i < 0 {
-		return m.users.View()
+		return m.base.View()
 	}
-	s := m.stack[i]
+	s := m.stack[i].s
 	if _, ok := s.(dialogScreen); ok {
 		return m.c.overlay(m.bodyAt(i-1), s.View())
 	}
@@ -95,7 +98,7 @@ type footerScreen interface{ footer() string }
 // list's counts would say nothing about it).
 func (m *Model) footer() string {
 	for i := len(m.stack) - 1; i >= 0; i-- {
-		switch t := m.stack[i].(type) {
+		switch t := m.stack[i].s.(type) {
 		case footerScreen:
 			return t.footer()
 		case dialogScreen:
@@ -103,7 +106,10 @@ func (m *Model) footer() string {
 		}
 		return ""
 	}
-	return m.users.footerText()
+	if f, ok := m.base.(footerScreen); ok {
+		return f.footer()
+	}
+	return ""
 }
 
 // helpLine draws the short help, keeping "? all keys" and "q quit" (or

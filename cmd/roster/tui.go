@@ -17,7 +17,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/mail"
 	"github.com/roster-dev/roster/store"
 	"github.com/roster-dev/roster/tui"
@@ -113,14 +112,6 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 // tuiServices plugs the mail system into the terminal app.
 func tuiServices(m *mail.Mailer, cfg mail.Config, site string) tui.Services {
 	return tui.Services{
-		Invite: func(actor roster.Actor, ids []uint64) (roster.BulkResult, error) {
-			q, err := m.Invite(actor, ids)
-			return q.BulkResult, err
-		},
-		SendReset: func(actor roster.Actor, ids []uint64) (roster.BulkResult, error) {
-			q, err := m.QueueResets(actor, ids)
-			return q.BulkResult, err
-		},
 		Mail:    m,
 		LinkTTL: cfg.TTL,
 		Site:    site,
