@@ -42,6 +42,13 @@ func VERPAddress(bounce string, j *store.Job) string {
 	return bounce[:at] + "+" + EnvelopeID(j) + bounce[at:]
 }
 
+// envelopeHeader carries the tag in the message itself, for bounces that
+// quote the headers they returned but lost the envelope.
+const envelopeHeader = "X-Roster-Envelope"
+
+// keyedTagRE finds a tag with its key anywhere in a bounce's text.
+var keyedTagRE = regexp.MustCompile(`(?i)\b` + envelopeTag + `[0-9]{1,19}-[0-9a-f]{16}\b`)
+
 var jobTagRE = regexp.MustCompile(`(?i)\b` + envelopeTag + `([0-9]{1,19})(?:-([0-9a-f]{16}))?\b`)
 
 // jobTag is what a VERP address or an ENVID says of the job.
@@ -95,6 +102,10 @@ func ParseBounce(r io.Reader) ([]store.Bounce, error) {
 				job = jobFromTag(v)
 			}
 		}
+	}
+	if job.id == 0 {
+		// No tag on the envelope: look in the returned headers.
+		job = jobFromTag(keyedTagRE.FindString(string(raw)))
 	}
 	var out []store.Bounce
 	var texts []string

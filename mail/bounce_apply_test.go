@@ -65,42 +65,68 @@ func TestScanMaildir(t *testing.T) {
 }
 
 // Ensure a forged bounce naming a real job number and its recipient, but
-// not the job's random key, blocks nobody: job numbers are sequential.
+// not the job's random key, or naming only the address, blocks nobody (job
+// numbers are sequential, addresses known); a real one does, by its
+// envelope or by the headers it returned.
 func TestForgedBounceNeedsTheKey(t *testing.T) {
 	db := openDB(t)
 	srv := startServer(t, serverOpts{})
-	users := addUsers(t, db, "grace@contoso.com")
+	users := addUsers(t, db, "grace@contoso.com", "linus@example.net")
 	cfg := testConfig(srv.addr)
 	q := invite(t, db, cfg, users)
 	startWorker(t, db, cfg)
-	if c := waitDone(t, db, q.Jobs); c.Sent != 1 {
+	if c := waitDone(t, db, q.Jobs); c.Sent != 2 {
 		t.Fatalf("counts %+v", c)
 	}
-	b, err := os.ReadFile(filepath.Join("testdata", "bounces", "exchange-online.eml"))
-	if err != nil {
-		t.Fatal(err)
+	fixture := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("testdata", "bounces", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
 	}
-	key := jobOf(t, db, q.Jobs[0]).Key
-	for _, forged := range []string{
-		fmt.Sprintf("roster-%d", q.Jobs[0]),                           // the number alone
-		fmt.Sprintf("roster-%d-%016x", q.Jobs[0], 0x0123456789abcdef), // a guessed key
+	blocked := func(i int) bool {
+		u, err := db.User(admin, users[i].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Suppressed
+	}
+	dsn := fixture("exchange-online.eml")                                                     // about grace@contoso.com, tagged roster-41
+	untagged := strings.ReplaceAll(fixture("gmail-text.eml"), "roster+roster-42@", "roster@") // about linus@example.net
+	for what, forged := range map[string]string{
+		"the number alone": strings.ReplaceAll(dsn, "roster-41", fmt.Sprintf("roster-%d", q.Jobs[0])),
+		"a guessed key":    strings.ReplaceAll(dsn, "roster-41", fmt.Sprintf("roster-%d-%016x", q.Jobs[0], 0x0123456789abcdef)),
+		"the address only": untagged,
 	} {
-		msg := strings.ReplaceAll(string(b), "roster-41", forged)
-		if _, err := ApplyBounce(db, strings.NewReader(msg)); !errors.Is(err, ErrNotBounce) {
-			t.Errorf("%s: ApplyBounce = %v; want ErrNotBounce (no job matched)", forged, err)
+		if _, err := ApplyBounce(db, strings.NewReader(forged)); !errors.Is(err, ErrNotBounce) {
+			t.Errorf("%s: ApplyBounce = %v; want ErrNotBounce (no job matched)", what, err)
 		}
 	}
-	if grace, _ := db.User(admin, users[0].ID); grace.Suppressed {
-		t.Fatal("a forged bounce blocked grace's address")
+	if blocked(0) || blocked(1) {
+		t.Fatal("a forged bounce blocked an address")
 	}
-	real := strings.ReplaceAll(string(b), "roster-41", EnvelopeID(jobOf(t, db, q.Jobs[0])))
-	if !strings.Contains(real, key) {
-		t.Fatalf("the envelope id does not carry the key %s", key)
+
+	// The real DSN, tagged by its envelope id.
+	real := strings.ReplaceAll(dsn, "roster-41", EnvelopeID(jobOf(t, db, q.Jobs[0])))
+	if _, err := ApplyBounce(db, strings.NewReader(real)); err != nil || !blocked(0) {
+		t.Fatalf("the real DSN: %v, grace blocked %v", err, blocked(0))
 	}
-	if _, err := ApplyBounce(db, strings.NewReader(real)); err != nil {
-		t.Fatalf("the real bounce: %v", err)
+	// A text bounce that lost the envelope but quotes the headers it
+	// returned: the worker put the tag there too.
+	m := srv.messages()
+	var sent string
+	for _, msg := range m {
+		if strings.Contains(string(msg.Data), "linus@example.net") {
+			sent = string(msg.Data)
+		}
 	}
-	if grace, _ := db.User(admin, users[0].ID); !grace.Suppressed {
-		t.Error("the real bounce did not block grace's address")
+	header, _, _ := strings.Cut(sent, "\r\n\r\n")
+	if !strings.HasPrefix(header, envelopeHeader+": "+EnvelopeID(jobOf(t, db, q.Jobs[1]))) {
+		t.Fatalf("the sent message does not start with its tag header:\n%s", header)
+	}
+	quoted := untagged + "\n----- Original message headers -----\n\n" + header + "\n"
+	if _, err := ApplyBounce(db, strings.NewReader(quoted)); err != nil || !blocked(1) {
+		t.Fatalf("a text bounce quoting the returned headers: %v, linus blocked %v", err, blocked(1))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -223,6 +224,12 @@ func (s *session) send(job *store.Job, to string, body []byte, beforeDot func() 
 	w, err := c.Data()
 	if err != nil {
 		return &deliveryError{Stage: stageData, Err: err}
+	}
+	// The tag again as the first header: a bounce that returns the
+	// headers but not the envelope (no DSN) still names the job.
+	if _, err := io.WriteString(w, envelopeHeader+": "+EnvelopeID(job)+"\r\n"); err != nil {
+		w.Close()
+		return err
 	}
 	if _, err := w.Write(body); err != nil {
 		return &deliveryError{Stage: stageData, Err: err}

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"crypto/subtle"
 	"time"
 
@@ -32,11 +31,10 @@ const (
 )
 
 // RecordBounce applies a bounce that came back by mail to the job it
-// names (or, without a job id, the recipient's newest mail to that
-// address). The job's random key must come with its number, and the
-// recipient must be the job's: a bounce naming a job without its key, or
-// another address, is refused (ENOTFOUND), so a forged report cannot block
-// an address by guessing a job number. A hard bounce marks the job
+// names. The job's random key must come with its number, and the
+// recipient must be the job's: a bounce naming no job, a job without its
+// key, or another address, is refused (ENOTFOUND), so a forged report
+// cannot block an address by knowing it or guessing a job number. A hard bounce marks the job
 // and the user's invitation bounced, blocks the address with the
 // diagnostic and revokes the link if it is still the user's; a soft one
 // is recorded on the job. Both are audited.
@@ -113,42 +111,21 @@ func userIDs(j *Job) []uint64 {
 
 // bounceJobTx finds the job a bounce is about.
 func bounceJobTx(tx *bolt.Tx, b Bounce) (*Job, error) {
-	rcpt := roster.NormalizeEmail(b.Recipient)
-	if b.JobID != 0 {
-		j, err := getJobTx(tx, b.JobID)
-		if err != nil {
-			return nil, roster.Errorf(roster.ENOTFOUND, "no outbox job %d", b.JobID)
-		}
-		if j.Key != "" && subtle.ConstantTimeCompare([]byte(j.Key), []byte(b.JobKey)) != 1 {
-			// A job number alone is guessable (they are sequential).
-			return nil, roster.Errorf(roster.ENOTFOUND, "outbox job %d: the bounce does not carry its key", b.JobID)
-		}
-		if rcpt != "" && roster.NormalizeEmail(j.To) != rcpt {
-			return nil, roster.Errorf(roster.ENOTFOUND, "outbox job %d was not sent to %s", b.JobID, b.Recipient)
-		}
-		return j, nil
+	if b.JobID == 0 {
+		// A report naming only an address could come from anyone who
+		// knows the address: it blocks nobody; a person reads it.
+		return nil, roster.Errorf(roster.ENOTFOUND, "the bounce names no job of Roster's (no roster-JOB-KEY tag in its return path, ENVID or returned headers)")
 	}
-	if rcpt == "" {
-		return nil, roster.Errorf(roster.ENOTFOUND, "the bounce names neither a job nor a recipient")
-	}
-	u, err := findUserTx(tx, rcpt)
+	j, err := getJobTx(tx, b.JobID)
 	if err != nil {
-		return nil, roster.Errorf(roster.ENOTFOUND, "no user has the address %s", b.Recipient)
+		return nil, roster.Errorf(roster.ENOTFOUND, "no outbox job %d", b.JobID)
 	}
-	// The user's newest job to that address that reached the relay.
-	c := tx.Bucket(bucketOutboxByUser).Cursor()
-	prefix := u64(u.ID)
-	k, _ := c.Seek(key2(u.ID, ^uint64(0))) // past the user's last job (no job has that id)
-	if k == nil {
-		k, _ = c.Last()
-	} else {
-		k, _ = c.Prev()
+	if j.Key != "" && subtle.ConstantTimeCompare([]byte(j.Key), []byte(b.JobKey)) != 1 {
+		// A job number alone is guessable (they are sequential).
+		return nil, roster.Errorf(roster.ENOTFOUND, "outbox job %d: the bounce does not carry its key", b.JobID)
 	}
-	for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
-		j, err := getJobTx(tx, idFromKey(k[8:]))
-		if err == nil && roster.NormalizeEmail(j.To) == rcpt && (j.State == JobSent || j.State == JobBounced) {
-			return j, nil
-		}
+	if rcpt := roster.NormalizeEmail(b.Recipient); rcpt != "" && roster.NormalizeEmail(j.To) != rcpt {
+		return nil, roster.Errorf(roster.ENOTFOUND, "outbox job %d was not sent to %s", b.JobID, b.Recipient)
 	}
-	return nil, roster.Errorf(roster.ENOTFOUND, "no mail was sent to %s", b.Recipient)
+	return j, nil
 }
