@@ -27,6 +27,12 @@ type serveComponent interface {
 	run(ctx context.Context, db *store.DB, log *slog.Logger) error
 }
 
+// flagChecker is a serveComponent that can refuse its flags before serve
+// starts anything (a usageError).
+type flagChecker interface {
+	checkFlags() error
+}
+
 // serveComponents lists the parts of `roster serve`, in start order.
 func (a *app) serveComponents() []serveComponent {
 	ms := &metricsServer{m: metrics.New()}
@@ -56,6 +62,14 @@ then stops each part cleanly.`,
 			db, err := a.openDB()
 			if err != nil {
 				return err
+			}
+			// Every part's flags first: a mistake stops serve before any part starts.
+			for _, c := range components {
+				if fc, ok := c.(flagChecker); ok && c.enabled() {
+					if err := fc.checkFlags(); err != nil {
+						return err
+					}
+				}
 			}
 			log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 			defer announce(db, "roster serve", log)()

@@ -34,16 +34,21 @@ func (b *backupSchedule) enabled() bool { return b.dir != "" }
 // backups are more frequent than that).
 const retryAfter = 10 * time.Minute
 
-// run makes a backup when one is due (the folder holds none younger than
-// --backup-every), then every --backup-every. A failed backup is
-// logged and tried again later; it never stops the server.
-func (b *backupSchedule) run(ctx context.Context, db *store.DB, log *slog.Logger) error {
+// checkFlags refuses a schedule that makes no sense, before serve starts.
+func (b *backupSchedule) checkFlags() error {
 	if b.every < time.Minute {
 		return usageError{fmt.Errorf("--backup-every must be at least 1m, got %s", b.every)}
 	}
 	if b.keep < 0 {
 		return usageError{fmt.Errorf("--backup-keep must be 0 or more")}
 	}
+	return nil
+}
+
+// run makes a backup when one is due (the folder holds none younger than
+// --backup-every), then every --backup-every. A failed backup is
+// logged and tried again later; it never stops the server.
+func (b *backupSchedule) run(ctx context.Context, db *store.DB, log *slog.Logger) error {
 	dest := b.dir + string(filepath.Separator)
 	// Due now, unless the folder holds a backup younger than --backup-every
 	// (serve restarted, say).

@@ -49,16 +49,31 @@ func (d *directoryServer) addFlags(fs *pflag.FlagSet) {
 func (d *directoryServer) enabled() bool { return d.addr != "" || d.tlsAddr != "" }
 
 // run serves until ctx is cancelled.
-func (d *directoryServer) run(ctx context.Context, db *store.DB, log *slog.Logger) error {
+// checkFlags refuses flags that do not go together, before serve starts
+// anything.
+func (d *directoryServer) checkFlags() error {
 	if d.maxRequest < 1024 || d.bindTimeout < time.Second {
 		return usageError{errors.New("--ldap-max-request must be at least 1024 and --ldap-bind-timeout at least 1s")}
 	}
+	if (d.certFile == "") != (d.keyFile == "") {
+		return usageError{errors.New("--ldap-cert and --ldap-key go together")}
+	}
+	if d.requireTLS && d.certFile == "" {
+		return usageError{errors.New("--ldap-require-tls needs --ldap-cert and --ldap-key")}
+	}
+	if d.tlsAddr != "" && d.certFile == "" {
+		return usageError{errors.New("--ldaps needs --ldap-cert and --ldap-key")}
+	}
+	if base, err := ldap.ParseDN(d.baseDN); err != nil || len(base) == 0 {
+		return usageError{fmt.Errorf("base DN %q: want something like dc=example,dc=com", d.baseDN)}
+	}
+	return nil
+}
+
+func (d *directoryServer) run(ctx context.Context, db *store.DB, log *slog.Logger) error {
 	cfg := ldap.Config{BaseDN: d.baseDN, Log: log, RequireTLS: d.requireTLS, MaxRequestSize: d.maxRequest, BindTimeout: d.bindTimeout}
 	if m := d.metrics.sink(); m != nil {
 		cfg.Observer = m
-	}
-	if (d.certFile == "") != (d.keyFile == "") {
-		return usageError{errors.New("--ldap-cert and --ldap-key go together")}
 	}
 	if d.certFile != "" {
 		cert, err := tls.LoadX509KeyPair(d.certFile, d.keyFile)
@@ -66,12 +81,6 @@ func (d *directoryServer) run(ctx context.Context, db *store.DB, log *slog.Logge
 			return fmt.Errorf("load the LDAP certificate: %w", err)
 		}
 		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	if d.requireTLS && cfg.TLS == nil {
-		return usageError{errors.New("--ldap-require-tls needs --ldap-cert and --ldap-key")}
-	}
-	if d.tlsAddr != "" && cfg.TLS == nil {
-		return usageError{errors.New("--ldaps needs --ldap-cert and --ldap-key")}
 	}
 	srv, err := ldap.New(db, cfg)
 	if err != nil {

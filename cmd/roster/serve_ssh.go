@@ -46,18 +46,20 @@ func (s *sshServer) addFlags(fs *pflag.FlagSet) {
 
 func (s *sshServer) enabled() bool { return s.addr != "" }
 
-// run serves until ctx is cancelled, then tells open sessions and stops
-// within sshShutdownGrace.
-func (s *sshServer) run(ctx context.Context, db *store.DB, log *slog.Logger) error {
+// checkFlags refuses limits that make no sense, before serve starts.
+func (s *sshServer) checkFlags() error {
 	if s.idleTimeout < time.Second {
 		return usageError{fmt.Errorf("--ssh-idle-timeout must be at least 1s, got %s", s.idleTimeout)}
 	}
 	if s.maxSessions < 1 {
 		return usageError{fmt.Errorf("--ssh-max-sessions must be at least 1, got %d", s.maxSessions)}
 	}
-	if err := s.resolveMaxPerUser(); err != nil {
-		return err
-	}
+	return s.resolveMaxPerUser()
+}
+
+// run serves until ctx is cancelled, then tells open sessions and stops
+// within sshShutdownGrace.
+func (s *sshServer) run(ctx context.Context, db *store.DB, log *slog.Logger) error {
 	services, err := s.services(db, log)
 	if err != nil {
 		return err
