@@ -120,11 +120,14 @@ func (d DeliveryState) String() string {
 type User struct {
 	ID       uint64
 	Username string
-	Name     string
+	Name     string // "" only while NameLater: the invitee gives it
 	Email    string
 	Role     Role
 	Status   Status
 	GroupIDs []uint64 // sorted ascending
+
+	GivenName string // optional; LDAP givenName (see names.go)
+	Surname   string // optional; LDAP sn
 
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
@@ -177,10 +180,13 @@ func (u *User) LastSeen() (string, time.Time) {
 // NewUser is the input for creating a user. Groups are named, not numbered.
 type NewUser struct {
 	Username string
-	Name     string
+	Name     string // may be empty for a person with an e-mail: see NameLater
 	Email    string
 	Role     Role // zero means member
 	Groups   []string
+
+	GivenName string // optional
+	Surname   string // optional
 
 	Kind      Kind      // a service account needs no e-mail and is Active at once
 	ExpiresAt time.Time // zero: never
@@ -190,6 +196,11 @@ type NewUser struct {
 func (n *NewUser) Normalize() {
 	n.Username = NormalizeUsername(n.Username)
 	n.Name = strings.TrimSpace(n.Name)
+	n.GivenName = strings.TrimSpace(n.GivenName)
+	n.Surname = strings.TrimSpace(n.Surname)
+	if n.Name == "" {
+		n.Name = JoinName(n.GivenName, n.Surname)
+	}
 	n.Email = strings.TrimSpace(n.Email)
 	if n.Role == 0 {
 		n.Role = RoleMember
@@ -205,7 +216,16 @@ func (n *NewUser) Validate() error {
 	if err := ValidateUsername(n.Username); err != nil {
 		return err
 	}
-	if err := ValidateName(n.Name); err != nil {
+	// A person invited by e-mail may leave the name to give it themself.
+	if n.Name != "" || !nameLater(n.Kind, StatusPending, n.Email) {
+		if err := ValidateName(n.Name); err != nil {
+			return err
+		}
+	}
+	if err := ValidateGivenName(n.GivenName); err != nil {
+		return err
+	}
+	if err := ValidateSurname(n.Surname); err != nil {
 		return err
 	}
 	// A service account needs no address: it is never mailed.
@@ -235,6 +255,9 @@ type UserUpdate struct {
 	Email    *string
 	Role     *Role
 	Groups   *[]string // replaces the memberships when set
+
+	GivenName *string // "" removes it
+	Surname   *string // "" removes it
 
 	UIDNumber *uint32 // must be free and in the uid range
 	Shell     *string // "" returns to the default shell

@@ -20,6 +20,8 @@ type UserRecord struct {
 	Shell       string     `json:"shell,omitempty"`
 	Kind        string     `json:"kind"`              // person or service
 	Expires     string     `json:"expires,omitempty"` // YYYY-MM-DD in local time: disabled from that day
+	GivenName   string     `json:"given_name,omitempty"`
+	Surname     string     `json:"surname,omitempty"`
 }
 
 // Record returns u as a UserRecord; groupName maps group ids to names.
@@ -35,6 +37,7 @@ func (u *User) Record(groupName func(id uint64) string) UserRecord {
 		ActivatedAt: timeOrNil(u.ActivatedAt), LastLoginAt: timeOrNil(u.LastLoginAt),
 		UIDNumber: u.UIDNumber, Shell: u.Shell,
 		Kind: u.Kind.String(), Expires: FormatExpiry(u.ExpiresAt, time.Local),
+		GivenName: u.GivenName, Surname: u.Surname,
 	}
 }
 

@@ -31,7 +31,14 @@ func TestNewUserValidate(t *testing.T) {
 		{func(n *NewUser) { n.Groups = []string{"staff", " bad"} }, "group"},
 		// The first rule broken wins: username before name before e-mail.
 		{func(n *NewUser) { n.Email = "x"; n.Name = ""; n.Username = "A" }, "username"},
-		{func(n *NewUser) { n.Email = "x"; n.Name = "" }, "name"},
+		// A person invited by e-mail may leave the name to the set-password
+		// page; nobody else may.
+		{func(n *NewUser) { n.Email = "x"; n.Name = "" }, "email"},
+		{func(n *NewUser) { n.Email = ""; n.Name = "" }, "name"},
+		{func(n *NewUser) { n.Kind = KindService; n.Name = "" }, "name"},
+		{func(n *NewUser) { n.GivenName = "A\u202eB" }, "given_name"},
+		{func(n *NewUser) { n.Surname = strings.Repeat("x", MaxNameLen+1) }, "surname"},
+		{func(n *NewUser) { n.Surname = "\u200b" }, "surname"},
 	} {
 		n := ok
 		c.change(&n)

@@ -204,30 +204,33 @@ func ValidateDescription(s string) error {
 
 // checkText refuses invalid UTF-8, control characters (CR and LF among them),
 // bidirectional overrides and text over max characters.
-func checkText(field, s string, max int) error {
+func checkText(field, s string, max int) error { return checkLabeled(field, field, s, max) }
+
+// checkLabeled is checkText with the field named in messages by label.
+func checkLabeled(field, label, s string, max int) error {
 	if !utf8.ValidString(s) {
-		return FieldErrorf(EINVALID, field, "%s is not valid UTF-8", field)
+		return FieldErrorf(EINVALID, field, "%s is not valid UTF-8", label)
 	}
 	runes := []rune(s)
 	n := len(runes)
 	for i, c := range runes {
 		if unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
-			return FieldErrorf(EINVALID, field, "%s contains a control character (line breaks are not allowed)", field)
+			return FieldErrorf(EINVALID, field, "%s contains a control character (line breaks are not allowed)", label)
 		}
 		if c == '\u200d' && i > 0 && i+1 < n && isEmojiPart(runes[i-1]) && isEmojiPart(runes[i+1]) {
 			continue // joins an emoji sequence (👩‍💻): visible
 		}
 		if isBidiControl(c) {
-			return FieldErrorf(EINVALID, field, "%s contains a text-direction control character (%s), which can make it display as something it is not", field, runeName(c))
+			return FieldErrorf(EINVALID, field, "%s contains a text-direction control character (%s), which can make it display as something it is not", label, runeName(c))
 		}
 		// Invisible characters would let two names look the same
 		// (a look-alike account "ada" beside "a\u200bda").
 		if isInvisible(c) {
-			return FieldErrorf(EINVALID, field, "%s contains an invisible character (%s); type it without", field, runeName(c))
+			return FieldErrorf(EINVALID, field, "%s contains an invisible character (%s); type it without", label, runeName(c))
 		}
 	}
 	if n > max {
-		return FieldErrorf(EINVALID, field, "%s is longer than %d characters", field, max)
+		return FieldErrorf(EINVALID, field, "%s is longer than %d characters", label, max)
 	}
 	return nil
 }

@@ -29,6 +29,15 @@ var webActor = roster.SystemActor("web")
 // the link's holder. A password approved for another username or address
 // (the user was renamed meanwhile) is EINVALID.
 func (db *DB) Activate(raw string, pw password.Approved, from string) (*roster.User, error) {
+	return db.ActivateNamed(raw, pw, nil, from)
+}
+
+// ActivateNamed is Activate that also stores the name the link's holder
+// gave for themself (nil: none given), in the same transaction. A user
+// invited without a name (roster.User.NameLater) must give one to accept
+// the invitation: EINVALID naming the field otherwise, as for a name that
+// breaks a rule.
+func (db *DB) ActivateNamed(raw string, pw password.Approved, name *roster.PersonName, from string) (*roster.User, error) {
 	var out *roster.User
 	var refused error
 	// write, not update: a refusal changes nothing the TUI shows, so only a
@@ -46,6 +55,10 @@ func (db *DB) Activate(raw string, pw password.Approved, from string) (*roster.U
 		if !pw.For(u.Username, u.Email) {
 			return errNotApproved
 		}
+		named, err := ownNameTx(u, t, name)
+		if err != nil {
+			return err
+		}
 		u.PasswordHash = pw.Hash()
 		u.PasswordSetAt = now
 		u.UpdatedAt = now
@@ -62,6 +75,7 @@ func (db *DB) Activate(raw string, pw password.Approved, from string) (*roster.U
 				u.ActivatedAt = now
 			}
 		}
+		details += named
 		if err := consumeTokenTx(tx, t); err != nil {
 			return err
 		}
@@ -83,6 +97,25 @@ func (db *DB) Activate(raw string, pw password.Approved, from string) (*roster.U
 		return nil, refused
 	}
 	return out, nil
+}
+
+// ownNameTx applies the name a link's holder gave for themself to u, and
+// returns the words for the audit log. An invitation of a user without a
+// name needs one.
+func ownNameTx(u *roster.User, t *Token, name *roster.PersonName) (string, error) {
+	if name == nil {
+		if u.Name == "" && t.Purpose == roster.TokenInvite {
+			return "", roster.FieldErrorf(roster.EINVALID, "name", "name is required")
+		}
+		return "", nil
+	}
+	n := *name
+	n.Normalize()
+	if err := n.Validate(); err != nil {
+		return "", err
+	}
+	u.Name, u.GivenName, u.Surname = n.Name, n.GivenName, n.Surname
+	return fmt.Sprintf("; name %q given by the user", n.Name), nil
 }
 
 // RecordTokenRefused audits that the link raw was refused when someone at

@@ -15,10 +15,12 @@ import (
 //
 // Version 2 appends the Linux account fields: uidNumber and shell.
 // Version 3 appends the account's kind and expiry.
+// Version 4 appends the given name and surname.
 const (
 	userRecordV1 = 1
 	userRecordV2 = 2
 	userRecordV3 = 3
+	userRecordV4 = 4
 )
 
 var errCorrupt = errors.New("corrupt record")
@@ -110,8 +112,8 @@ func (d *decoder) uint32() uint32 {
 }
 
 func encodeUser(u *roster.User) []byte {
-	e := encoder{b: make([]byte, 0, 128+len(u.Name)+len(u.Email)+len(u.PasswordHash))}
-	e.byte(userRecordV3)
+	e := encoder{b: make([]byte, 0, 128+len(u.Name)+len(u.GivenName)+len(u.Surname)+len(u.Email)+len(u.PasswordHash))}
+	e.byte(userRecordV4)
 	e.uvarint(u.ID)
 	e.str(u.Username)
 	e.str(u.Name)
@@ -139,13 +141,15 @@ func encodeUser(u *roster.User) []byte {
 	e.str(u.Shell)
 	e.byte(byte(u.Kind))
 	e.time(u.ExpiresAt)
+	e.str(u.GivenName)
+	e.str(u.Surname)
 	return e.b
 }
 
 func decodeUser(b []byte) (*roster.User, error) {
 	d := decoder{b: b}
 	version := d.byte()
-	if version < userRecordV1 || version > userRecordV3 {
+	if version < userRecordV1 || version > userRecordV4 {
 		return nil, errCorrupt
 	}
 	u := &roster.User{}
@@ -183,6 +187,10 @@ func decodeUser(b []byte) (*roster.User, error) {
 	if version >= userRecordV3 {
 		u.Kind = roster.Kind(d.byte())
 		u.ExpiresAt = d.time()
+	}
+	if version >= userRecordV4 {
+		u.GivenName = d.str()
+		u.Surname = d.str()
 	}
 	if d.err != nil {
 		return nil, d.err

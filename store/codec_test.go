@@ -23,6 +23,7 @@ func fullUser() *roster.User {
 		InviteExpires: at(8), Suppressed: true, SuppressReason: "bounced",
 		UIDNumber: 1<<32 - 3, Shell: "/usr/bin/fish",
 		Kind: roster.KindService, ExpiresAt: at(9),
+		GivenName: "Augusta Ada", Surname: "King-Noël",
 	}
 }
 
@@ -56,7 +57,7 @@ func TestUserCodecCorrupt(t *testing.T) {
 		}
 	}
 	bad := append([]byte{}, b...)
-	bad[0] = userRecordV3 + 1
+	bad[0] = userRecordV4 + 1
 	if _, err := decodeUser(bad); err != errCorrupt {
 		t.Errorf("version %d: %v", bad[0], err)
 	}
@@ -178,7 +179,7 @@ func FuzzDecodeUser(f *testing.F) {
 // refused as corrupt.
 func TestCodecVersion1(t *testing.T) {
 	u := fullUser()
-	u.Kind, u.ExpiresAt = 0, time.Time{}
+	u.Kind, u.ExpiresAt, u.GivenName, u.Surname = 0, time.Time{}, "", ""
 	v2 := encodeUserV2(u)
 	u.UIDNumber, u.Shell = 0, ""
 	v1 := encodeUserV1(u)
@@ -208,20 +209,42 @@ func in(gid uint64) []uint64 {
 	return []uint64{gid}
 }
 
+// encodeUserV3 writes a record as builds before the given name and
+// surname did: version 4 without its last two fields.
+func encodeUserV3(u *roster.User) []byte {
+	b := encodeUser(u)
+	b[0] = userRecordV3
+	e := encoder{}
+	e.str(u.GivenName)
+	e.str(u.Surname)
+	return b[:len(b)-len(e.b)]
+}
+
 // encodeUserV2 writes a record as builds before the account kinds and
 // expiry did: version 3 without its last two fields.
 func encodeUserV2(u *roster.User) []byte {
-	b := encodeUser(u)
+	b := encodeUserV3(u)
 	b[0] = userRecordV2
 	e := encoder{}
 	e.time(u.ExpiresAt)
 	return b[:len(b)-1-len(e.b)]
 }
 
+// Ensure records written before version 4 read without given name and
+// surname, every other field intact.
+func TestCodecVersion3(t *testing.T) {
+	u := fullUser()
+	u.GivenName, u.Surname = "", ""
+	got, err := decodeUser(encodeUserV3(u))
+	if err != nil || !reflect.DeepEqual(got, u) {
+		t.Errorf("version 3 record: %+v, %v", got, err)
+	}
+}
+
 // Ensure records written before version 3 read as persons without expiry.
 func TestCodecVersion2(t *testing.T) {
 	u := fullUser()
-	u.Kind, u.ExpiresAt = roster.KindPerson, time.Time{}
+	u.Kind, u.ExpiresAt, u.GivenName, u.Surname = roster.KindPerson, time.Time{}, "", ""
 	got, err := decodeUser(encodeUserV2(u))
 	if err != nil || !reflect.DeepEqual(got, u) {
 		t.Errorf("version 2 record: %+v, %v", got, err)

@@ -25,6 +25,8 @@ type ImportRow struct {
 	SetRole     bool
 	SetGroups   bool
 	SetExpires  bool
+	// SetNameParts sets the given name and surname ("" removes them).
+	SetNameParts bool
 }
 
 // ImportOptions says how Import treats what the rows need.
@@ -228,6 +230,7 @@ func (im *importer) createMany(rows []*ImportRow) ([]*roster.User, error) {
 		}
 		u := &roster.User{
 			ID: id, Username: n.Username, Name: n.Name, Email: n.Email, Role: n.Role,
+			GivenName: n.GivenName, Surname: n.Surname,
 			Status: roster.StatusPending, GroupIDs: gids, CreatedAt: now, UpdatedAt: now,
 			ExpiresAt: n.ExpiresAt,
 		}
@@ -331,6 +334,9 @@ func (im *importer) update(row *ImportRow) (*roster.User, bool, error) {
 	}
 	if row.SetExpires {
 		upd.ExpiresAt = &n.ExpiresAt
+	}
+	if row.SetNameParts {
+		upd.GivenName, upd.Surname = &n.GivenName, &n.Surname
 	}
 	if row.SetGroups {
 		groups := n.Groups

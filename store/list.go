@@ -85,7 +85,7 @@ func mayMatchRaw(b []byte, status roster.Status, within []uint64, q string) bool
 		return true
 	}
 	d := decoder{b: b}
-	if v := d.byte(); v < userRecordV1 || v > userRecordV3 {
+	if v := d.byte(); v < userRecordV1 || v > userRecordV4 {
 		return true
 	}
 	// Skip the id, then look at the username, name and e-mail.
@@ -201,7 +201,7 @@ func SortUsers(users []*roster.User, by roster.UserSort, desc bool) {
 		key = func(u *roster.User) string { return SortKey(u.Email) }
 	case roster.SortStatus, roster.SortCreated:
 	default:
-		key = func(u *roster.User) string { return SortKey(u.Name) }
+		key = func(u *roster.User) string { return SortKey(u.DisplayName()) }
 	}
 	type item struct {
 		k string

@@ -146,6 +146,7 @@ func createUserTx(tx *bolt.Tx, actor roster.Actor, now time.Time, n roster.NewUs
 	}
 	u := &roster.User{
 		ID: id, Username: n.Username, Name: n.Name, Email: n.Email, Role: n.Role,
+		GivenName: n.GivenName, Surname: n.Surname,
 		Status: roster.StatusPending, GroupIDs: groupIDs, CreatedAt: now, UpdatedAt: now,
 		Kind: n.Kind, ExpiresAt: n.ExpiresAt,
 	}
@@ -169,6 +170,40 @@ func createUserTx(tx *bolt.Tx, actor roster.Actor, now time.Time, n roster.NewUs
 		}
 	}
 	return u, putUserTx(tx, u)
+}
+
+// updateNamesTx applies upd's name, given name and surname to u, each by
+// its rule, and returns the changes for the audit log. A name may be
+// emptied only while the user may be without one (roster.User.NameLater).
+func updateNamesTx(u *roster.User, upd roster.UserUpdate) ([]string, error) {
+	var changes []string
+	if upd.Name != nil && strings.TrimSpace(*upd.Name) != u.Name {
+		name := strings.TrimSpace(*upd.Name)
+		if name != "" || !u.NameLater() {
+			if err := roster.ValidateName(name); err != nil {
+				return nil, err
+			}
+		}
+		changes = append(changes, fmt.Sprintf("name %q → %q", u.Name, name))
+		u.Name = name
+	}
+	if upd.GivenName != nil && strings.TrimSpace(*upd.GivenName) != u.GivenName {
+		given := strings.TrimSpace(*upd.GivenName)
+		if err := roster.ValidateGivenName(given); err != nil {
+			return nil, err
+		}
+		changes = append(changes, fmt.Sprintf("given name %q → %q", u.GivenName, given))
+		u.GivenName = given
+	}
+	if upd.Surname != nil && strings.TrimSpace(*upd.Surname) != u.Surname {
+		surname := strings.TrimSpace(*upd.Surname)
+		if err := roster.ValidateSurname(surname); err != nil {
+			return nil, err
+		}
+		changes = append(changes, fmt.Sprintf("surname %q → %q", u.Surname, surname))
+		u.Surname = surname
+	}
+	return changes, nil
 }
 
 func claimUsername(tx *bolt.Tx, username string, id uint64) error {
@@ -271,14 +306,11 @@ func updateUserTx(tx *bolt.Tx, actor roster.Actor, u *roster.User, upd roster.Us
 		changes = append(changes, fmt.Sprintf("username %s → %s", u.Username, name))
 		u.Username = name
 	}
-	if upd.Name != nil && strings.TrimSpace(*upd.Name) != u.Name {
-		name := strings.TrimSpace(*upd.Name)
-		if err := roster.ValidateName(name); err != nil {
-			return nil, err
-		}
-		changes = append(changes, fmt.Sprintf("name %q → %q", u.Name, name))
-		u.Name = name
+	nameChanges, err := updateNamesTx(u, upd)
+	if err != nil {
+		return nil, err
 	}
+	changes = append(changes, nameChanges...)
 	if upd.Email != nil && strings.TrimSpace(*upd.Email) != u.Email {
 		email := strings.TrimSpace(*upd.Email)
 		if err := roster.ValidateEmail(email); err != nil {

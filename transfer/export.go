@@ -54,7 +54,8 @@ func FormatForPath(path string) Format {
 // CSVHeader is the header row of a CSV export: the JSON names of the
 // fields of roster.UserRecord, in its order.
 var CSVHeader = []string{"id", "username", "name", "email", "role", "groups", "status",
-	"created_at", "invited_at", "activated_at", "last_login_at", "uid_number", "shell", "kind", "expires"}
+	"created_at", "invited_at", "activated_at", "last_login_at", "uid_number", "shell", "kind", "expires",
+	"given_name", "surname"}
 
 // ExportOptions shape an export's bytes.
 type ExportOptions struct {
@@ -119,6 +120,8 @@ func writeCSV(w *bufio.Writer, users []*roster.User, groupName func(uint64) stri
 		rec[12] = escapeCell(r.Shell)
 		rec[13] = r.Kind
 		rec[14] = r.Expires
+		rec[15] = escapeCell(r.GivenName)
+		rec[16] = escapeCell(r.Surname)
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

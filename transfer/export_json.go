@@ -57,6 +57,12 @@ func writeJSON(w *bufio.Writer, users []*roster.User, groupName func(uint64) str
 		if r.Expires != "" {
 			buf = appendField(buf, "expires", r.Expires)
 		}
+		if r.GivenName != "" {
+			buf = appendField(buf, "given_name", r.GivenName)
+		}
+		if r.Surname != "" {
+			buf = appendField(buf, "surname", r.Surname)
+		}
 		buf = append(buf, "\n  }"...)
 		if i < len(users)-1 {
 			buf = append(buf, ',')

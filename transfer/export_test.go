@@ -83,7 +83,8 @@ func TestExportJSONMatchesEncodingJSON(t *testing.T) {
 // order, and never a password hash or a token.
 func TestExportFields(t *testing.T) {
 	db := mustOpenDB(t)
-	u, err := db.CreateUser(local, roster.NewUser{Username: "ada", Name: "Ada", Email: "ada@example.com", Groups: []string{roster.DirectoryReaders}})
+	u, err := db.CreateUser(local, roster.NewUser{Username: "ada", Name: "Ada", Email: "ada@example.com", Groups: []string{roster.DirectoryReaders},
+		GivenName: "Ada", Surname: "Lovelace"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,14 +11,16 @@ import (
 // jsonRow is one element of a JSON import: the fields of roster.UserRecord
 // that an import uses. Pointers tell a missing field from an empty one.
 type jsonRow struct {
-	line     int
-	Username *string  `json:"username"`
-	Name     *string  `json:"name"`
-	Email    *string  `json:"email"`
-	Role     *string  `json:"role"`
-	Groups   []string `json:"groups"`
-	Status   *string  `json:"status"`
-	Expires  *string  `json:"expires"`
+	line      int
+	Username  *string  `json:"username"`
+	Name      *string  `json:"name"`
+	GivenName *string  `json:"given_name"`
+	Surname   *string  `json:"surname"`
+	Email     *string  `json:"email"`
+	Role      *string  `json:"role"`
+	Groups    []string `json:"groups"`
+	Status    *string  `json:"status"`
+	Expires   *string  `json:"expires"`
 
 	hasGroups bool
 }

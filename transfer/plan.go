@@ -94,6 +94,7 @@ type Row struct {
 	Note            string        // why it is skipped
 
 	setUsername, setRole, setGroups, setExpires bool
+	setNameParts                                bool // the file has given name or surname
 }
 
 // Existing is what the database holds that a plan checks rows against.
@@ -106,6 +107,8 @@ type Existing struct {
 type input struct {
 	line                                int
 	username, name, email, role, status string
+	givenName, surname                  string
+	hasNameParts                        bool   // the file has a given name or surname column
 	expires                             string // "" leaves it; "none" clears it
 	groups                              []string
 	hasUsername, hasRole, hasGroups     bool
@@ -195,10 +198,11 @@ func csvInputs(l *Layout, rows []Record) []input {
 		in.line = rec.Line
 		in.username = strings.TrimSpace(l.cell(rec.Fields, ColumnUsername))
 		in.name = unescapeCell(strings.TrimSpace(l.cell(rec.Fields, ColumnName)))
+		in.givenName = unescapeCell(strings.TrimSpace(l.cell(rec.Fields, ColumnFirstName)))
+		in.surname = unescapeCell(strings.TrimSpace(l.cell(rec.Fields, ColumnLastName)))
+		in.hasNameParts = l.Has(ColumnFirstName) || l.Has(ColumnLastName)
 		if in.name == "" {
-			first := unescapeCell(strings.TrimSpace(l.cell(rec.Fields, ColumnFirstName)))
-			last := unescapeCell(strings.TrimSpace(l.cell(rec.Fields, ColumnLastName)))
-			in.name = strings.TrimSpace(first + " " + last)
+			in.name = roster.JoinName(in.givenName, in.surname)
 		}
 		in.email = unescapeCell(strings.TrimSpace(l.cell(rec.Fields, ColumnEmail)))
 		in.role = strings.TrimSpace(l.cell(rec.Fields, ColumnRole))
@@ -222,6 +226,11 @@ func jsonInputs(records []jsonRow) []input {
 		in := &out[i]
 		in.line = rec.line
 		in.username, in.name, in.email = str(rec.Username), str(rec.Name), str(rec.Email)
+		in.givenName, in.surname = str(rec.GivenName), str(rec.Surname)
+		in.hasNameParts = rec.GivenName != nil || rec.Surname != nil
+		if in.name == "" {
+			in.name = roster.JoinName(in.givenName, in.surname)
+		}
 		in.role, in.status, in.expires = str(rec.Role), str(rec.Status), str(rec.Expires)
 		for _, g := range rec.Groups {
 			in.groups = append(in.groups, splitGroups(g)...)
@@ -281,7 +290,7 @@ func (p *planner) row(in *input, seenEmail, seenUsername map[string]int) Row {
 		}
 		row.Problems = append(row.Problems, Problem{Line: in.line, Field: field, Reason: msg})
 	}
-	n := roster.NewUser{Username: in.username, Name: in.name, Email: in.email}
+	n := roster.NewUser{Username: in.username, Name: in.name, Email: in.email, GivenName: in.givenName, Surname: in.surname}
 	n.Normalize()
 	if in.hasUsername {
 		if err := roster.ValidateUsername(n.Username); err != nil {
@@ -332,6 +341,7 @@ func (p *planner) row(in *input, seenEmail, seenUsername map[string]int) Row {
 	}
 	row.User = n
 	row.setUsername, row.setRole, row.setGroups = in.hasUsername, in.hasRole, in.hasGroups || len(p.extra) > 0
+	row.setNameParts = in.hasNameParts
 
 	// Duplicates inside the file: the first row wins, later ones are shown.
 	key := roster.NormalizeEmail(n.Email)
@@ -419,6 +429,9 @@ func (p *planner) planUpdate(row *Row, ex *roster.User) {
 	}
 	if !row.setExpires {
 		row.User.ExpiresAt = ex.ExpiresAt
+	}
+	if !row.setNameParts {
+		row.User.GivenName, row.User.Surname = ex.GivenName, ex.Surname
 	}
 	if row.setGroups {
 		if len(row.User.Groups) == 0 { // only --group: added to the user's groups
