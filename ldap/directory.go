@@ -181,6 +181,27 @@ func splitName(name string) (given, sn string) {
 	return strings.Join(words[:len(words)-1], " "), words[len(words)-1]
 }
 
+// givenName is the user's own given name, else guessed from the name.
+func givenName(u *roster.User) string {
+	if u.GivenName != "" {
+		return u.GivenName
+	}
+	given, _ := splitName(u.Name)
+	return given
+}
+
+// surname is the user's own surname, else guessed from the name, else the
+// username while the name is not given yet: inetOrgPerson requires sn.
+func surname(u *roster.User) string {
+	if u.Surname != "" {
+		return u.Surname
+	}
+	if _, sn := splitName(u.Name); sn != "" {
+		return sn
+	}
+	return u.Username
+}
+
 // isReader reports whether u may search the whole directory: a member of
 // directory-readers, directly or through a group nested in it.
 func (d *directory) isReader(u *userEntry) bool {

@@ -67,10 +67,10 @@ func defineBaseEntries() bool {
 	_ = baseSchema // the schema first
 	defineUserAttr("objectClass", func(*userEntry) []string { return userClasses })
 	defineUserAttr("uid", func(u *userEntry) []string { return []string{u.u.Username} })
-	defineUserAttr("cn", func(u *userEntry) []string { return one(u.u.Name) })
-	defineUserAttr("givenName", func(u *userEntry) []string { given, _ := splitName(u.u.Name); return one(given) })
-	defineUserAttr("sn", func(u *userEntry) []string { _, sn := splitName(u.u.Name); return one(sn) })
-	defineUserAttr("displayName", func(u *userEntry) []string { return one(u.u.Name) })
+	defineUserAttr("cn", func(u *userEntry) []string { return one(u.u.DisplayName()) })
+	defineUserAttr("givenName", func(u *userEntry) []string { return one(givenName(u.u)) })
+	defineUserAttr("sn", func(u *userEntry) []string { return one(surname(u.u)) })
+	defineUserAttr("displayName", func(u *userEntry) []string { return one(u.u.DisplayName()) })
 	defineUserAttr("mail", func(u *userEntry) []string { return one(u.u.Email) })
 	defineUserAttr("memberOf", func(u *userEntry) []string {
 		out := make([]string, len(u.groups))

@@ -108,7 +108,7 @@ func (d *directory) posixUserValues(u *userEntry, attr string) (vals []string, o
 	case "loginshell":
 		return []string{p.settings.Shell(u.u)}, true
 	case "gecos":
-		return []string{u.u.Name}, true
+		return one(u.u.Name), true
 	case "sshpublickey":
 		return p.keys[u.u.ID], true
 	}
