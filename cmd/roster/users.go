@@ -41,7 +41,7 @@ func (a *app) usersAddCmd() *cobra.Command {
 	var n roster.NewUser
 	var role, expires, service string
 	cmd := &cobra.Command{
-		Use:   "add --username U --name N --email E [--role R] [--group G]... [--expires YYYY-MM-DD] | --service NAME [--name N]",
+		Use:   "add --username U [--name N] [--given-name G] [--surname S] --email E [--role R] [--group G]... [--expires YYYY-MM-DD] | --service NAME [--name N]",
 		Short: "Add a user (Pending until they accept an invitation), or a service account (Active at once)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -67,13 +67,19 @@ func (a *app) usersAddCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if u.Name == "" {
+				fmt.Fprintf(a.stdout, "added %s (%s), pending; they give their name when they set their password\n", u.Username, u.Email)
+				return nil
+			}
 			fmt.Fprintf(a.stdout, "added %s (%s, %s), pending\n", u.Username, u.Name, u.Email)
 			return nil
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&n.Username, "username", "", "login name: a–z, 0–9, '.', '_', '-' (required)")
-	f.StringVar(&n.Name, "name", "", "full name (required)")
+	f.StringVar(&n.Name, "name", "", "full name (default: given name and surname; leave all out to let the invitee give it when setting a password)")
+	f.StringVar(&n.GivenName, "given-name", "", "first name (optional; LDAP givenName)")
+	f.StringVar(&n.Surname, "surname", "", "last name (optional; LDAP sn)")
 	f.StringVar(&n.Email, "email", "", "e-mail address (required)")
 	f.StringVar(&role, "role", "member", "owner, admin or member")
 	f.StringArrayVar(&n.Groups, "group", nil, "group to join (repeat for more)")
@@ -201,18 +207,26 @@ func writeUsersTable(w interface{ Write([]byte) (int, error) }, users []*roster.
 		if u.IsService() {
 			email = "(service)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.Name, email, u.Role, u.Status, strings.Join(groups, ","),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Username, nameCell(u), email, u.Role, u.Status, strings.Join(groups, ","),
 			roster.FormatExpiry(u.ExpiresAt, time.Local), lastLoginText(u))
 	}
 	return tw.Flush()
 }
 
+// nameCell is a user's name in a table: a name not given yet says so.
+func nameCell(u *roster.User) string {
+	if u.Name == "" {
+		return "(not given yet)"
+	}
+	return u.Name
+}
+
 func (a *app) usersEditCmd() *cobra.Command {
-	var name, email, role, username, expires string
+	var name, givenName, surname, email, role, username, expires string
 	var posix posixEdit
 	cmd := &cobra.Command{
-		Use:   "edit USER [--name N] [--email E] [--role R] [--username U] [--uid-number N] [--shell PATH] [--expires YYYY-MM-DD|none]",
-		Short: "Change a user's name, e-mail, role, username, uid number, login shell or expiry date",
+		Use:   "edit USER [--name N] [--given-name G] [--surname S] [--email E] [--role R] [--username U] [--uid-number N] [--shell PATH] [--expires YYYY-MM-DD|none]",
+		Short: "Change a user's name (or its parts), e-mail, role, username, uid number, login shell or expiry date",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, u, err := a.openUser(args[0])
@@ -222,6 +236,12 @@ func (a *app) usersEditCmd() *cobra.Command {
 			var upd roster.UserUpdate
 			if cmd.Flags().Changed("name") {
 				upd.Name = &name
+			}
+			if cmd.Flags().Changed("given-name") {
+				upd.GivenName = &givenName
+			}
+			if cmd.Flags().Changed("surname") {
+				upd.Surname = &surname
 			}
 			if cmd.Flags().Changed("email") {
 				upd.Email = &email
@@ -248,7 +268,10 @@ func (a *app) usersEditCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "%s: %s, %s, %s\n", u.Username, u.Name, u.Email, u.Role)
+			fmt.Fprintf(a.stdout, "%s: %s, %s, %s\n", u.Username, nameCell(u), u.Email, u.Role)
+			if cmd.Flags().Changed("given-name") || cmd.Flags().Changed("surname") {
+				fmt.Fprintf(a.stdout, "%s: given name %q, surname %q\n", u.Username, u.GivenName, u.Surname)
+			}
 			if cmd.Flags().Changed("expires") {
 				fmt.Fprintf(a.stdout, "%s: %s\n", u.Username, expiryLine(u))
 			}
@@ -257,6 +280,8 @@ func (a *app) usersEditCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&name, "name", "", "new full name")
+	f.StringVar(&givenName, "given-name", "", "new first name (\"\" removes it)")
+	f.StringVar(&surname, "surname", "", "new last name (\"\" removes it)")
 	f.StringVar(&email, "email", "", "new e-mail address")
 	f.StringVar(&role, "role", "", "new role: owner, admin or member")
 	f.StringVar(&username, "username", "", "new username")
