@@ -94,7 +94,7 @@ type Row struct {
 	Note            string        // why it is skipped
 
 	setUsername, setRole, setGroups, setExpires bool
-	setNameParts                                bool // the file has given name or surname
+	setGivenName, setSurname                    bool // the file has the column (or JSON field)
 }
 
 // Existing is what the database holds that a plan checks rows against.
@@ -108,7 +108,7 @@ type input struct {
 	line                                int
 	username, name, email, role, status string
 	givenName, surname                  string
-	hasNameParts                        bool   // the file has a given name or surname column
+	hasGivenName, hasSurname            bool   // the file has the column (or JSON field)
 	expires                             string // "" leaves it; "none" clears it
 	groups                              []string
 	hasUsername, hasRole, hasGroups     bool
@@ -200,7 +200,7 @@ func csvInputs(l *Layout, rows []Record) []input {
 		in.name = unescapeCell(strings.TrimSpace(l.cell(rec.Fields, ColumnName)))
 		in.givenName = unescapeCell(strings.TrimSpace(l.cell(rec.Fields, ColumnFirstName)))
 		in.surname = unescapeCell(strings.TrimSpace(l.cell(rec.Fields, ColumnLastName)))
-		in.hasNameParts = l.Has(ColumnFirstName) || l.Has(ColumnLastName)
+		in.hasGivenName, in.hasSurname = l.Has(ColumnFirstName), l.Has(ColumnLastName)
 		if in.name == "" {
 			in.name = roster.JoinName(in.givenName, in.surname)
 		}
@@ -227,7 +227,7 @@ func jsonInputs(records []jsonRow) []input {
 		in.line = rec.line
 		in.username, in.name, in.email = str(rec.Username), str(rec.Name), str(rec.Email)
 		in.givenName, in.surname = str(rec.GivenName), str(rec.Surname)
-		in.hasNameParts = rec.GivenName != nil || rec.Surname != nil
+		in.hasGivenName, in.hasSurname = rec.GivenName != nil, rec.Surname != nil
 		if in.name == "" {
 			in.name = roster.JoinName(in.givenName, in.surname)
 		}
@@ -341,7 +341,7 @@ func (p *planner) row(in *input, seenEmail, seenUsername map[string]int) Row {
 	}
 	row.User = n
 	row.setUsername, row.setRole, row.setGroups = in.hasUsername, in.hasRole, in.hasGroups || len(p.extra) > 0
-	row.setNameParts = in.hasNameParts
+	row.setGivenName, row.setSurname = in.hasGivenName, in.hasSurname
 
 	// Duplicates inside the file: the first row wins, later ones are shown.
 	key := roster.NormalizeEmail(n.Email)
@@ -430,8 +430,11 @@ func (p *planner) planUpdate(row *Row, ex *roster.User) {
 	if !row.setExpires {
 		row.User.ExpiresAt = ex.ExpiresAt
 	}
-	if !row.setNameParts {
-		row.User.GivenName, row.User.Surname = ex.GivenName, ex.Surname
+	if !row.setGivenName {
+		row.User.GivenName = ex.GivenName
+	}
+	if !row.setSurname {
+		row.User.Surname = ex.Surname
 	}
 	if row.setGroups {
 		if len(row.User.Groups) == 0 { // only --group: added to the user's groups

@@ -116,7 +116,7 @@ func (r *Report) StoreRows() []store.ImportRow {
 		if row.Action == ActionUpdate {
 			ir.UpdateID = row.Existing.ID
 			ir.SetUsername, ir.SetRole, ir.SetGroups = row.setUsername, row.setRole, row.setGroups
-			ir.SetExpires, ir.SetNameParts = row.setExpires, row.setNameParts
+			ir.SetExpires, ir.SetNameParts = row.setExpires, row.setGivenName || row.setSurname
 		}
 		rows = append(rows, ir)
 	}
