@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/password"
@@ -26,7 +28,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 		s.linkFailed(w, r, raw, t, err)
 		return
 	}
-	s.passwordForm(w, r, http.StatusOK, t, u, "")
+	s.passwordForm(w, r, http.StatusOK, t, u, nil, "")
 }
 
 // handleSetPassword serves POST /invite/{token} and POST /reset/{token}:
@@ -53,17 +55,24 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 		// from other sites never get here: CrossOriginProtection refused
 		// them already.
 		s.Log.Info("form refused: bad CSRF token", "token", t.HashPrefix(), "from", s.clientAddr(r).String())
-		s.passwordForm(w, r, http.StatusForbidden, t, u, "For your safety the form expired. Enter your new password again.")
+		s.passwordForm(w, r, http.StatusForbidden, t, u, nameForm(r, u), "For your safety the form expired. Enter your new password again.")
 		return
+	}
+	name := nameForm(r, u)
+	if name != nil {
+		if err := name.Validate(); err != nil {
+			s.nameProblem(w, r, t, u, name, err)
+			return
+		}
 	}
 	pw, confirm := r.PostForm.Get("password"), r.PostForm.Get("confirm")
 	if subtle.ConstantTimeCompare([]byte(pw), []byte(confirm)) != 1 {
-		s.passwordForm(w, r, http.StatusBadRequest, t, u, "The two passwords differ. Type the same password in both fields.")
+		s.passwordForm(w, r, http.StatusBadRequest, t, u, name, "The two passwords differ. Type the same password in both fields.")
 		return
 	}
 	approved, err := password.Approve(pw, u.Username, u.Email, func(pw string) (string, error) { return s.hash(r, pw) })
 	if roster.ErrorCode(err) == roster.EINVALID {
-		s.passwordForm(w, r, http.StatusBadRequest, t, u, errorText(err))
+		s.passwordForm(w, r, http.StatusBadRequest, t, u, name, errorText(err))
 		return
 	} else if err != nil {
 		s.Log.Error("hash password", "err", err)
@@ -72,11 +81,20 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	from := s.clientAddr(r).String()
-	u, err = s.DB.Activate(raw, approved, from)
-	if err != nil {
+	activated, err := s.DB.ActivateNamed(raw, approved, name, from)
+	switch {
+	case roster.ErrorCode(err) == roster.EINVALID && roster.ErrorField(err) == "password":
+		s.passwordForm(w, r, http.StatusBadRequest, t, u, name, errorText(err))
+		return
+	case roster.ErrorCode(err) == roster.EINVALID:
+		// The name: its administrator emptied it since the lookup.
+		s.nameProblem(w, r, t, u, name, err)
+		return
+	case err != nil:
 		s.linkFailed(w, r, raw, nil, err) // Activate has audited a refusal itself
 		return
 	}
+	u = activated
 	s.Log.Info("password set", "user", u.Username, "purpose", t.Purpose.String(), "token", t.HashPrefix(), "from", from)
 	v := s.newView("Password set")
 	v.Reset = t.Purpose == roster.TokenReset
@@ -96,8 +114,31 @@ func (s *Server) hash(r *http.Request, pw string) (string, error) {
 	return s.Hash(pw)
 }
 
-// passwordForm renders the form for the link's user.
-func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request, status int, t *store.Token, u *roster.User, problem string) {
+// nameForm reads the name a person without one gives on the form, trimmed
+// (nil when the user has a name: the form did not ask).
+func nameForm(r *http.Request, u *roster.User) *roster.PersonName {
+	if u.Name != "" {
+		return nil
+	}
+	n := &roster.PersonName{Name: r.PostForm.Get("name"), GivenName: r.PostForm.Get("given_name"), Surname: r.PostForm.Get("surname")}
+	n.Normalize()
+	return n
+}
+
+// nameProblem shows the form again with what is wrong with the name.
+func (s *Server) nameProblem(w http.ResponseWriter, r *http.Request, t *store.Token, u *roster.User, name *roster.PersonName, err error) {
+	s.passwordFormView(w, r, http.StatusBadRequest, t, u, name, "", func(v *view) {
+		v.AskName, v.NameError, v.NameField = true, sentence(errorText(err)), roster.ErrorField(err)
+	})
+}
+
+// passwordForm renders the form for the link's user; name holds what was
+// typed for the name, when the form asks for one.
+func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request, status int, t *store.Token, u *roster.User, name *roster.PersonName, problem string) {
+	s.passwordFormView(w, r, status, t, u, name, problem, nil)
+}
+
+func (s *Server) passwordFormView(w http.ResponseWriter, r *http.Request, status int, t *store.Token, u *roster.User, name *roster.PersonName, problem string, more func(*view)) {
 	title := "Set your password"
 	if t.Purpose == roster.TokenReset {
 		title = "Choose a new password"
@@ -106,6 +147,13 @@ func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request, status int
 	v.Reset = t.Purpose == roster.TokenReset
 	v.Name, v.Username, v.Email, v.Expires = u.Name, u.Username, u.Email, t.ExpiresAt
 	v.Error = problem
+	v.AskName = u.Name == ""
+	if name != nil {
+		v.Given = *name
+	}
+	if more != nil {
+		more(v)
+	}
 	v.CSRF = s.csrfToken(s.csrfCookieValue(w, r), string(t.Hash[:]))
 	s.render(w, status, "password", v)
 }
@@ -263,6 +311,15 @@ func pathKind(r *http.Request) string {
 		return r.Pattern
 	}
 	return r.Method
+}
+
+// sentence starts a message with a capital letter, as the page's own do.
+func sentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // errorText returns an application error's message without its field name.

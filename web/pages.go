@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/password"
 )
 
@@ -65,6 +66,12 @@ type view struct {
 	Error     string
 	MinLength int
 	MaxLength int
+
+	// The name, asked of a person invited without one (see nameForm).
+	AskName   bool
+	Given     roster.PersonName // as typed, shown again with a problem
+	NameError string
+	NameField string // the field at fault: name, given_name or surname
 
 	// A message page.
 	Heading string
