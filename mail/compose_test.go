@@ -372,3 +372,26 @@ func TestPacer(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Ensure an invitation to a person invited by e-mail alone (no name yet)
+// greets them without a gap and addresses the bare mailbox.
+func TestComposeWithoutName(t *testing.T) {
+	c := testComposer(t, Config{From: "roster@example.org", BaseURL: "https://roster.example.org/", OrgName: "Org", TTL: time.Hour})
+	u := &roster.User{Username: "bob", Email: "bob@example.com"}
+	for _, kind := range []store.MailKind{store.MailInvite, store.MailReset} {
+		raw, err := c.Render(store.MailContent{Kind: kind, User: u, Token: "tok", Expires: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, text := textPart(t, raw)
+		if !strings.HasPrefix(text, "Hello,") || strings.Contains(text, "Hello ,") {
+			t.Errorf("%v greeting: %q", kind, text[:min(len(text), 40)])
+		}
+		if to, _ := h.AddressList("To"); len(to) != 1 || to[0].Name != "" || to[0].Address != "bob@example.com" {
+			t.Errorf("%v To %+v", kind, to)
+		}
+		if bytes.Contains(raw, []byte("Hello ,")) {
+			t.Errorf("%v: the HTML part greets with a gap", kind)
+		}
+	}
+}
