@@ -113,24 +113,3 @@ func UsernameFor(email string, taken func(string) bool) string {
 		}
 	}
 }
-
-// NameFor makes a display name from an e-mail address's local part, for a
-// user invited by address alone: "jo.van-dijk@…" gives "Jo Van-dijk".
-func NameFor(email string) string {
-	local := email
-	if at := strings.LastIndexByte(email, '@'); at >= 0 {
-		local = email[:at]
-	}
-	if plus := strings.IndexByte(local, '+'); plus > 0 {
-		local = local[:plus]
-	}
-	words := strings.FieldsFunc(local, func(r rune) bool { return r == '.' || r == '_' || r == ' ' })
-	for i, w := range words {
-		r := []rune(w)
-		words[i] = strings.ToUpper(string(r[:1])) + string(r[1:])
-	}
-	if name := strings.Join(words, " "); name != "" {
-		return name
-	}
-	return "User"
-}

@@ -240,7 +240,7 @@ func (s *accountScreen) View() string {
 	field := func(label, value string) {
 		lines = append(lines, "  "+st.App.Muted.Render(padRight(label, 12))+value)
 	}
-	name, _ := cl.safe(u.Name)
+	name, _ := cl.safe(u.DisplayName())
 	email, _ := cl.safe(u.Email)
 	lines = append(lines, "  "+st.App.DialogTitle.Render(name)+"  "+st.List.Badge[u.Status.String()].Render(u.Status.String()))
 	field("Username", u.Username)

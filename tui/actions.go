@@ -311,6 +311,9 @@ func (s *actionsScreen) who() string {
 	if len(s.ids) == 1 {
 		if i, ok := s.c.snap.indexOf(s.ids[0]); ok {
 			u := s.c.snap.rows[i].u
+			if u.Name == "" {
+				return u.Username
+			}
 			name, w := s.c.cells.safe(u.Name)
 			// A long name is cut so that the dialogs keep to the screen.
 			if room := max(10, s.c.Width-20-len(u.Username)); w > room {

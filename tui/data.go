@@ -91,6 +91,8 @@ func newSnapshot(users []*roster.User, groups []*roster.Group, changes uint64) *
 		r.sortName, r.sortEmail = r.lname, r.key[len(r.lname)+len(u.Username)+2:]
 		if !isASCII(u.Name) {
 			r.sortName = store.SortKey(u.Name)
+		} else if u.Name == "" {
+			r.sortName = u.Username // sorted among the names, as the store does
 		}
 		if !isASCII(u.Email) {
 			r.sortEmail = store.SortKey(u.Email)

@@ -123,7 +123,7 @@ func (s *detailsScreen) View() string {
 	if u == nil {
 		return st.App.Muted.Render("This user no longer exists.")
 	}
-	name, _ := s.c.cells.safe(u.Name)
+	name, _ := s.c.cells.safe(u.DisplayName())
 	email, _ := s.c.cells.safe(u.Email)
 	var lines []string
 	lines = append(lines, st.App.DialogTitle.Render(name)+"  "+st.List.Badge[u.Status.String()].Render(u.Status.String()), "")
@@ -137,6 +137,7 @@ func (s *detailsScreen) View() string {
 		return t.Local().Format("2006-01-02 15:04") + st.App.Muted.Render("  ("+agoText(s.c.Now(), t)+")")
 	}
 	field("Username", u.Username)
+	nameFields(s.c, u, field)
 	field("E-mail", email)
 	field("Role", u.Role.String())
 	groups := s.c.snap.groupNames(u)

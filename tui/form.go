@@ -50,6 +50,7 @@ func submitChoices(c *Common, edit bool) (choices []string, chosen string) {
 // fields' pointers stay valid however the screen is copied.
 type formValues struct {
 	username, name, email string
+	givenName, surname    string // optional
 	role                  roster.Role
 	groups                []string
 	choice                string
@@ -114,6 +115,7 @@ func newFormScreen(c *Common, u *roster.User) *formScreen {
 	s := &formScreen{c: c, edit: u, v: &formValues{role: roster.RoleMember}, live: &liveCheck{taken: map[string]bool{}}}
 	if u != nil {
 		s.v.username, s.v.name, s.v.email, s.v.role = u.Username, u.Name, u.Email, u.Role
+		s.v.givenName, s.v.surname = u.GivenName, u.Surname
 		for _, id := range u.GroupIDs {
 			if g := c.snap.groupByID[id]; g != nil {
 				s.v.groups = append(s.v.groups, g.Name)
@@ -154,8 +156,19 @@ func (s *formScreen) build() {
 			x, _ := live.get()
 			return mark(st, usernameStatus(db, actor, live, x, except))
 		}, &v.username)
+	// A Pending invitee's name may stay empty: they give it themself.
+	nameLater := s.edit != nil && s.edit.NameLater()
 	name := huh.NewInput().Key("name").Title("Name").Value(&v.name).
-		Validate(func(x string) error { return roster.ValidateName(strings.TrimSpace(x)) })
+		Validate(func(x string) error {
+			if nameLater && strings.TrimSpace(x) == "" {
+				return nil
+			}
+			return roster.ValidateName(strings.TrimSpace(x))
+		})
+	givenName := huh.NewInput().Key("given_name").Title("First name (optional)").Value(&v.givenName).
+		Validate(trimmedRule(roster.ValidateGivenName))
+	surname := huh.NewInput().Key("surname").Title("Last name (optional)").Value(&v.surname).
+		Validate(trimmedRule(roster.ValidateSurname))
 	email := huh.NewInput().Key("email").Title("E-mail").Value(&v.email).
 		Validate(func(x string) error { return checkEmail(live, x) }).
 		DescriptionFunc(func() string {
@@ -167,7 +180,7 @@ func (s *formScreen) build() {
 		roleOpts = append(roleOpts, huh.NewOption(r.String(), r))
 	}
 	role := huh.NewSelect[roster.Role]().Key("role").Title("Role").Options(roleOpts...).Value(&v.role).Inline(true)
-	fields := []huh.Field{username, name, email, role}
+	fields := []huh.Field{username, name, givenName, surname, email, role}
 	if c.snap != nil && len(c.snap.groups) > 0 {
 		var opts []huh.Option[string]
 		for _, g := range c.snap.groups {
@@ -191,6 +204,17 @@ func (s *formScreen) build() {
 		WithShowHelp(false).
 		WithWidth(min(72, max(30, c.Width-4))).
 		WithHeight(max(8, c.bodyHeight()-2))
+}
+
+// trimmedRule is a domain rule as a form field's validator: on the
+// trimmed input, its message without the field's prefix.
+func trimmedRule(rule func(string) error) func(string) error {
+	return func(x string) error {
+		if err := rule(strings.TrimSpace(x)); err != nil {
+			return plainErr(err)
+		}
+		return nil
+	}
 }
 
 // checkUsername is the form's rule for the username field: the domain
@@ -306,6 +330,8 @@ func (s *formScreen) dirty() bool {
 	v, o := s.v, s.orig
 	return strings.TrimSpace(v.username) != strings.TrimSpace(o.username) ||
 		strings.TrimSpace(v.name) != strings.TrimSpace(o.name) ||
+		strings.TrimSpace(v.givenName) != strings.TrimSpace(o.givenName) ||
+		strings.TrimSpace(v.surname) != strings.TrimSpace(o.surname) ||
 		strings.TrimSpace(v.email) != strings.TrimSpace(o.email) ||
 		v.role != o.role || !slices.Equal(v.groups, o.groups)
 }
@@ -400,6 +426,7 @@ func (s *formScreen) saveCmd() tea.Cmd {
 		if edit == nil {
 			u, err := c.DB.CreateUser(c.Actor, roster.NewUser{
 				Username: v.username, Name: v.name, Email: v.email, Role: v.role, Groups: v.groups,
+				GivenName: v.givenName, Surname: v.surname,
 			})
 			msg := formSavedMsg{user: u, err: err}
 			if invite := c.inviter(); err == nil && v.choice == choiceInvite && invite != nil {
@@ -412,7 +439,8 @@ func (s *formScreen) saveCmd() tea.Cmd {
 			return msg
 		}
 		username, name, email := roster.NormalizeUsername(v.username), strings.TrimSpace(v.name), strings.TrimSpace(v.email)
-		upd := roster.UserUpdate{Username: &username, Name: &name, Email: &email, Role: &v.role, Groups: &v.groups}
+		upd := roster.UserUpdate{Username: &username, Name: &name, Email: &email, Role: &v.role, Groups: &v.groups,
+			GivenName: &v.givenName, Surname: &v.surname}
 		u, err := c.DB.UpdateUser(c.Actor, edit.ID, upd)
 		return formSavedMsg{user: u, err: err}
 	}

@@ -64,7 +64,7 @@ func TestFormAddWithEveryError(t *testing.T) {
 	h.waitText("name is required")
 	h.focus("Name")
 	h.typeText("New User")
-	h.keys("tab")
+	h.keys("tab", "tab", "tab") // past first and last name
 	h.focus("E-mail")
 	for _, c := range []struct{ typed, want string }{
 		{"new", "✗ e-mail needs an @"},
@@ -123,7 +123,7 @@ func TestFormSaveAndAddAnother(t *testing.T) {
 		h.keys("tab")
 		h.focus("Name")
 		h.typeText("Person " + name)
-		h.keys("tab")
+		h.keys("tab", "tab", "tab") // past first and last name
 		h.focus("E-mail")
 		h.typeText(name + "@example.com")
 		h.waitText("✓ valid and free")
@@ -183,7 +183,7 @@ func TestFormCancel(t *testing.T) {
 	h.keys("tab")
 	h.focus("Name")
 	h.typeText("Other")
-	h.keys("tab")
+	h.keys("tab", "tab", "tab") // past first and last name
 	h.focus("E-mail")
 	h.typeText("other@example.com")
 	h.waitText("✓ valid and free")
@@ -219,7 +219,7 @@ func TestFormEdit(t *testing.T) {
 	h.focus("Name")
 	h.clearField(len("Ada Lovelace"))
 	h.typeText("Augusta Ada King")
-	h.keys("tab")
+	h.keys("tab", "tab", "tab") // past first and last name
 	h.focus("E-mail")
 	h.typeText("!")
 	h.waitText("ada@example.com!")

@@ -16,7 +16,7 @@ import (
 // quickInvite invites people by e-mail alone (seed 002): a row per
 // address with a role, ctrl+n for another row, groups for them all. The
 // username is made from the address, unique, and can be changed; the name
-// is made from the address too, for the invitee to correct.
+// is left for the invitee to give on the set-password page.
 type quickInvite struct {
 	c        *Common
 	rows     []*quickRow
@@ -256,7 +256,7 @@ func (s *quickInvite) inviteCmd() tea.Cmd {
 			continue
 		}
 		wants = append(wants, want{i, roster.NewUser{Username: roster.NormalizeUsername(r.username.Value()),
-			Name: transfer.NameFor(email), Email: email, Role: r.role, Groups: groups}})
+			Email: email, Role: r.role, Groups: groups}})
 	}
 	c := s.c
 	invite := c.inviter()
@@ -338,7 +338,7 @@ func (s *quickInvite) View() string {
 	if s.busy {
 		b.WriteString(st.App.Muted.Render("  inviting…"))
 	}
-	b.WriteString("\n" + st.App.Muted.Render(ansi.Wrap("Each address gets an invitation to set a password. The username is made from the address (change it if you like); the name too, for them to correct.", max(20, s.c.Width-6), " ")) + "\n\n")
+	b.WriteString("\n" + st.App.Muted.Render(ansi.Wrap("Each address gets an invitation to set a password. The username is made from the address (change it if you like); they give their name when they set the password.", max(20, s.c.Width-6), " ")) + "\n\n")
 	if s.err != "" {
 		b.WriteString(st.App.Error.Render("✗ "+s.err) + "\n\n")
 	}

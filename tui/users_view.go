@@ -218,7 +218,7 @@ func (s *usersScreen) row(r *row, cols columns, sel, cursor bool, badges map[ros
 	} else {
 		b.WriteString("  ")
 	}
-	name, nameW := s.c.cells.safe(r.u.Name)
+	name, nameW := s.c.cells.safe(listName(r.u))
 	email, emailW := s.c.cells.safe(r.u.Email)
 	b.WriteString(s.c.cells.fit(name, nameW, cols.name))
 	b.WriteByte(' ')
