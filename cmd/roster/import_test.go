@@ -109,7 +109,7 @@ func TestCLIExportRoundTrip(t *testing.T) {
 		t.Errorf("export --format json differs from users list --json:\n%s\n%s", got, want)
 	}
 	csv := cliOK(t, db, "export")
-	if !strings.HasPrefix(csv, "id,username,name,email,role,groups,status,created_at,invited_at,activated_at,last_login_at,uid_number,shell,kind,expires\n") ||
+	if !strings.HasPrefix(csv, "id,username,name,email,role,groups,status,created_at,invited_at,activated_at,last_login_at,uid_number,shell,kind,expires,given_name,surname\n") ||
 		!strings.Contains(csv, ",grace,Grace Hopper,grace@example.com,member,staff,active,") {
 		t.Errorf("CSV export:\n%s", csv)
 	}

@@ -145,6 +145,8 @@ func TestTUIEndToEnd(t *testing.T) {
 	tm.waitFor("┃ Name")
 	tm.text("Endto End")
 	tm.keys("Tab")
+	tm.waitFor("┃ First name")
+	tm.keys("Tab", "Tab") // past first and last name
 	tm.waitFor("┃ E-mail")
 	tm.text("e2e.person@example.com")
 	tm.waitFor("e2e.person@example.com")
