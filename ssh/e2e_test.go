@@ -171,7 +171,7 @@ func TestOpenSSHEndToEnd(t *testing.T) {
 	w.keys("Tab")
 	w.waitScreen("┃ Name")
 	w.text("Grace Hopper")
-	w.keys("Tab")
+	w.keys("Tab", "Tab", "Tab") // past first and last name
 	w.waitScreen("┃ E-mail")
 	w.text("grace@example.com")
 	w.waitScreen("> grace@example.com")
@@ -232,7 +232,7 @@ func TestAppSessionsSeeEachOthersChanges(t *testing.T) {
 	a.press("\t")
 	a.waitScreen("┃ Name")
 	a.press("Grace Hopper")
-	a.press("\t")
+	a.press("\t\t\t") // past first and last name
 	a.waitScreen("┃ E-mail")
 	a.press("grace@example.com")
 	a.waitScreen("> grace@example.com")
