@@ -10,6 +10,9 @@ type Actor struct {
 	UserID uint64 // 0 for local use
 	Role   Role
 	System bool // Roster's own background work: the table's system column
+	// Scope is what a group manager manages (manager.go); the store fills
+	// it when it resolves the actor, nil for everyone else.
+	Scope *Scope
 }
 
 // LocalActor returns the actor for the operating-system user name.
@@ -36,6 +39,11 @@ func (a Actor) String() string { return a.Name }
 // Needs is the short reason a bulk action gives for skipping target:
 // "needs the owner role", or "not allowed" when no role may.
 func (a Actor) Needs(op Op, target *User) string {
+	if a.IsManager() {
+		if why := a.managerNeeds(op, target); why != "" {
+			return why
+		}
+	}
 	if roles := neededRoles(op, target, a.IsSelf(target)); roles != "" && !a.System {
 		return "needs the " + roles + " role"
 	}

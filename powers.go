@@ -92,12 +92,15 @@ const (
 	OnMembers
 	OnAdmins
 	OnOwners
+	OnInGroups // a manager's: anyone in the groups they manage (reads)
+	OnManaged  // a manager's: plain members of their groups who manage none (changes)
 
 	No       Reach = 0
 	Yes            = OnSelf | OnMembers | OnAdmins | OnOwners // every target, or allowed
 	Everyone       = Yes
 	Members        = OnSelf | OnMembers              // themselves and members
 	Others         = OnMembers | OnAdmins | OnOwners // every other user
+	Managed        = OnSelf | OnManaged              // a manager: themselves and the members they manage
 )
 
 // onRole is the reach that covers another user of role r.
@@ -119,7 +122,8 @@ type Column uint8
 // Columns of the power table. Local use (someone who can open the database
 // file) acts as an owner; System is Roster's own background work.
 const (
-	ColMember Column = iota
+	ColMember  Column = iota
+	ColManager        // a member who manages groups (manager.go)
 	ColAdmin
 	ColOwner
 	ColSystem
@@ -133,44 +137,44 @@ type Row [columns]Reach
 // Powers is the power table: who may do what to whom. It is data so that
 // a new role is a new column and a new operation a new line.
 var Powers = map[Op]Row{
-	//                member   admin    owner    system
-	OpListUsers:   {No, Yes, Yes, Yes},
-	OpReadUser:    {OnSelf, Yes, Yes, Yes},
-	OpReadAudit:   {OnSelf, Yes, Yes, No}, // self: the events about them (My account's sign-ins)
-	OpReadMailbox: {No, No, Yes, No},
-	OpReadOutbox:  {No, Yes, Yes, Yes},
-	OpReadKeys:    {OnSelf, Yes, Yes, Yes},
+	//                member   manager  admin    owner    system
+	OpListUsers:   {No, OnSelf | OnInGroups, Yes, Yes, Yes},
+	OpReadUser:    {OnSelf, OnSelf | OnInGroups, Yes, Yes, Yes},
+	OpReadAudit:   {OnSelf, OnSelf, Yes, Yes, No}, // self: the events about them (My account's sign-ins)
+	OpReadMailbox: {No, No, No, Yes, No},
+	OpReadOutbox:  {No, No, Yes, Yes, Yes},
+	OpReadKeys:    {OnSelf, Managed, Yes, Yes, Yes},
 	// A key is registered by an owner or admin for someone else, never by
 	// its would-be holder: a member who could add any public key to
 	// themselves could claim one that belongs to no user yet (squatting),
 	// blocking its real owner. Local use is no user, so it adds for anyone.
-	OpAddKey:       {No, OnMembers, Others, No},
-	OpRemoveKey:    {OnSelf, Members, Yes, No},
-	OpIssueLink:    {No, OnMembers, Yes, No},
-	OpInvite:       {No, OnMembers, Yes, No},
-	OpReset:        {No, OnMembers, Yes, Yes}, // system: the public reset form
-	OpUnblockMail:  {No, OnMembers, Yes, No},
-	OpCreateUser:   {No, OnMembers, Yes, No},
-	OpUpdateUser:   {No, OnMembers, Yes, No},
-	OpSetRole:      {No, OnMembers, Yes, No},
-	OpSetStatus:    {No, OnMembers, Yes, No},
-	OpDeleteUser:   {No, OnMembers, Yes, No},
-	OpSetPassword:  {OnSelf, Members, Yes, No},
-	OpMembership:   {No, OnMembers, Yes, No},
-	OpReadGroups:   {Yes, Yes, Yes, Yes},
-	OpManageGroups: {No, Yes, Yes, No},
-	OpImport:       {No, Yes, Yes, No},
-	OpExport:       {No, Yes, Yes, No},
-	OpBackup:       {No, No, Yes, Yes},
-	OpRestore:      {No, No, Yes, No},
-	OpCheck:        {No, Yes, Yes, Yes},
-	OpDemo:         {No, No, Yes, No},
-	OpSendMail:     {No, Yes, Yes, No},
-	OpClearMailbox: {No, No, Yes, No},
-	OpReadPosix:    {Yes, Yes, Yes, Yes},
-	OpManagePosix:  {No, No, Yes, No},
-	OpDisableDue:   {No, No, Yes, Yes},
-	OpReadLinks:    {OnSelf, OnSelf, Yes, No}, // a mailbox reader sees others' links masked
+	OpAddKey:       {No, No, OnMembers, Others, No},
+	OpRemoveKey:    {OnSelf, OnSelf, Members, Yes, No},
+	OpIssueLink:    {No, OnManaged, OnMembers, Yes, No},
+	OpInvite:       {No, OnManaged, OnMembers, Yes, No},
+	OpReset:        {No, OnManaged, OnMembers, Yes, Yes}, // system: the public reset form
+	OpUnblockMail:  {No, No, OnMembers, Yes, No},
+	OpCreateUser:   {No, OnManaged, OnMembers, Yes, No},
+	OpUpdateUser:   {No, OnManaged, OnMembers, Yes, No},
+	OpSetRole:      {No, No, OnMembers, Yes, No},
+	OpSetStatus:    {No, OnManaged, OnMembers, Yes, No},
+	OpDeleteUser:   {No, No, OnMembers, Yes, No},
+	OpSetPassword:  {OnSelf, OnSelf, Members, Yes, No},
+	OpMembership:   {No, OnManaged, OnMembers, Yes, No},
+	OpReadGroups:   {Yes, Yes, Yes, Yes, Yes},
+	OpManageGroups: {No, No, Yes, Yes, No},
+	OpImport:       {No, No, Yes, Yes, No},
+	OpExport:       {No, No, Yes, Yes, No},
+	OpBackup:       {No, No, No, Yes, Yes},
+	OpRestore:      {No, No, No, Yes, No},
+	OpCheck:        {No, No, Yes, Yes, Yes},
+	OpDemo:         {No, No, No, Yes, No},
+	OpSendMail:     {No, No, Yes, Yes, No},
+	OpClearMailbox: {No, No, No, Yes, No},
+	OpReadPosix:    {Yes, Yes, Yes, Yes, Yes},
+	OpManagePosix:  {No, No, No, Yes, No},
+	OpDisableDue:   {No, No, No, Yes, Yes},
+	OpReadLinks:    {OnSelf, OnSelf, OnSelf, Yes, No}, // a mailbox reader sees others' links masked
 }
 
 // Column returns the actor's column in the power table.
@@ -182,6 +186,8 @@ func (a Actor) Column() Column {
 		return ColOwner
 	case a.Role == RoleAdmin:
 		return ColAdmin
+	case a.IsManager():
+		return ColManager
 	}
 	return ColMember
 }
@@ -200,14 +206,20 @@ func (a Actor) May(op Op, target *User) error {
 		if reach&Others == Others {
 			return nil
 		}
+		if reach&OnInGroups != 0 && scopedOps[op] && a.IsManager() {
+			return nil // the store returns only what Sees allows
+		}
 		return a.refuse(op, nil)
 	}
-	if a.IsSelf(target) {
+	switch {
+	case a.IsSelf(target):
 		if reach&OnSelf != 0 {
 			return nil
 		}
-	} else if reach&onRole(target.Role) != 0 {
+	case reach&onRole(target.Role) != 0:
 		return nil
+	case reach&(OnInGroups|OnManaged) != 0:
+		return a.mayInGroups(op, reach, target)
 	}
 	return a.refuse(op, target)
 }
