@@ -33,6 +33,8 @@ const (
 	ActionGroupDelete   = "group.delete"
 	ActionGroupNest     = "group.nest"
 	ActionGroupUnnest   = "group.unnest"
+	ActionManagerAdd    = "group.managers.add"    // targets: the group, the user made its manager
+	ActionManagerRemove = "group.managers.remove" // targets: the group, the user who no longer manages it
 	ActionKeyAdd        = "key.add"
 	ActionKeyRemove     = "key.remove"
 	ActionInviteQueue   = "invite.queue"

@@ -75,6 +75,9 @@ func (a Actor) mayInGroups(op Op, reach Reach, target *User) error {
 		if reach&OnManaged == 0 || target.Role != RoleMember {
 			return a.refuse(op, target)
 		}
+		if target.IsService() {
+			return Errorf(EFORBIDDEN, "you may not %s for a service account: that needs the admin or owner role", op)
+		}
 		if len(target.GroupIDs) == 0 {
 			return Errorf(EFORBIDDEN, "you may %s only into the groups you manage: choose one of them", op)
 		}

@@ -159,13 +159,16 @@ func (db *DB) membership(actor roster.Actor, ids []uint64, group string, add boo
 		return roster.BulkResult{}, err
 	}
 	var gid uint64
-	return db.bulk(actor, roster.OpMembership, ids, action, details, func(tx *bolt.Tx, _ roster.Actor, u *roster.User) (string, error) {
+	return db.bulk(actor, roster.OpMembership, ids, action, details, func(tx *bolt.Tx, actor roster.Actor, u *roster.User) (string, error) {
 		if gid == 0 {
 			g, err := groupByNameTx(tx, group)
 			if err != nil {
 				return "", err
 			}
 			gid = g.ID
+		}
+		if err := actor.MayMembership(u, gid, group); err != nil {
+			return group + " is not a group you manage", nil
 		}
 		in := u.InGroup(gid)
 		switch {
@@ -218,6 +221,9 @@ func deleteUserTx(tx *bolt.Tx, u *roster.User) error {
 		return err
 	}
 	if err := deleteUserKeysTx(tx, u.ID); err != nil {
+		return err
+	}
+	if _, err := deleteManagersTx(tx, u.ID, 0); err != nil {
 		return err
 	}
 	if err := deleteUserOutboxTx(tx, u.ID); err != nil {

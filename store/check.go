@@ -58,6 +58,7 @@ func (db *DB) check() []error {
 		checkUsersTx(tx, report)
 		checkGroupsTx(tx, report)
 		checkNestingTx(tx, report)
+		checkManagersTx(tx, report)
 		checkPosixTx(tx, report)
 		return nil
 	})

@@ -15,15 +15,18 @@ import (
 func (db *DB) Groups(actor roster.Actor) ([]*roster.Group, error) {
 	var groups []*roster.Group
 	err := db.view(func(tx *bolt.Tx) error {
-		if _, err := mayTx(tx, actor, roster.OpReadGroups, nil); err != nil {
+		a, err := mayTx(tx, actor, roster.OpReadGroups, nil)
+		if err != nil {
 			return err
 		}
+		managers := managersByGroupTx(tx)
 		return tx.Bucket(bucketGroups).ForEach(func(_, v []byte) error {
 			g, err := decodeGroup(v)
-			if err != nil {
+			if err != nil || !a.SeesGroup(g.ID) { // a manager lists their groups
 				return err
 			}
 			g.Members = countMembersTx(tx, g.ID)
+			g.Managers = managers[g.ID]
 			groups = append(groups, g)
 			return nil
 		})
@@ -43,6 +46,7 @@ func (db *DB) Group(actor roster.Actor, name string) (*roster.Group, error) {
 		}
 		if g, err = groupByNameTx(tx, name); err == nil {
 			g.Members = countMembersTx(tx, g.ID)
+			g.Managers = managersByGroupTx(tx)[g.ID]
 		}
 		return err
 	})
@@ -53,8 +57,12 @@ func (db *DB) Group(actor roster.Actor, name string) (*roster.Group, error) {
 func (db *DB) GroupMembers(actor roster.Actor, gid uint64) ([]uint64, error) {
 	var ids []uint64
 	err := db.view(func(tx *bolt.Tx) error {
-		if _, err := mayTx(tx, actor, roster.OpListUsers, nil); err != nil {
+		a, err := mayTx(tx, actor, roster.OpListUsers, nil)
+		if err != nil {
 			return err
+		}
+		if !a.SeesGroup(gid) {
+			return roster.Errorf(roster.EFORBIDDEN, "you may list the members of the groups you manage only")
 		}
 		prefix := u64(gid)
 		c := tx.Bucket(bucketGroupMembers).Cursor()
@@ -209,6 +217,10 @@ func (db *DB) DeleteGroup(actor roster.Actor, name string, removeMembers bool) e
 		if err != nil {
 			return err
 		}
+		managers, err := deleteManagersTx(tx, 0, g.ID)
+		if err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketGroups).Delete(u64(g.ID)); err != nil {
 			return err
 		}
@@ -221,6 +233,9 @@ func (db *DB) DeleteGroup(actor roster.Actor, name string, removeMembers bool) e
 		details := fmt.Sprintf("deleted with %d memberships", len(memberIDs))
 		if len(parents) > 0 {
 			details += "; taken out of " + strings.Join(parents, ", ")
+		}
+		if len(managers) > 0 {
+			details += fmt.Sprintf("; %d managers no longer manage it", len(managers))
 		}
 		return writeAudit(tx, db.now(), actor, roster.ActionGroupDelete, []string{g.Name}, memberIDs, details)
 	})

@@ -15,14 +15,17 @@ import (
 func (db *DB) AllUsers(actor roster.Actor) ([]*roster.User, error) {
 	var users []*roster.User
 	err := db.view(func(tx *bolt.Tx) error {
-		if _, err := mayTx(tx, actor, roster.OpListUsers, nil); err != nil {
+		a, err := mayTx(tx, actor, roster.OpListUsers, nil)
+		if err != nil {
 			return err
 		}
 		b := tx.Bucket(bucketUsers)
-		users = make([]*roster.User, 0, b.Stats().KeyN)
+		if !a.IsManager() {
+			users = make([]*roster.User, 0, b.Stats().KeyN)
+		}
 		return b.ForEach(func(k, v []byte) error {
 			u, err := decodeUser(v)
-			if err != nil {
+			if err != nil || !a.Sees(u) { // a manager's list: their groups' users
 				return err
 			}
 			users = append(users, u)
@@ -41,7 +44,8 @@ func (db *DB) ListUsers(actor roster.Actor, f roster.UserFilter) ([]*roster.User
 	var within []uint64
 	q := strings.ToLower(strings.TrimSpace(f.Search))
 	err := db.view(func(tx *bolt.Tx) error {
-		if _, err := mayTx(tx, actor, roster.OpListUsers, nil); err != nil {
+		a, err := mayTx(tx, actor, roster.OpListUsers, nil)
+		if err != nil {
 			return err
 		}
 		if f.GroupID != 0 {
@@ -58,7 +62,7 @@ func (db *DB) ListUsers(actor roster.Actor, f roster.UserFilter) ([]*roster.User
 				return nil
 			}
 			u, err := decodeUser(v)
-			if err != nil {
+			if err != nil || !a.Sees(u) { // a manager's list: their groups' users
 				return err
 			}
 			users = append(users, u)

@@ -51,7 +51,13 @@ func resolveActorTx(tx *bolt.Tx, a roster.Actor) (roster.Actor, error) {
 	if err != nil || u.Status != roster.StatusActive {
 		return a, roster.Errorf(roster.EFORBIDDEN, "your account is no longer active")
 	}
-	a.Role, a.Name = u.Role, u.Username
+	a.Role, a.Name, a.Scope = u.Role, u.Username, nil
+	if a.Role == roster.RoleMember {
+		// A manager's reach is computed here, in the transaction it serves.
+		if a.Scope, err = scopeTx(tx, u.ID); err != nil {
+			return a, err
+		}
+	}
 	return a, nil
 }
 

@@ -53,6 +53,10 @@ func (db *DB) FindUsers(actor roster.Actor, refs []string) ([]*roster.User, erro
 				return err
 			}
 			if err := a.May(roster.OpReadUser, u); err != nil {
+				if a.IsManager() {
+					// Users outside a manager's groups do not exist for them.
+					return roster.Errorf(roster.ENOTFOUND, "no user %q", ref)
+				}
 				return err
 			}
 			if !seen[u.ID] {
@@ -125,10 +129,15 @@ func checkNewUserTx(tx *bolt.Tx, actor roster.Actor, n *roster.NewUser, groups f
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
-	if err := actor.May(roster.OpCreateUser, &roster.User{Role: n.Role}); err != nil {
+	ids, err := groups(n.Groups)
+	if err != nil {
 		return nil, err
 	}
-	return groups(n.Groups)
+	// The groups are part of the check: a manager creates into theirs only.
+	if err := actor.May(roster.OpCreateUser, &roster.User{Role: n.Role, Kind: n.Kind, GroupIDs: ids}); err != nil {
+		return nil, err
+	}
+	return ids, nil
 }
 
 func createUserTx(tx *bolt.Tx, actor roster.Actor, now time.Time, n roster.NewUser) (*roster.User, error) {
@@ -289,6 +298,9 @@ func updateUserTx(tx *bolt.Tx, actor roster.Actor, u *roster.User, upd roster.Us
 	if err := actor.May(roster.OpUpdateUser, u); err != nil {
 		return nil, err
 	}
+	if err := actor.MayChangeFields(restrictedChanges(u, upd)...); err != nil {
+		return nil, err
+	}
 	before := new(roster.User)
 	*before = *u
 	var changes []string
@@ -390,8 +402,10 @@ func updateUserTx(tx *bolt.Tx, actor roster.Actor, u *roster.User, upd roster.Us
 			return nil, err
 		}
 		if !slices.Equal(ids, u.GroupIDs) {
-			if err := actor.May(roster.OpMembership, u); err != nil {
-				return nil, err
+			for _, gid := range symmetricDifference(ids, u.GroupIDs) {
+				if err := actor.MayMembership(u, gid, groupNameTx(tx, gid)); err != nil {
+					return nil, err
+				}
 			}
 			if err := setMembershipsTx(tx, u, ids); err != nil {
 				return nil, err
