@@ -121,7 +121,7 @@ func (a *app) groupsCmd() *cobra.Command {
 	}
 	del.Flags().BoolVar(&removeMembers, "remove-members", false, "also remove the group's memberships")
 
-	cmd.AddCommand(add, list, rename, del, a.nestCmd(true), a.nestCmd(false))
+	cmd.AddCommand(add, list, rename, del, a.nestCmd(true), a.nestCmd(false), a.managersCmd())
 	return cmd
 }
 

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// managersCmd is "groups managers add|remove|list": who manages a group
+// (a manager acts for the members of that group and of the groups nested
+// in it; see the README).
+func (a *app) managersCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "managers",
+		Short: "Make users managers of a group, or list them",
+		Args:  knownSubcommand,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	set := func(manage bool) *cobra.Command {
+		use, short, done := "add GROUP USER", "Make USER a manager of GROUP", "%s now manages %s\n"
+		if !manage {
+			use, short, done = "remove GROUP USER", "Make USER no longer a manager of GROUP", "%s no longer manages %s\n"
+		}
+		return &cobra.Command{
+			Use:   use,
+			Short: short,
+			Args:  exactArgs(2),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				db, err := a.openDB()
+				if err != nil {
+					return err
+				}
+				u, err := db.FindUser(a.actor(), args[1])
+				if err != nil {
+					return err
+				}
+				if err := db.SetManager(a.actor(), args[0], u.ID, manage); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, done, u.Username, args[0])
+				return nil
+			},
+		}
+	}
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list GROUP [--json]",
+		Short: "List the managers of GROUP",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.openDB()
+			if err != nil {
+				return err
+			}
+			g, err := db.Group(a.actor(), args[0])
+			if err != nil {
+				return err
+			}
+			names := make([]string, 0, len(g.Managers))
+			for _, id := range g.Managers {
+				u, err := db.User(a.actor(), id)
+				if err != nil {
+					return err
+				}
+				names = append(names, u.Username)
+			}
+			if asJSON {
+				return writeJSONList(a.stdout, names)
+			}
+			if len(names) > 0 {
+				fmt.Fprintln(a.stdout, strings.Join(names, "\n"))
+			}
+			return nil
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of usernames")
+	cmd.AddCommand(set(true), set(false), list)
+	return cmd
+}
