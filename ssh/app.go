@@ -16,8 +16,14 @@ import (
 func TerminalApp(db *store.DB, services tui.Services) App {
 	shared := tui.NewShared(db)
 	return func(s Session) tea.Model {
-		o := tui.Options{DB: db, Actor: s.Actor, Services: services, DarkBackground: true, Shared: shared}
-		if appFor(s.Actor) == appAccount {
+		// A member who manages groups gets the administration app, scoped
+		// to their groups: the table decides with their scope from the file.
+		actor := s.Actor
+		if a, err := db.Resolve(actor); err == nil {
+			actor = a
+		}
+		o := tui.Options{DB: db, Actor: actor, Services: services, DarkBackground: true, Shared: shared}
+		if appFor(actor) == appAccount {
 			return tui.NewAccount(o)
 		}
 		return tui.New(o)

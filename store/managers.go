@@ -210,3 +210,20 @@ func groupNameTx(tx *bolt.Tx, gid uint64) string {
 	}
 	return fmt.Sprintf("group %d", gid)
 }
+
+// keepUnmanagedGroups is a manager's change of a user's groups: the
+// groups they do not manage (which their screens do not show) stay as
+// they are; the groups they manage become what was asked.
+func keepUnmanagedGroups(actor roster.Actor, asked, current []uint64) []uint64 {
+	if !actor.IsManager() {
+		return asked
+	}
+	out := slices.Clone(asked)
+	for _, gid := range current {
+		if !actor.Scope.HasGroup(gid) && !slices.Contains(out, gid) {
+			out = append(out, gid)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

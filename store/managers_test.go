@@ -125,6 +125,14 @@ func TestManagerChanges(t *testing.T) {
 	if res, err = db.AddToGroup(mona, ids("gus"), "A1"); err != nil || len(res.Changed) != 1 {
 		t.Errorf("gus into A1: %v %+v", err, res)
 	}
+	// Her form shows A and A1 only: bea's B stays whatever it sends.
+	onlyA1 := []string{"A", "A1"}
+	if got, err := db.UpdateUser(mona, u["bea"].ID, roster.UserUpdate{Groups: &onlyA1}); err != nil || len(got.GroupIDs) != 3 {
+		t.Errorf("bea's groups to A, A1: %v, %v", err, got)
+	}
+	if res, err = db.RemoveFromGroup(mona, ids("bea"), "A1"); err != nil || len(res.Changed) != 1 {
+		t.Errorf("bea out of A1: %v %+v", err, res)
+	}
 	if res, err = db.RemoveFromGroup(mona, ids("bea"), "A"); err != nil || len(res.Changed) != 1 {
 		t.Errorf("bea out of A: %v %+v", err, res)
 	}

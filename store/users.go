@@ -401,6 +401,7 @@ func updateUserTx(tx *bolt.Tx, actor roster.Actor, u *roster.User, upd roster.Us
 		if err != nil {
 			return nil, err
 		}
+		ids = keepUnmanagedGroups(actor, ids, u.GroupIDs)
 		if !slices.Equal(ids, u.GroupIDs) {
 			for _, gid := range symmetricDifference(ids, u.GroupIDs) {
 				if err := actor.MayMembership(u, gid, groupNameTx(tx, gid)); err != nil {

@@ -144,8 +144,9 @@ func tickCmd() tea.Cmd {
 
 // loadedMsg carries a fresh snapshot, or the error that prevented it.
 type loadedMsg struct {
-	snap *snapshot
-	err  error
+	snap  *snapshot
+	err   error
+	actor roster.Actor // as the database has them now (scope.go)
 }
 
 // changesMsg carries the store's change counter.
@@ -157,14 +158,7 @@ type changesMsg struct {
 // loadCmd reads everything the screens show, off the Update loop.
 func (m *Model) loadCmd() tea.Cmd {
 	db, actor, shared := m.c.DB, m.c.Actor, m.shared
-	return func() tea.Msg {
-		if shared != nil {
-			snap, err := shared.load(actor)
-			return loadedMsg{snap: snap, err: err}
-		}
-		snap, err := loadSnapshot(db, actor)
-		return loadedMsg{snap: snap, err: err}
-	}
+	return func() tea.Msg { return loadFor(db, shared, actor) }
 }
 
 func loadSnapshot(db *store.DB, actor roster.Actor) (*snapshot, error) {
@@ -241,6 +235,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.c.snap = msg.snap
+		m.c.Actor = msg.actor
 		m.ready = true
 		return m, tea.Batch(m.forwardAll(dataMsg{}), backupCmd(m.c.DB))
 	case backupMsg:
