@@ -145,6 +145,9 @@ func (s *detailsScreen) View() string {
 		groups = "—"
 	}
 	field("Groups", groups)
+	if m := s.c.snap.managedBy(u); m != "" {
+		field("Manages", m)
+	}
 	field("Linux", linuxAccount(u))
 	if u.IsService() {
 		field("Kind", "service account")

@@ -65,6 +65,8 @@ const (
 	groupsAdd
 	groupsRename
 	groupsDelete
+	groupsNest     // choosing the group to nest the target in (groups_tree.go)
+	groupsManagers // choosing a user to make or unmake the target's manager
 )
 
 // groupsScreen manages the groups themselves: add, rename, delete.
@@ -76,6 +78,8 @@ type groupsScreen struct {
 	input  textinput.Model
 	target *roster.Group
 	err    string
+	tkeys  treeKeys
+	pick   *picker // groupsNest, groupsManagers
 }
 
 type groupsKeys struct {
@@ -86,7 +90,7 @@ func newGroupsScreen(c *Common) *groupsScreen {
 	in := textinput.New()
 	in.Prompt = "name: "
 	in.CharLimit = roster.MaxGroupNameLen
-	return &groupsScreen{c: c, input: in, keys: groupsKeys{
+	return &groupsScreen{c: c, input: in, tkeys: newTreeKeys(), keys: groupsKeys{
 		Up:     kb("↑/k", "up", "up", "k"),
 		Down:   kb("↓/j", "down", "down", "j"),
 		Add:    kb("n", "new group", "n", "+"),
@@ -98,7 +102,9 @@ func newGroupsScreen(c *Common) *groupsScreen {
 }
 
 // TakesText implements screen.
-func (s *groupsScreen) TakesText() bool { return s.mode == groupsAdd || s.mode == groupsRename }
+func (s *groupsScreen) TakesText() bool {
+	return s.mode == groupsAdd || s.mode == groupsRename || s.mode == groupsNest || s.mode == groupsManagers
+}
 
 // Help implements screen.
 func (s *groupsScreen) Help() help.KeyMap {
@@ -108,10 +114,13 @@ func (s *groupsScreen) Help() help.KeyMap {
 		return keyMap{short: []key.Binding{kb("enter", "save", "enter"), kb("esc", "cancel", "esc")}}
 	case groupsDelete:
 		return keyMap{short: []key.Binding{kb("esc", "keep the group", "esc")}}
+	case groupsNest, groupsManagers:
+		return keyMap{short: []key.Binding{kb("type", "filter", "x"), kb("enter", "choose", "enter"), kb("esc", "cancel", "esc")}}
 	}
+	t := s.tkeys
 	return keyMap{
-		short: []key.Binding{k.Add, k.Rename, k.Delete, k.Show, k.Back},
-		full:  [][]key.Binding{{k.Up, k.Down, k.Show}, {k.Add, k.Rename, k.Delete, k.Back}},
+		short: []key.Binding{k.Add, k.Rename, k.Delete, t.Nest, t.Unnest, t.Managers, k.Show, k.Back},
+		full:  [][]key.Binding{{k.Up, k.Down, k.Show}, {k.Add, k.Rename, k.Delete, k.Back}, {t.Nest, t.Unnest, t.Managers}},
 	}
 }
 
@@ -121,11 +130,14 @@ type groupDoneMsg struct {
 	err  error
 }
 
+// groups returns the groups in the tree's order, one per line.
 func (s *groupsScreen) groups() []*roster.Group {
-	if s.c.snap == nil {
-		return nil
+	rows := groupTree(s.c.snap)
+	gs := make([]*roster.Group, len(rows))
+	for i, r := range rows {
+		gs[i] = r.g
 	}
-	return s.c.snap.groups
+	return gs
 }
 
 // Update implements screen.
@@ -180,6 +192,8 @@ func (s *groupsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		s.input, cmd = s.input.Update(msg)
 		s.err = ""
 		return s, cmd
+	case groupsNest, groupsManagers:
+		return s.pickKey(msg)
 	case groupsDelete:
 		switch msg.String() {
 		case "y", "r":
@@ -211,6 +225,10 @@ func (s *groupsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 	case key.Matches(msg, k.Show):
 		gid := gs[s.cursor].ID
 		return asks(s, closeMsg{}, groupFilterMsg{gid}), nil
+	default:
+		if cmd, ok := s.treeKey(msg, groupTree(s.c.snap)[s.cursor]); ok {
+			return s, cmd
+		}
 	}
 	return s, nil
 }
@@ -265,6 +283,8 @@ func (s *groupsScreen) View() string {
 			b.WriteString("\n\n" + st.Form.Invalid.Render("✗ "+s.err))
 		}
 		return s.c.overlay(s.listView(), s.c.box(b.String()))
+	case groupsNest, groupsManagers:
+		return s.c.overlay(s.listView(), s.c.box(s.pick.view(min(14, s.c.bodyHeight()-8))))
 	}
 	return s.listView()
 }
@@ -284,21 +304,28 @@ func (s *groupsScreen) listView() string {
 	h := max(1, s.c.bodyHeight()-3)
 	start := max(0, min(s.cursor-h/2, len(gs)-h))
 	end := min(len(gs), start+h)
+	tree := groupTree(s.c.snap)
 	nameW := 10
-	for _, g := range gs[start:end] {
-		nameW = max(nameW, s.c.cells.safeWidth(g.Name))
+	for i := start; i < end; i++ {
+		nameW = max(nameW, 2*tree[i].depth+s.c.cells.safeWidth(gs[i].Name))
 	}
 	nameW = min(nameW, max(10, s.c.Width/2))
 	for i := start; i < end; i++ {
 		g := gs[i]
 		name, w := s.c.cells.safe(g.Name)
-		line := s.c.cells.fit(name, w, nameW) + "  " + s.c.cells.fit(plural(g.Members, "member"), len(plural(g.Members, "member")), 12)
+		indent := strings.Repeat("  ", tree[i].depth) // the tree: nested groups under their parent
+		line := s.c.cells.fit(indent+name, w+len(indent), nameW) + "  " + s.c.cells.fit(plural(g.Members, "member"), len(plural(g.Members, "member")), 12)
 		inW := 0 // "in staff": the groups it is nested in
 		if in := s.c.snap.parentNames(g.ID); in != "" {
 			in, iw := s.c.cells.safe("in " + in)
 			inW = min(iw, max(0, s.c.Width-nameW-20))
 			line += "  " + s.c.cells.fit(in, iw, inW)
 			inW += 2
+		}
+		if m := s.managerNames(g); m != "" {
+			m, mw := s.c.cells.safe("managed by " + m)
+			line += "  " + s.c.cells.fit(m, mw, min(mw, max(0, s.c.Width-nameW-20-inW)))
+			inW += min(mw, max(0, s.c.Width-nameW-20-inW)) + 2
 		}
 		if g.Description != "" {
 			d, dw := s.c.cells.safe(g.Description)
