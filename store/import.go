@@ -40,6 +40,9 @@ type ImportOptions struct {
 	// called inside the transaction: it must be quick and must not touch
 	// the database.
 	Progress func(done, total int)
+	// Groups is the file's groups section: created when missing, then
+	// nested and given managers once the users are written.
+	Groups []roster.GroupRecord
 }
 
 // ImportResult says what an import wrote.
@@ -69,9 +72,14 @@ func (db *DB) Import(actor roster.Actor, rows []ImportRow, opts ImportOptions) (
 			return err
 		}
 		now := db.now()
-		if res.GroupsCreated, err = importGroupsTx(tx, db, actor, rows, opts); err != nil {
+		if res.GroupsCreated, err = importGroupSectionTx(tx, db, actor, opts.Groups); err != nil {
 			return err
 		}
+		fromRows, err := importGroupsTx(tx, db, actor, rows, opts)
+		if err != nil {
+			return err
+		}
+		res.GroupsCreated = append(res.GroupsCreated, fromRows...)
 		im := importer{tx: tx, db: db, actor: actor, progress: opts.Progress, total: len(rows)}
 		// Updates first, one by one; then the new users in bulk (see createMany).
 		var creates []*ImportRow
@@ -93,6 +101,9 @@ func (db *DB) Import(actor roster.Actor, rows []ImportRow, opts ImportOptions) (
 			im.step()
 		}
 		if res.Created, err = im.createMany(creates); err != nil {
+			return err
+		}
+		if err := linkGroupSectionTx(tx, db, actor, opts.Groups); err != nil {
 			return err
 		}
 		if len(im.ownerLost) > 0 {

@@ -63,6 +63,9 @@ type ExportOptions struct {
 	// BOM starts a CSV export with a UTF-8 byte-order mark, which Excel
 	// needs to read accented letters right.
 	BOM bool
+	// Groups, when not nil, makes a JSON export the object form with the
+	// groups section (groups.go); CSV has none and refuses it.
+	Groups []roster.GroupRecord
 }
 
 // Export writes users with exactly the fields of roster.UserRecord (what
@@ -73,9 +76,14 @@ type ExportOptions struct {
 func Export(w io.Writer, users []*roster.User, groupName func(uint64) string, opts ExportOptions) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var err error
-	if opts.Format == FormatJSON {
+	switch {
+	case opts.Groups != nil && opts.Format != FormatJSON:
+		return roster.FieldErrorf(roster.EINVALID, "format", "the groups section needs the JSON format")
+	case opts.Groups != nil:
+		err = writeJSONWithGroups(bw, opts.Groups, users, groupName)
+	case opts.Format == FormatJSON:
 		err = writeJSON(bw, users, groupName)
-	} else {
+	default:
 		err = writeCSV(bw, users, groupName, opts.BOM)
 	}
 	if err != nil {

@@ -107,7 +107,7 @@ func Commit(db *store.DB, actor roster.Actor, r *Report, progress func(done, tot
 		return res, nil
 	}
 	ir, err := db.Import(actor, rows, store.ImportOptions{
-		CreateGroups: r.Options.CreateGroups, Source: r.Source, Progress: progress,
+		CreateGroups: r.Options.CreateGroups, Source: r.Source, Progress: progress, Groups: r.Groups,
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("nothing was written: %w", err)

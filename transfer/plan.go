@@ -123,6 +123,7 @@ type planner struct {
 	groupName  map[uint64]string
 	newGroups  map[string]string // normalized → first spelling, groups to create
 	missing    map[string]string // normalized → spelling, groups absent without CreateGroups
+	sectionNew []string          // groups the file's groups section creates (groups.go)
 	extra      []string          // --group, resolved
 }
 
@@ -143,6 +144,9 @@ func Plan(sheet *Sheet, ex Existing, opts Options) *Report {
 	if len(sheet.Problems) > 0 {
 		return r
 	}
+	r.Groups = sheet.groups
+	r.FileProblems = append(r.FileProblems, p.planGroupSection(sheet.groups)...)
+	r.SectionGroupsToCreate = p.sectionNew
 	var inputs []input
 	if sheet.isJSON {
 		inputs = jsonInputs(sheet.records)
@@ -166,6 +170,7 @@ func Plan(sheet *Sheet, ex Existing, opts Options) *Report {
 		r.Rows[i] = p.row(&inputs[i], seenEmail, seenUsername)
 	}
 	p.deriveUsernames(r.Rows, ex.Users)
+	r.FileProblems = append(r.FileProblems, p.checkManagers(sheet.groups, r.Rows)...)
 	r.count(p)
 	return r
 }

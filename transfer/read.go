@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/roster-dev/roster"
 )
 
 // MaxFileSize is the largest file Import reads (64 MiB: several hundred
@@ -51,6 +53,7 @@ type Sheet struct {
 	// JSON files arrive as records already; Header and Rows stay empty.
 	records []jsonRow
 	isJSON  bool
+	groups  []roster.GroupRecord // a JSON file's groups section
 }
 
 // Record is one data row of a sheet and the line it starts on.

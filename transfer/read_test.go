@@ -140,7 +140,9 @@ func TestReadSheetBroken(t *testing.T) {
 		{"utf-16 nul", []byte{0xff, 0xfe, 'a', 0, 0, 0}, []string{"binary data"}},
 		{"json cut short", []byte("[{\"name\":\"A\",\"email\":\"a@x.org\"},\n"), []string{"not valid JSON: the file ends in the middle of the array"}},
 		{"json not objects", []byte("[1,\n\"x\"]"), []string{"line 1: not a user object: each user must be a JSON object", "line 2: not a user object"}},
-		{"json object", []byte(`{"users": []}`), []string{"is not an array of users"}},
+		{"json object", []byte(`{"people": []}`), []string{"neither an array of users nor an object with \"groups\" and \"users\""}},
+		{"json object without users", []byte(`{"groups": []}`), []string{"it has no \"users\""}},
+		{"json object groups not a list", []byte(`{"groups": 5, "users": []}`), []string{"line 1: groups: "}},
 		{"json trailing", []byte(`[{"name":"A","email":"a@x.org"}] x`), []string{"unexpected text after"}},
 		{"json wrong type", []byte("[{\"name\": 5}]"), []string{"line 1: not a user object: name should be string"}},
 	}

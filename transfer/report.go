@@ -27,7 +27,11 @@ type Report struct {
 	Rows         []Row
 
 	GroupsToCreate []string // named in the file, missing, and to be created
-	MissingGroups  []string // named in the file, missing, and not to be created
+	// Groups is the file's groups section (JSON only); SectionGroupsToCreate
+	// the groups of it the database lacks.
+	Groups                []roster.GroupRecord
+	SectionGroupsToCreate []string
+	MissingGroups         []string // named in the file, missing, and not to be created
 
 	// Totals of the rows.
 	Create, Update, Skip, Invalid int
@@ -211,6 +215,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if len(r.GroupsToCreate) > 0 {
 		fmt.Fprintf(bw, "Groups to create: %s\n", shortList(r.GroupsToCreate))
+	}
+	if len(r.Groups) > 0 {
+		fmt.Fprintln(bw, r.sectionSummary())
 	}
 	if len(r.MissingGroups) > 0 {
 		fmt.Fprintf(bw, "Missing groups: %s (create them first, or import with --create-groups)\n", shortList(r.MissingGroups))
