@@ -10,9 +10,9 @@ import (
 
 func (a *app) exportCmd() *cobra.Command {
 	var format, status, group string
-	var bom bool
+	var bom, withGroups bool
 	cmd := &cobra.Command{
-		Use:   "export [--format csv|json] [--status S] [--group G] [FILE]",
+		Use:   "export [--format csv|json] [--status S] [--group G] [--groups] [FILE]",
 		Short: "Write users to a CSV or JSON file (stdout without FILE)",
 		Long: `Export writes the users the filter selects, alphabetical by name, with the
 fields of 'roster users list --json': id, username, name, email, role, groups,
@@ -23,6 +23,11 @@ formula (starting with = + - or @) gets a leading quote, which 'roster import'
 takes off again. A FILE is written readable only by you (0600), through a
 temporary file, so a failure leaves an older file as it was. Without
 --format, a FILE ending in .json gets JSON and anything else CSV.
+
+With --groups (JSON only) the file is an object: "groups" lists every group
+with its description, the groups it is nested in ("parents") and its managers;
+"users" is the array as above. 'roster import' creates those groups, nests them
+and makes the managers.
 
 'roster import' reads both formats back into the same users.`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -63,6 +68,14 @@ temporary file, so a failure leaves an older file as it was. Without
 			if err != nil {
 				return err
 			}
+			if withGroups {
+				if opts.Format != transfer.FormatJSON {
+					return usageError{fmt.Errorf("--groups needs the JSON format (--format json, or a FILE ending in .json)")}
+				}
+				if opts.Groups, err = groupSection(db, a.actor()); err != nil {
+					return err
+				}
+			}
 			write := func(w io.Writer) error { return transfer.Export(w, users, groupName, opts) }
 			if path == "" {
 				return write(a.stdout)
@@ -79,5 +92,6 @@ temporary file, so a failure leaves an older file as it was. Without
 	fl.StringVar(&status, "status", "", "only users in this status: pending, active or disabled")
 	fl.StringVar(&group, "group", "", "only members of this group")
 	fl.BoolVar(&bom, "bom", false, "start a CSV file with a byte-order mark (Excel then reads accents right)")
+	fl.BoolVar(&withGroups, "groups", false, "also write the groups: descriptions, nesting and managers (JSON only)")
 	return cmd
 }

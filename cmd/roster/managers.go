@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
 	"github.com/spf13/cobra"
 )
 
@@ -77,4 +79,23 @@ func (a *app) managersCmd() *cobra.Command {
 	list.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of usernames")
 	cmd.AddCommand(set(true), set(false), list)
 	return cmd
+}
+
+// groupSection is the export's groups section: every group with its
+// description, parents and managers by username.
+func groupSection(db *store.DB, actor roster.Actor) ([]roster.GroupRecord, error) {
+	groups, err := db.Groups(actor)
+	if err != nil {
+		return nil, err
+	}
+	var lookupErr error
+	records := roster.GroupRecords(groups, func(id uint64) string {
+		u, err := db.User(actor, id)
+		if err != nil {
+			lookupErr = err
+			return ""
+		}
+		return u.Username
+	})
+	return records, lookupErr
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -29,5 +31,33 @@ func TestCLIManagers(t *testing.T) {
 	cliFail(t, db, 2, nil, "groups", "managers", "add", "staff")
 	if out := cliOK(t, db, "audit"); !strings.Contains(out, "group.managers.add") || !strings.Contains(out, "group.managers.remove") {
 		t.Errorf("audit log %q", out)
+	}
+}
+
+// Ensure export --groups writes the groups section and import reads it
+// back into another database: nesting and managers included.
+func TestCLIExportImportGroups(t *testing.T) {
+	src := tempDB(t)
+	cliOK(t, src, "groups", "add", "staff")
+	cliOK(t, src, "groups", "add", "devs")
+	cliOK(t, src, "groups", "nest", "devs", "--in", "staff")
+	cliOK(t, src, "users", "add", "--username", "mona", "--name", "Mona", "--email", "mona@example.com", "--group", "devs")
+	cliOK(t, src, "groups", "managers", "add", "staff", "mona")
+	cliFail(t, src, 2, []string{"--groups needs the JSON format"}, "export", "--groups")
+	out := cliOK(t, src, "export", "--format", "json", "--groups")
+	if !strings.Contains(out, `"parents": [`) || !strings.Contains(out, `"managers": [`) {
+		t.Fatalf("export --groups wrote %s", out)
+	}
+	dst := tempDB(t)
+	file := filepath.Join(t.TempDir(), "all.json")
+	if err := os.WriteFile(file, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cliOK(t, dst, "import", file)
+	if got := strings.TrimSpace(cliOK(t, dst, "groups", "managers", "list", "staff")); got != "mona" {
+		t.Errorf("managers of staff after import: %q", got)
+	}
+	if got := names(listJSON(t, dst, "--group", "staff")); got != "mona" {
+		t.Errorf("staff's effective members after import: %q", got)
 	}
 }
