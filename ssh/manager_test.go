@@ -75,6 +75,14 @@ func TestManagerSignsInToTheirGroups(t *testing.T) {
 	tm.waitScreen("Disable")
 	tm.waitScreen("they manage a group too")
 	tm.press("\x1b")
+	tm.waitUntil("the menu closes", func() bool { return !strings.Contains(tm.screen(), "Actions for mel") })
+
+	// A opens her own account over the list; esc goes back.
+	tm.press("A")
+	tm.waitScreen("Last sign-ins")
+	tm.waitScreen("mona@example.com")
+	tm.press("\x1b")
+	tm.waitUntil("her account closes", func() bool { return !strings.Contains(tm.screen(), "Last sign-ins") })
 
 	// Forced through the store with the session's actor: refused.
 	actor := roster.Actor{Name: "mona", UserID: mona.ID, Role: roster.RoleMember}

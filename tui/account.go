@@ -28,6 +28,9 @@ type accountScreen struct {
 	keysP *keysPanel  // the member's own keys
 	mode  accountMode // what the keyboard is doing, besides the keys panel
 	busy  bool        // a reset request is on its way
+	// opened is set when the administration app opened it over the list
+	// (a group manager's own account, launchers.go): esc goes back.
+	opened bool
 }
 
 type accountMode int
@@ -195,6 +198,8 @@ func (s *accountScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		}
 	}
 	switch {
+	case s.opened && msg.String() == "esc":
+		return asks(s, closeMsg{}), nil
 	case s.data == nil || s.busy:
 	case s.keysP.handles(msg):
 		cmd, _ := s.keysP.key(msg)

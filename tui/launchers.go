@@ -36,6 +36,17 @@ func builtinLaunchers(c *Common) []launcher {
 		})
 	}
 	ls = append(ls, importLaunchers(c)...)
+	if !c.Actor.IsLocal() { // a signed-in user's own account (a group manager's, issue 18)
+		ls = append(ls, launcher{
+			Key: kb("A", "my account", "A"),
+			open: func(c *Common) (screen, tea.Cmd) {
+				s := newAccountScreen(c)
+				s.opened = true
+				return s, s.loadCmd()
+			},
+			is: func(s screen) bool { _, ok := s.(*accountScreen); return ok },
+		})
+	}
 	if c.Services.Mail != nil && c.Actor.May(roster.OpReadMailbox, nil) == nil {
 		ls = append(ls, launcher{
 			Key: c.Global.Mailbox,
