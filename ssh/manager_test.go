@@ -101,3 +101,33 @@ func TestManagerSignsInToTheirGroups(t *testing.T) {
 		t.Errorf("newest event %+v, %v", events[0], err)
 	}
 }
+
+// Ensure a live session follows its user being made and unmade a manager,
+// as it follows a role change.
+func TestManagerSessionFollows(t *testing.T) {
+	db := storetest.Open(t)
+	ts := startServerOn(t, db, Config{App: TerminalApp(db, tui.Services{})})
+	if _, err := db.CreateGroup(local, "staff", ""); err != nil {
+		t.Fatal(err)
+	}
+	mona, monaKey := ts.addUser("mona", roster.RoleMember, roster.StatusActive)
+	gus, _ := ts.addUser("gus", roster.RoleMember, roster.StatusActive)
+	if _, err := db.AddToGroup(local, []uint64{gus.ID}, "staff"); err != nil {
+		t.Fatal(err)
+	}
+	tm := ts.openTerm("mona", monaKey, 140, 36)
+	tm.waitScreen("Last sign-ins") // My account
+	if err := db.SetManager(local, "staff", mona.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	tm.waitScreen("You now manage groups")
+	tm.waitScreen("gus@example.com")
+	if err := db.SetManager(local, "staff", mona.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	tm.waitScreen("You no longer manage a group")
+	tm.waitScreen("Last sign-ins")
+	if strings.Contains(tm.screen(), "gus@example.com") {
+		t.Errorf("no longer a manager, she still sees gus:\n%s", tm.screen())
+	}
+}

@@ -67,15 +67,22 @@ func (r *router) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // reroute starts the app of actor's role in place of the current one.
 func (r *router) reroute(actor roster.Actor) tea.Cmd {
-	from := r.sess.Actor.Role
-	if actor.Role == from {
+	was := r.sess.Actor
+	if actor.Column() == was.Column() {
 		return nil
 	}
 	r.sess.Actor = actor
 	r.sess.Width, r.sess.Height = r.w, r.h
 	r.gen++
 	r.current.Store(r.gen)
-	r.notice = fmt.Sprintf("Your role changed from %s to %s: this session now offers what that role may do. Any key hides this line.", from, actor.Role)
+	switch {
+	case actor.Role != was.Role:
+		r.notice = fmt.Sprintf("Your role changed from %s to %s: this session now offers what that role may do. Any key hides this line.", was.Role, actor.Role)
+	case actor.IsManager():
+		r.notice = "You now manage groups: this session now offers their users. Any key hides this line."
+	default:
+		r.notice = "You no longer manage a group: this session now offers your own account. Any key hides this line."
+	}
 	r.inner = r.app(r.sess)
 	cmds := []tea.Cmd{r.wrap(r.inner.Init()), r.forward(r.innerSize())}
 	for _, f := range r.facts {

@@ -35,7 +35,7 @@ type liveSession struct {
 	mu      sync.Mutex
 	actor   roster.Actor // the user, with the role the database gives now
 	program *tea.Program
-	shown   roster.Role // the role the program's app was made for
+	shown   roster.Column // the kind of actor the program's app was made for (role, or group manager)
 	reason  endReason
 }
 
@@ -73,7 +73,7 @@ func stop(p *tea.Program) {
 
 // setProgram records the session's program, made for the role shown. A
 // role change noticed while it was being made is passed on at once.
-func (l *liveSession) setProgram(p *tea.Program, shown roster.Role) {
+func (l *liveSession) setProgram(p *tea.Program, shown roster.Column) {
 	l.mu.Lock()
 	l.program, l.shown = p, shown
 	ended := l.reason != endNone
@@ -83,8 +83,18 @@ func (l *liveSession) setProgram(p *tea.Program, shown roster.Role) {
 		go stop(p)
 		return
 	}
-	if actor.Role != shown {
+	if actor.Column() != shown {
 		l.follow(actor)
+	}
+}
+
+// noteScope records the scope resolved for the session's first app, so
+// that setProgram does not take the actor without it for a change.
+func (l *liveSession) noteScope(actor roster.Actor) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.actor.UserID == actor.UserID && l.actor.Role == actor.Role {
+		l.actor = actor
 	}
 }
 
@@ -101,9 +111,9 @@ func (l *liveSession) follow(actor roster.Actor) {
 	l.mu.Lock()
 	l.actor = actor
 	p := l.program
-	changed := p != nil && l.shown != actor.Role && l.reason == endNone
+	changed := p != nil && l.shown != actor.Column() && l.reason == endNone
 	if changed {
-		l.shown = actor.Role
+		l.shown = actor.Column()
 	}
 	l.mu.Unlock()
 	if changed {
@@ -163,7 +173,7 @@ func (r *registry) add(sess charmssh.Session) (*liveSession, refusal) {
 	if actor.Role != roster.RoleOwner && len(r.live) >= r.max-r.ownerReserve {
 		return nil, refuseReserved
 	}
-	l := &liveSession{sess: sess, userID: actor.UserID, actor: actor, shown: actor.Role, key: sess.PublicKey()}
+	l := &liveSession{sess: sess, userID: actor.UserID, actor: actor, shown: actor.Column(), key: sess.PublicKey()}
 	l.touch()
 	r.live[sess] = l
 	return l, refuseNone
@@ -312,7 +322,7 @@ func (s *Server) followUsers() {
 			if u.Role != was.Role {
 				s.log.Info("ssh session follows a role change", "user", u.Username, "from", was.Role.String(), "to", u.Role.String())
 			}
-			l.follow(roster.Actor{Name: u.Username, UserID: u.ID, Role: u.Role})
+			l.follow(s.resolve(roster.Actor{Name: u.Username, UserID: u.ID, Role: u.Role}))
 		}
 	}
 }
@@ -403,7 +413,8 @@ func (s *Server) programHandler(sess charmssh.Session) *tea.Program {
 	if _, ok := actorOf(sess); l == nil || !ok {
 		return nil
 	}
-	actor := l.currentActor()
+	actor := s.resolve(l.currentActor())
+	l.noteScope(actor)
 	pty, _, _ := sess.Pty()
 	m := newRouter(s.cfg.App, Session{Actor: actor, Width: pty.Window.Width, Height: pty.Window.Height,
 		Term: pty.Term, Remote: sess.RemoteAddr().String()})
@@ -414,7 +425,7 @@ func (s *Server) programHandler(sess charmssh.Session) *tea.Program {
 		tea.WithoutSignalHandler(),
 	)
 	p := tea.NewProgram(m, opts...)
-	l.setProgram(p, actor.Role)
+	l.setProgram(p, actor.Column())
 	return p
 }
 
@@ -450,4 +461,16 @@ func plural(n int, unit string) string {
 		return "1 " + unit
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// resolve gives a member the scope of the groups they manage, so that a
+// session follows being made or unmade a manager as it follows a role.
+func (s *Server) resolve(a roster.Actor) roster.Actor {
+	if a.Role != roster.RoleMember {
+		return a
+	}
+	if r, err := s.db.Resolve(a); err == nil {
+		return r
+	}
+	return a
 }
