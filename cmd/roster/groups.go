@@ -53,6 +53,10 @@ func (a *app) groupsCmd() *cobra.Command {
 			}
 			nest := roster.NewNesting(groups)
 			nameOf := groupNames(groups)
+			managers, err := managerNames(db, a.actor(), groups)
+			if err != nil {
+				return err
+			}
 			if asJSON {
 				type groupJSON struct {
 					ID          uint64   `json:"id"`
@@ -62,22 +66,25 @@ func (a *app) groupsCmd() *cobra.Command {
 					GIDNumber   uint32   `json:"gid_number"`
 					Groups      []string `json:"groups"`    // nested directly in it
 					In          []string `json:"nested_in"` // groups it is nested in directly
+					Managers    []string `json:"managers"`  // usernames
 				}
 				out := make([]groupJSON, len(groups))
 				for i, g := range groups {
 					out[i] = groupJSON{g.ID, g.Name, g.Description, g.Members, g.GIDNumber,
-						nameOf(nest.Children(g.ID)), nameOf(nest.Parents(g.ID))}
+						nameOf(nest.Children(g.ID)), nameOf(nest.Parents(g.ID)), managers[g.ID]}
 				}
 				return writeJSON(a.stdout, out)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tMEMBERS\tIN\tDESCRIPTION")
-			for _, g := range groups {
-				in := strings.Join(nameOf(nest.Parents(g.ID)), ",")
-				if in == "" {
-					in = "-"
+			fmt.Fprintln(tw, "NAME\tMEMBERS\tIN\tMANAGERS\tDESCRIPTION")
+			orDash := func(names []string) string {
+				if len(names) == 0 {
+					return "-"
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", g.Name, g.Members, in, g.Description)
+				return strings.Join(names, ",")
+			}
+			for _, g := range groups {
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", g.Name, g.Members, orDash(nameOf(nest.Parents(g.ID))), orDash(managers[g.ID]), g.Description)
 			}
 			return tw.Flush()
 		},

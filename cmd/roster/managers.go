@@ -99,3 +99,29 @@ func groupSection(db *store.DB, actor roster.Actor) ([]roster.GroupRecord, error
 	})
 	return records, lookupErr
 }
+
+// managerNames gives each group's managers by username ([] for none).
+func managerNames(db *store.DB, actor roster.Actor, groups []*roster.Group) (map[uint64][]string, error) {
+	username := map[uint64]string{}
+	out := make(map[uint64][]string, len(groups))
+	for _, g := range groups {
+		names := []string{}
+		for _, id := range g.Managers {
+			if _, ok := username[id]; !ok {
+				u, err := db.User(actor, id)
+				if roster.ErrorCode(err) == roster.ENOTFOUND {
+					username[id] = "" // out of the actor's sight
+				} else if err != nil {
+					return nil, fmt.Errorf("manager of %s: %w", g.Name, err)
+				} else {
+					username[id] = u.Username
+				}
+			}
+			if username[id] != "" {
+				names = append(names, username[id])
+			}
+		}
+		out[g.ID] = names
+	}
+	return out, nil
+}

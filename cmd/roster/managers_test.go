@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -21,6 +22,12 @@ func TestCLIManagers(t *testing.T) {
 	}
 	if out := cliOK(t, db, "groups", "managers", "list", "staff", "--json"); strings.Join(strings.Fields(out), "") != `["mona"]` {
 		t.Errorf("list --json printed %q", out)
+	}
+	if out := cliOK(t, db, "groups", "list"); !strings.Contains(out, "MANAGERS") || !regexp.MustCompile(`(?m)^staff +0 +- +mona`).MatchString(out) {
+		t.Errorf("groups list does not name staff's manager:\n%s", out)
+	}
+	if out := cliOK(t, db, "groups", "list", "--json"); !strings.Contains(strings.Join(strings.Fields(out), ""), `"managers":["mona"]`) {
+		t.Errorf("groups list --json does not name staff's manager:\n%s", out)
 	}
 	cliOK(t, db, "groups", "managers", "remove", "staff", "mona")
 	if out := cliOK(t, db, "groups", "managers", "list", "staff", "--json"); strings.Join(strings.Fields(out), "") != `[]` {
