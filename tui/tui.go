@@ -101,6 +101,7 @@ type Model struct {
 	quitting bool
 	askQuit  bool      // ctrl+c while a screen holds unsaved input: asking first
 	backup   backupMsg // the last backup, for the header
+	helpMemo memo      // the help line as drawn
 }
 
 // New returns the root model for one session.

@@ -47,7 +47,10 @@ type usersScreen struct {
 	selected       map[uint64]struct{}
 	// selShown counts the selected users in view, kept up to date where
 	// the selection or the view changes, so the footer never counts.
-	selShown int
+	selShown   int
+	rows       rowCache // rows as drawn, built once per data change
+	tabs       memo     // the tabs line as drawn
+	titlesMemo memo     // the column titles as drawn
 }
 
 // viewKey is everything but the query that a view depends on.

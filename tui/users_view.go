@@ -100,10 +100,19 @@ func (s *usersScreen) View() string {
 	st := c.Styles
 	var b strings.Builder
 
-	// Tabs with counts.
-	for i := range statusTabs {
-		b.WriteString(s.tabLabel(i))
+	// Tabs with counts: they change with the data and the tab only.
+	type tabsKey struct {
+		snap   *snapshot
+		tab    int
+		styles *Styles
 	}
+	b.WriteString(s.tabs.get(tabsKey{snap, s.tab, st}, func() string {
+		var t strings.Builder
+		for i := range statusTabs {
+			t.WriteString(s.tabLabel(i))
+		}
+		return t.String()
+	}))
 	b.WriteByte('\n')
 
 	if s.filterLine() {
@@ -140,7 +149,16 @@ func (s *usersScreen) View() string {
 		return b.String()
 	}
 	cols := layout(c.Width)
-	b.WriteString(st.List.Header.Render(s.titles(cols)))
+	type titlesKey struct {
+		cols   columns
+		sortBy roster.UserSort
+		desc   bool
+		styles *Styles
+		cells  cells
+	}
+	b.WriteString(s.titlesMemo.get(titlesKey{cols, s.sortBy, s.desc, st, c.cells}, func() string {
+		return st.List.Header.Render(s.titles(cols))
+	}))
 	b.WriteByte('\n')
 	if len(s.view) == 0 {
 		b.WriteString(st.List.Empty.Render("\n  No users match. Press esc to clear the filter, or 1 to show every status."))
@@ -148,15 +166,11 @@ func (s *usersScreen) View() string {
 	}
 	h := s.listHeight()
 	end := min(len(s.view), s.offset+h)
-	badges := make(map[roster.Status]string, 3)
-	for _, status := range roster.Statuses {
-		badges[status] = st.List.Badge[status.String()].Render(s.c.cells.fit(status.String(), len(status.String()), cols.status))
-	}
 	now := c.Now()
 	for i := s.offset; i < end; i++ {
 		r := &snap.rows[s.view[i]]
 		_, sel := s.selected[r.u.ID]
-		b.WriteString(s.row(r, cols, sel, i == s.cursor, badges, now))
+		b.WriteString(s.line(s.drawn(s.view[i], cols, now), r.u.Status, sel, i == s.cursor))
 		if i < end-1 {
 			b.WriteByte('\n')
 		}
@@ -201,62 +215,45 @@ func (s *usersScreen) titles(cols columns) string {
 	return b.String()
 }
 
-// row draws one user. Cells are cut and padded by widths measured at load.
-func (s *usersScreen) row(r *row, cols columns, sel, cursor bool, badges map[roster.Status]string, now time.Time) string {
-	st := s.c.Styles
+// cells cuts and pads one user's cells to the columns: the marks (blank:
+// the cursor and selection marks are set when drawn), name to role, the
+// status and the Latest column. Widths were measured at load.
+func (s *usersScreen) cells(r *row, cols columns, now time.Time) *drawnRow {
+	cl := s.c.cells
 	var b strings.Builder
 	b.Grow(200)
-	// The cursor and the selection are marked in text too, so they show
-	// without colour.
-	if cursor {
-		b.WriteString("›")
-	} else {
-		b.WriteString(" ")
-	}
-	if sel {
-		b.WriteString("● ")
-	} else {
-		b.WriteString("  ")
-	}
-	name, nameW := s.c.cells.safe(listName(r.u))
-	email, emailW := s.c.cells.safe(r.u.Email)
-	b.WriteString(s.c.cells.fit(name, nameW, cols.name))
+	b.WriteString("   ") // cursor and selection marks: "›", "● " (also without colour)
+	name, nameW := cl.safe(listName(r.u))
+	email, emailW := cl.safe(r.u.Email)
+	b.WriteString(cl.fit(name, nameW, cols.name))
 	b.WriteByte(' ')
-	b.WriteString(s.c.cells.fit(r.u.Username, len(r.u.Username), cols.user)) // ASCII by rule
+	b.WriteString(cl.fit(r.u.Username, len(r.u.Username), cols.user)) // ASCII by rule
 	b.WriteByte(' ')
-	b.WriteString(s.c.cells.fit(email, emailW, cols.email))
+	b.WriteString(cl.fit(email, emailW, cols.email))
 	if cols.groups > 0 {
-		g, w := s.c.cells.safe(s.c.snap.groupNames(r.u))
+		g, w := cl.safe(s.c.snap.groupNames(r.u))
 		b.WriteByte(' ')
-		b.WriteString(s.c.cells.fit(g, w, cols.groups))
+		b.WriteString(cl.fit(g, w, cols.groups))
 	}
 	b.WriteByte(' ')
 	role := r.u.Role.String()
-	b.WriteString(s.c.cells.fit(role, len(role), cols.role))
+	b.WriteString(cl.fit(role, len(role), cols.role))
 	b.WriteByte(' ')
-	plain := b.String()
-	inv := rowInvitation(r.u, now)
-	seen := ""
+	d := &drawnRow{plain: b.String()}
 	if cols.seen > 0 {
 		text := latest(r.u, now)
-		if inv != "" { // the invitation's state says more than "invited"
+		if inv := rowInvitation(r.u, now); inv != "" { // the invitation's state says more than "invited"
 			text = "✉ " + inv + " " + ago(now, r.u.InvitedAt)
 		}
 		if s.sortBy == roster.SortCreated { // the column shows what it is sorted by
 			text = "created " + ago(now, r.u.CreatedAt)
 		}
-		text, w := s.c.cells.safe(text)
-		seen = " " + s.c.cells.fit(text, w, cols.seen)
+		text, w := cl.safe(text)
+		d.seen = " " + cl.fit(text, w, cols.seen)
 	}
-	status, badge := r.u.Status.String(), badges[r.u.Status]
-	status = s.c.cells.fit(status, len(status), cols.status)
-	switch {
-	case cursor:
-		return st.List.Cursor.Render(plain + status + seen)
-	case sel:
-		return " " + st.List.Mark.Render("●") + " " + st.List.Selected.Render(plain[len(" ● "):]) + badge + st.App.Muted.Render(seen)
-	}
-	return plain + badge + st.App.Muted.Render(seen)
+	status := r.u.Status.String()
+	d.status = cl.fit(status, len(status), cols.status)
+	return d
 }
 
 // latest is the Latest column: the last login, else the activation, the

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -115,6 +117,26 @@ func (m *Model) footer() string {
 // helpLine draws the short help, keeping "? all keys" and "q quit" (or
 // back) at its end however narrow the screen: the other keys give way.
 func (m *Model) helpLine(km help.KeyMap) string {
+	// Drawn again only when the keys offered, the width or the colours change.
+	type helpKey struct {
+		keys   string
+		width  int
+		styles *Styles
+	}
+	var sig strings.Builder
+	for _, b := range km.ShortHelp() {
+		if b.Enabled() {
+			sig.WriteString(b.Help().Key)
+			sig.WriteByte(0)
+			sig.WriteString(b.Help().Desc)
+			sig.WriteByte(0)
+		}
+	}
+	return m.helpMemo.get(helpKey{sig.String(), m.c.Width, m.c.Styles}, func() string { return m.drawHelpLine(km) })
+}
+
+// drawHelpLine draws the short help line (see helpLine).
+func (m *Model) drawHelpLine(km help.KeyMap) string {
 	var keep, rest []key.Binding
 	for _, b := range km.ShortHelp() {
 		if k := b.Keys(); len(k) > 0 && (k[0] == "?" || k[0] == "q" || k[0] == "esc") {
@@ -126,7 +148,7 @@ func (m *Model) helpLine(km help.KeyMap) string {
 	h := m.help
 	h.SetWidth(0)
 	if all := h.ShortHelpView(km.ShortHelp()); len(keep) == 0 || lipgloss.Width(all) <= m.c.Width {
-		return m.help.View(km)
+		return all
 	}
 	tail := h.ShortHelpView(keep)
 	sep := h.Styles.ShortSeparator.Inline(true).Render(h.ShortSeparator)
