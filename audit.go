@@ -56,4 +56,6 @@ const (
 	ActionUserDormant      = "user.dormant"           // no sign-in for the policy's days: disabled by system:inactivity
 	ActionPasswordGenerate = "user.password.generate" // a generated password, shown once (never logged)
 	ActionInviteRevoke     = "invite.revoke"          // an administrator revoked a live invitation
+
+	ActionUserUndo = "user.undo" // a bulk change of status, role or group taken back in one step
 )

@@ -18,6 +18,12 @@ type bulkChange func(tx *bolt.Tx, actor roster.Actor, u *roster.User) (skip stri
 // would take their powers, are skipped with the reason; an unknown id
 // fails the whole call.
 func (db *DB) bulk(actor roster.Actor, op roster.Op, ids []uint64, action, details string, change bulkChange) (roster.BulkResult, error) {
+	return db.bulkOr(actor, op, ids, action, details, change, nil)
+}
+
+// bulkOr is bulk where, when gone is set, a user no longer there is
+// skipped under the name gone gives their id, rather than failing the call.
+func (db *DB) bulkOr(actor roster.Actor, op roster.Op, ids []uint64, action, details string, change bulkChange, gone func(id uint64) string) (roster.BulkResult, error) {
 	var res roster.BulkResult
 	err := db.update(func(tx *bolt.Tx) error {
 		res = roster.BulkResult{}
@@ -38,6 +44,10 @@ func (db *DB) bulk(actor roster.Actor, op roster.Op, ids []uint64, action, detai
 			}
 			seen[id] = true
 			u, err := getUserTx(tx, id)
+			if gone != nil && roster.ErrorCode(err) == roster.ENOTFOUND {
+				res.Skip(gone(id), "deleted since")
+				continue
+			}
 			if err != nil {
 				return err
 			}

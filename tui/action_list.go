@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
 )
 
 // ActionArg is what an action needs chosen before it runs.
@@ -52,6 +53,9 @@ type Action struct {
 	Single bool
 	// Confirm asks even for one user (the action is easy to mistake for another).
 	Confirm bool
+	// Undo, when set, says what Run sets for arg, so that `u` can take the
+	// change back (see undo.go); the users are recorded as Run finds them.
+	Undo func(arg string) store.BulkUndo
 }
 
 // menuEntry is an action as the menu shows it for the chosen users.
@@ -135,6 +139,9 @@ func builtinActions(sv Services) []Action {
 			},
 			Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
 				return c.DB.SetStatus(c.Actor, ids, roster.StatusActive)
+			},
+			Undo: func(string) store.BulkUndo {
+				return store.BulkUndo{Field: store.UndoStatus, Status: roster.StatusActive}
 			}},
 		{Label: "Disable", Verb: "disabled",
 			Skip: func(c *Common, u *roster.User) string {
@@ -145,19 +152,25 @@ func builtinActions(sv Services) []Action {
 			},
 			Run: func(c *Common, ids []uint64, _ string) (roster.BulkResult, error) {
 				return c.DB.SetStatus(c.Actor, ids, roster.StatusDisabled)
+			},
+			Undo: func(string) store.BulkUndo {
+				return store.BulkUndo{Field: store.UndoStatus, Status: roster.StatusDisabled}
 			}},
 		{Label: "Add to group…", Verb: "added to", Arg: ArgGroup, Skip: opSkip(roster.OpMembership), Question: func(who, g string) string { return "Add " + who + " to " + g + "?" }, Run: func(c *Common, ids []uint64, g string) (roster.BulkResult, error) {
 			return c.DB.AddToGroup(c.Actor, ids, g)
-		}},
+		}, Undo: func(g string) store.BulkUndo { return store.BulkUndo{Field: store.UndoGroupAdd, Group: g} }},
 		{Label: "Remove from group…", Verb: "removed from", Arg: ArgGroup, Skip: opSkip(roster.OpMembership), Question: func(who, g string) string { return "Remove " + who + " from " + g + "?" }, Run: func(c *Common, ids []uint64, g string) (roster.BulkResult, error) {
 			return c.DB.RemoveFromGroup(c.Actor, ids, g)
-		}},
+		}, Undo: func(g string) store.BulkUndo { return store.BulkUndo{Field: store.UndoGroupRemove, Group: g} }},
 		{Label: "Change role…", Verb: "made", Arg: ArgRole, Skip: opSkip(roster.OpSetRole), Question: func(who, r string) string { return "Make " + who + " " + r + "?" }, Run: func(c *Common, ids []uint64, r string) (roster.BulkResult, error) {
 			role, err := roster.ParseRole(r)
 			if err != nil {
 				return roster.BulkResult{}, err
 			}
 			return c.DB.SetRole(c.Actor, ids, role)
+		}, Undo: func(r string) store.BulkUndo {
+			role, _ := roster.ParseRole(r)
+			return store.BulkUndo{Field: store.UndoRole, Role: role}
 		}},
 	}
 	if sv.Mail != nil {

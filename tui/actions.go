@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
 )
 
 type actionStep int
@@ -37,15 +38,17 @@ type actionsScreen struct {
 
 	done      int
 	result    roster.BulkResult
+	undo      []store.UndoUser // whom the action changed, as it found them (see undo.go)
 	err       error
 	cancelled bool
 }
 
 // batchMsg reports one finished batch.
 type batchMsg struct {
-	n   int
-	res roster.BulkResult
-	err error
+	n    int
+	res  roster.BulkResult
+	err  error
+	undo []store.UndoUser // the users changed, as the batch found them
 }
 
 func newActionsScreen(c *Common, ids []uint64) *actionsScreen {
@@ -268,8 +271,12 @@ func (s *actionsScreen) batchCmd(from int) tea.Cmd {
 	c, act, arg := s.c, s.act, s.arg
 	ids := s.ids[from:min(len(s.ids), from+BatchSize)]
 	return func() tea.Msg {
+		var found []store.UndoUser
+		if act.Undo != nil {
+			found = undoUsers(c, ids)
+		}
 		res, err := act.Run(c, ids, arg)
-		return batchMsg{n: len(ids), res: res, err: err}
+		return batchMsg{n: len(ids), res: res, err: err, undo: changedOnly(found, res)}
 	}
 }
 
@@ -280,10 +287,14 @@ func (s *actionsScreen) batchDone(msg batchMsg) tea.Cmd {
 	if msg.err != nil {
 		s.err = msg.err
 	}
+	s.undo = append(s.undo, msg.undo...)
 	if s.err == nil && !s.cancelled && s.done < len(s.ids) {
 		return s.batchCmd(s.done)
 	}
 	s.step = stepDone
+	if len(s.undo) > 0 {
+		s.c.remember(s.act.Action, s.arg, s.undo)
+	}
 	return func() tea.Msg { return reloadMsg{} }
 }
 

@@ -24,7 +24,8 @@ type Common struct {
 	cells   cells // how the terminal counts cells
 	mailErr error // why the mail worker stopped, once it has (Services.MailStopped)
 
-	lastChoice string // the add form's submit choice last used, chosen again next time
+	lastChoice string      // the add form's submit choice last used, chosen again next time
+	last       *lastChange // the last bulk change, for undo (undo.go)
 
 	// launchers are the screens a global key opens (G, L, and those other
 	// parts of Roster add); the help lists their keys.

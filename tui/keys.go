@@ -36,7 +36,7 @@ type UserKeys struct {
 	Invitation, Role                          key.Binding
 	Toggle, SelectAll                         key.Binding
 	Open, Add, Edit, Actions                  key.Binding
-	InviteByEmail                             key.Binding
+	InviteByEmail, Undo                       key.Binding
 }
 
 // NewUserKeys returns the user list's key map.
@@ -68,6 +68,7 @@ func NewUserKeys() UserKeys {
 		Edit:          kb("e", "edit", "e"),
 		Actions:       kb("a", "actions", "a"),
 		InviteByEmail: kb("N", "invite by e-mail", "N"),
+		Undo:          kb("u", "undo the last change", "u"),
 	}
 }
 
@@ -90,7 +91,7 @@ func (k UserKeys) help(g GlobalKeys, screens []key.Binding) keyMap {
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 			{k.NextTab, k.PrevTab, k.Tab1, k.Tab2, k.Tab3, k.Tab4},
 			{k.Filter, k.ClearFilter, k.Group, k.Role, k.Invitation, k.Sort, k.Reverse},
-			{k.Toggle, k.SelectAll, k.Actions, k.Open, k.Add, k.InviteByEmail, k.Edit},
+			{k.Toggle, k.SelectAll, k.Actions, k.Open, k.Add, k.InviteByEmail, k.Edit, k.Undo},
 			append(screens, g.Palette, g.Help, g.Quit),
 		},
 	}

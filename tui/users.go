@@ -232,6 +232,11 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			f := newFormScreen(s.c, u)
 			return asks(s, open(f, f.Init())), nil
 		}
+	case key.Matches(msg, k.Undo):
+		if s.c.last == nil {
+			return asks(s, say("Nothing to undo: no status, role or group change in this session yet", true)), nil
+		}
+		return asks(s, open(newUndoScreen(s.c), nil)), nil
 	case key.Matches(msg, k.Actions):
 		ids := s.targets()
 		if len(ids) > 0 {
