@@ -11,6 +11,7 @@ import (
 // mail.
 type fakeMail struct {
 	invite func(roster.Actor, []uint64) (roster.BulkResult, error)
+	dev    bool // says mail goes to the dev mailbox
 }
 
 func (f fakeMail) Invite(a roster.Actor, ids []uint64) (store.Queued, error) {
@@ -32,6 +33,12 @@ func (f fakeMail) QueueResets(roster.Actor, []uint64) (store.Queued, error) {
 func (fakeMail) Progress(jobs []uint64) (store.JobCounts, error) {
 	return store.JobCounts{Total: len(jobs), Sent: len(jobs)}, nil
 }
-func (fakeMail) Mode() string     { return "test mail" }
-func (fakeMail) DevMailbox() bool { return false }
-func (fakeMail) BaseURL() string  { return "http://127.0.0.1:9" }
+func (f fakeMail) DevMailbox() bool { return f.dev }
+
+func (f fakeMail) Mode() string {
+	if f.dev {
+		return "dev mailbox"
+	}
+	return "test mail"
+}
+func (fakeMail) BaseURL() string { return "http://127.0.0.1:9" }

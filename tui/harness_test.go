@@ -86,7 +86,12 @@ func startOpts(t *testing.T, db *store.DB, w, h int, o Options) *harness {
 		o.Actor = testActor
 	}
 	o.Now = func() time.Time { return testClock.Add(time.Hour) }
-	m := New(o)
+	return startModel(t, db, w, h, New(o))
+}
+
+// startModel runs a root model (New or NewAccount) over db at the given size.
+func startModel(t *testing.T, db *store.DB, w, h int, m *Model) *harness {
+	t.Helper()
 	filter := func(model tea.Model, msg tea.Msg) tea.Msg {
 		if p, ok := msg.(probeMsg); ok {
 			p.ch <- model.(*Model).render()
