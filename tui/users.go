@@ -234,7 +234,7 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		}
 	case key.Matches(msg, k.Undo):
 		if s.c.last == nil {
-			return asks(s, say("Nothing to undo: no status, role or group change in this session yet", true)), nil
+			return asks(s, say("Nothing to undo: u takes back the last status, role or group change made in this session", true)), nil
 		}
 		return asks(s, open(newUndoScreen(s.c), nil)), nil
 	case key.Matches(msg, k.Actions):
