@@ -23,8 +23,12 @@ var (
 	benchDBs  = map[int]*store.DB{}
 )
 
-// TestMain removes the benchmark databases when the run ends.
+// TestMain removes the benchmark databases when the run ends. Times show
+// in local time: every test here sees UTC, so that frames (the golden
+// files) are the same on every machine; set before any test runs, as
+// time.Local may not change under running code.
 func TestMain(m *testing.M) {
+	time.Local = time.UTC
 	code := m.Run()
 	if benchDir != "" {
 		os.RemoveAll(benchDir)

@@ -42,10 +42,6 @@ func goldenDB(t *testing.T) (*store.DB, string) {
 // their escape sequences (cat one in a terminal to see it); go test
 // -run TestGoldenColour -update rewrites them.
 func TestGoldenColour(t *testing.T) {
-	loc := time.Local
-	time.Local = time.UTC // times show in local time: the same everywhere here
-	t.Cleanup(func() { time.Local = loc })
-
 	db, dir := goldenDB(t)
 	seedSmall(t, db)
 	addUser(t, db, "yamada", "山田 太郎", "taro@example.jp", "sales")
