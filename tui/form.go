@@ -420,7 +420,7 @@ func (s *formScreen) Unsaved() bool { return s.dirty() && !s.saving }
 
 // saveCmd writes the user, off the Update loop.
 func (s *formScreen) saveCmd() tea.Cmd {
-	c, v, edit := s.c, *s.v, s.edit
+	c, v, edit, orig := s.c, *s.v, s.edit, s.orig
 	v.groups = slices.Clone(s.v.groups)
 	return func() tea.Msg {
 		if edit == nil {
@@ -438,12 +438,38 @@ func (s *formScreen) saveCmd() tea.Cmd {
 			}
 			return msg
 		}
-		username, name, email := roster.NormalizeUsername(v.username), strings.TrimSpace(v.name), strings.TrimSpace(v.email)
-		upd := roster.UserUpdate{Username: &username, Name: &name, Email: &email, Role: &v.role, Groups: &v.groups,
-			GivenName: &v.givenName, Surname: &v.surname}
-		u, err := c.DB.UpdateUser(c.Actor, edit.ID, upd)
+		u, err := c.DB.UpdateUser(c.Actor, edit.ID, changedFields(orig, v))
 		return formSavedMsg{user: u, err: err}
 	}
+}
+
+// changedFields is the update for the fields the form changed, and only
+// those: a field someone else changed meanwhile (or this session, through
+// an action, before the list reloaded) keeps their value.
+func changedFields(orig, v formValues) roster.UserUpdate {
+	var upd roster.UserUpdate
+	if username := roster.NormalizeUsername(v.username); username != roster.NormalizeUsername(orig.username) {
+		upd.Username = &username
+	}
+	if name := strings.TrimSpace(v.name); name != strings.TrimSpace(orig.name) {
+		upd.Name = &name
+	}
+	if email := strings.TrimSpace(v.email); email != strings.TrimSpace(orig.email) {
+		upd.Email = &email
+	}
+	if v.role != orig.role {
+		upd.Role = &v.role
+	}
+	if !slices.Equal(v.groups, orig.groups) {
+		upd.Groups = &v.groups
+	}
+	if v.givenName != orig.givenName {
+		upd.GivenName = &v.givenName
+	}
+	if v.surname != orig.surname {
+		upd.Surname = &v.surname
+	}
+	return upd
 }
 
 func (s *formScreen) saved(msg formSavedMsg) (screen, tea.Cmd) {
