@@ -197,7 +197,11 @@ func (p *keysPanel) lines(st *Styles, cl cells, now time.Time, width int, whose 
 	if p.mode == keysBrowse {
 		cursor = p.cursor
 	}
-	lines := keyLines(st, cl, now, width, p.keys, cursor, "no keys: press a to add one")
+	empty := "no keys: press a to add one"
+	if !p.k.Add.Enabled() {
+		empty = "no keys yet: an administrator adds them for you"
+	}
+	lines := keyLines(st, cl, now, width, p.keys, cursor, empty)
 	switch p.mode {
 	case keysAdd:
 		lines = append(lines, "")
