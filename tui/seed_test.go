@@ -139,7 +139,7 @@ func TestSeed001SaveAndView(t *testing.T) {
 		t.Fatalf("no link:\n%s", s)
 	}
 	u := h.user("officer")
-	if d := u.InviteExpires.Sub(time.Now()); u.InviteExpires.IsZero() || d < 23*time.Hour || d > 25*time.Hour {
+	if d := time.Until(u.InviteExpires); u.InviteExpires.IsZero() || d < 23*time.Hour || d > 25*time.Hour {
 		t.Errorf("the link expires in %v, want 24 h", d)
 	}
 }
