@@ -260,7 +260,7 @@ func (s *Server) handleExtended(sess *session, req request) bool {
 	case oidWhoAmI:
 		authz := ""
 		if uid := sess.bound(); uid != 0 {
-			if u := s.dir.Load().byID[uid]; u != nil {
+			if u := s.dir.Load().user(uid); u != nil {
 				authz = "dn:" + u.dn
 			}
 		}

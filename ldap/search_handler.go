@@ -159,7 +159,7 @@ func (s *Server) search(sess *session, req request, stop *atomic.Bool) {
 	s.freshForSearch()
 	d := s.dir.Load()
 	uid := sess.bound()
-	viewer := d.byID[uid]
+	viewer := d.user(uid)
 	q := query{base: base, scope: m.scope, filter: m.filter, viewer: viewer, reader: d.isReader(viewer)}
 	if viewer == nil && !(m.scope == scopeBase && d.public(base)) {
 		// Not bound, or bound as someone no longer Active.
