@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -20,7 +21,14 @@ import (
 	"github.com/roster-dev/roster/store"
 )
 
-const benchUsers = 100_000
+// benchUsers is the size of the benchmarks' directory: 100,000 users, or
+// ROSTER_BENCH_USERS (say 1000000).
+var benchUsers = func() int {
+	if n, err := strconv.Atoi(os.Getenv("ROSTER_BENCH_USERS")); err == nil && n > 0 {
+		return n
+	}
+	return 100_000
+}()
 
 var bench struct {
 	once  sync.Once
@@ -31,7 +39,7 @@ var bench struct {
 	svcPw string
 }
 
-// benchDB builds, once per run, a database of 100,000 demo users (about
+// benchDB builds, once per run, a database of benchUsers demo users (about
 // 70% Active), a service account "benchsvc" in directory-readers and a
 // user "benchuser" whose password is hashed with the default argon2id
 // parameters.
