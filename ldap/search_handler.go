@@ -108,7 +108,7 @@ func (s *Server) startSearch(sess *session, req request) {
 	sess.running[req.id] = stop
 	sess.mu.Unlock()
 	sess.searches.Add(1)
-	go func() {
+	sess.run(func() {
 		defer func() {
 			sess.mu.Lock()
 			if sess.running[req.id] == stop {
@@ -125,7 +125,7 @@ func (s *Server) startSearch(sess *session, req request) {
 			}
 		}()
 		s.search(sess, req, stop)
-	}()
+	})
 }
 
 // search answers a search: the root DSE and the subschema entry for

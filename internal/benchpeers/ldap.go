@@ -5,12 +5,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,15 +55,27 @@ type ldapFixture struct {
 
 // server is a directory server process on loopback.
 type server struct {
-	addr string
-	cmd  *exec.Cmd
+	addr  string
+	cmd   *exec.Cmd
+	stdin io.Closer // Roster's: closing it ends the child cleanly
 }
 
 func (s *server) stop() {
-	if s != nil && s.cmd != nil && s.cmd.Process != nil {
-		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
+	if s == nil || s.cmd == nil || s.cmd.Process == nil {
+		return
 	}
+	if s.stdin != nil {
+		s.stdin.Close()
+		done := make(chan struct{})
+		go func() { _ = s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+			return
+		case <-time.After(5 * time.Second):
+		}
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
 }
 
 // cpu returns the CPU time the server process has used so far.
@@ -149,7 +163,6 @@ func startRoster(dbPath string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	_ = in // closed when this process exits: the child then exits too
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -158,7 +171,7 @@ func startRoster(dbPath string) (*server, error) {
 		_ = cmd.Process.Kill()
 		return nil, fmt.Errorf("roster directory did not start: %w", err)
 	}
-	return &server{addr: strings.TrimSpace(line), cmd: cmd}, nil
+	return &server{addr: strings.TrimSpace(line), cmd: cmd, stdin: in}, nil
 }
 
 // runChild is the child process: Roster's directory on a loopback port
@@ -182,6 +195,14 @@ func runChild(kind string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
+	}
+	if path := os.Getenv("ROSTER_BENCHPEERS_CPUPROFILE"); path != "" {
+		// For looking into the server: a CPU profile of the whole run.
+		if f, err := os.Create(path); err == nil {
+			if err := pprof.StartCPUProfile(f); err == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
 	}
 	go func() { _ = s.Serve(l) }()
 	fmt.Println(l.Addr().String())
