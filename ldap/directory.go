@@ -1,9 +1,11 @@
 package ldap
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/store"
@@ -52,11 +54,79 @@ type directory struct {
 
 // userEntry is an Active user in a snapshot. Values only some searches
 // ask for (entryUUID, timestamps, name parts) are computed when asked, so
-// that a reload of 100,000 users stays cheap.
+// that a reload stays cheap.
 type userEntry struct {
-	u      *roster.User
+	u      userFields
 	dn     string
 	groups []uint64 // effective groups (memberOf), by id
+}
+
+// userFields is what a snapshot keeps of a user record: the fields entries
+// show, named as in roster.User. Its strings (and the DN) are cut from one
+// allocation, and equal group lists are one slice, so that a user is two
+// objects on the heap, not a decoded record's dozen: at a million users
+// the garbage collector has that much less to walk.
+type userFields struct {
+	ID                   uint64
+	UIDNumber            uint32
+	Username, Name       string
+	GivenName, Surname   string
+	Email, Shell         string
+	CreatedAt, UpdatedAt time.Time
+	GroupIDs             []uint64 // direct groups, by id
+}
+
+// DisplayName is roster.User.DisplayName: the name, else the username
+// while the name is not given yet.
+func (f *userFields) DisplayName() string {
+	if f.Name != "" {
+		return f.Name
+	}
+	return f.Username
+}
+
+// fieldsOf keeps what the directory shows of u, with its DN.
+func fieldsOf(u *roster.User, peopleDN string, lists *idLists) (userFields, string) {
+	dn := "uid=" + EscapeDNValue(u.Username) + "," + peopleDN
+	var b strings.Builder
+	b.Grow(len(u.Username) + len(u.Name) + len(u.GivenName) + len(u.Surname) + len(u.Email) + len(u.Shell) + len(dn))
+	for _, part := range []string{u.Username, u.Name, u.GivenName, u.Surname, u.Email, u.Shell, dn} {
+		b.WriteString(part)
+	}
+	text := b.String()
+	cut := func(n int) string {
+		part := text[:n]
+		text = text[n:]
+		return part
+	}
+	f := userFields{ID: u.ID, UIDNumber: u.UIDNumber, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+		GroupIDs: lists.get(u.GroupIDs)}
+	f.Username, f.Name = cut(len(u.Username)), cut(len(u.Name))
+	f.GivenName, f.Surname = cut(len(u.GivenName)), cut(len(u.Surname))
+	f.Email, f.Shell = cut(len(u.Email)), cut(len(u.Shell))
+	return f, text
+}
+
+// idLists hands out one slice per distinct list of ids.
+type idLists struct{ m map[string][]uint64 }
+
+func (l *idLists) get(ids []uint64) []uint64 {
+	if len(ids) == 0 {
+		return nil
+	}
+	key := make([]byte, 0, 8*len(ids))
+	for _, id := range ids {
+		key = binary.BigEndian.AppendUint64(key, id)
+	}
+	if l.m == nil {
+		l.m = map[string][]uint64{}
+	}
+	if s, ok := l.m[string(key)]; ok {
+		return s
+	}
+	s := slices.Clip(slices.Clone(ids))
+	l.m[string(key)] = s
+	return s
 }
 
 // groupEntry is a group in a snapshot. Its member attribute lists its
@@ -103,6 +173,20 @@ func loadDirectory(db *store.DB, base DN, tls bool, prev *directory) (*directory
 // buildDirectory makes a snapshot of users (any status; only Active ones
 // are kept) and groups under base.
 func buildDirectory(base DN, users []*roster.User, groups []*roster.Group) *directory {
+	d := newDirectory(base)
+	var lists idLists
+	entries := make([]*userEntry, 0, len(users))
+	for _, u := range users {
+		if u.Status == roster.StatusActive {
+			f, dn := fieldsOf(u, d.peopleDN, &lists)
+			entries = append(entries, &userEntry{u: f, dn: dn})
+		}
+	}
+	d.assemble(entries, groups)
+	return d
+}
+
+func newDirectory(base DN) *directory {
 	d := &directory{base: base, baseNorm: base.Norm(), baseDN: base.String()}
 	d.peopleDN = "ou=people," + d.baseDN
 	d.groupsDN = "ou=groups," + d.baseDN
@@ -111,18 +195,21 @@ func buildDirectory(base DN, users []*roster.User, groups []*roster.Group) *dire
 	if len(base) == 0 {
 		d.peopleDN, d.groupsDN, d.peopleNorm, d.groupsNorm = "ou=people", "ou=groups", "ou=people", "ou=groups"
 	}
+	return d
+}
+
+// assemble makes the snapshot of the entries (new ones, owned by d: their
+// effective groups are set here) and groups.
+func (d *directory) assemble(entries []*userEntry, groups []*roster.Group) {
 	d.setGroups(groups)
-	d.users = make([]*userEntry, 0, len(users))
-	for _, u := range users {
-		if u.Status == roster.StatusActive {
-			d.users = append(d.users, d.newUserEntry(u))
-		}
+	for _, ue := range entries {
+		ue.groups = effectiveGroups(ue.u.GroupIDs, d.containing)
 	}
-	slices.SortFunc(d.users, func(a, b *userEntry) int { return compareIDs(a.u.ID, b.u.ID) })
+	slices.SortFunc(entries, func(a, b *userEntry) int { return compareIDs(a.u.ID, b.u.ID) })
+	d.users = entries
 	d.linkUsers()
 	d.posix = &posixView{settings: roster.DefaultPosixSettings()}
 	d.reindex()
-	return d
 }
 
 // setGroups makes the snapshot's groups, with their nesting but no members.
@@ -152,11 +239,8 @@ func (d *directory) setGroups(groups []*roster.Group) {
 
 // newUserEntry makes the entry of an Active user, with its effective groups.
 func (d *directory) newUserEntry(u *roster.User) *userEntry {
-	return &userEntry{
-		u:      u,
-		dn:     "uid=" + EscapeDNValue(u.Username) + "," + d.peopleDN,
-		groups: effectiveGroups(u.GroupIDs, d.containing),
-	}
+	f, dn := fieldsOf(u, d.peopleDN, &idLists{})
+	return &userEntry{u: f, dn: dn, groups: effectiveGroups(f.GroupIDs, d.containing)}
 }
 
 // linkUsers fills the groups' member lists from the users, and the id
@@ -183,9 +267,9 @@ func (d *directory) reindex() {
 	d.byMail = make(hashIndex, 0, len(d.users))
 	d.posix.byUIDNumber = make(hashIndex, 0, len(d.users))
 	for _, ue := range d.users {
-		d.byUID = append(d.byUID, uidRef(ue.u))
-		d.byMail = append(d.byMail, mailRef(ue.u))
-		d.posix.byUIDNumber = append(d.posix.byUIDNumber, uidNumberRef(ue.u))
+		d.byUID = append(d.byUID, uidRef(&ue.u))
+		d.byMail = append(d.byMail, mailRef(&ue.u))
+		d.posix.byUIDNumber = append(d.posix.byUIDNumber, uidNumberRef(&ue.u))
 	}
 	d.byUID.sort()
 	d.byMail.sort()
@@ -255,7 +339,7 @@ func splitName(name string) (given, sn string) {
 }
 
 // givenName is the user's own given name, else guessed from the name.
-func givenName(u *roster.User) string {
+func givenName(u *userFields) string {
 	if u.GivenName != "" {
 		return u.GivenName
 	}
@@ -265,7 +349,7 @@ func givenName(u *roster.User) string {
 
 // surname is the user's own surname, else guessed from the name, else the
 // username while the name is not given yet: inetOrgPerson requires sn.
-func surname(u *roster.User) string {
+func surname(u *userFields) string {
 	if u.Surname != "" {
 		return u.Surname
 	}

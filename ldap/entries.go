@@ -90,8 +90,8 @@ func defineBaseEntries() bool {
 	defineUserAttr("objectClass", func(*userEntry) []string { return userClasses })
 	defineUserAttr("uid", func(u *userEntry) []string { return []string{u.u.Username} })
 	defineUserAttr("cn", func(u *userEntry) []string { return one(u.u.DisplayName()) })
-	defineUserAttr("givenName", func(u *userEntry) []string { return one(givenName(u.u)) })
-	defineUserAttr("sn", func(u *userEntry) []string { return one(surname(u.u)) })
+	defineUserAttr("givenName", func(u *userEntry) []string { return one(givenName(&u.u)) })
+	defineUserAttr("sn", func(u *userEntry) []string { return one(surname(&u.u)) })
 	defineUserAttr("displayName", func(u *userEntry) []string { return one(u.u.DisplayName()) })
 	defineUserAttr("mail", func(u *userEntry) []string { return one(u.u.Email) })
 	defineUserLink("memberOf", func(d *directory, u *userEntry) []string {

@@ -89,7 +89,7 @@ func (nd *directory) patchIndexes(d *directory, touched map[uint64]bool, added [
 	}
 	uids, mails, numbers := make(hashIndex, 0, len(added)), make(hashIndex, 0, len(added)), make(hashIndex, 0, len(added))
 	for _, ue := range added {
-		uids, mails, numbers = append(uids, uidRef(ue.u)), append(mails, mailRef(ue.u)), append(numbers, uidNumberRef(ue.u))
+		uids, mails, numbers = append(uids, uidRef(&ue.u)), append(mails, mailRef(&ue.u)), append(numbers, uidNumberRef(&ue.u))
 	}
 	uids.sort()
 	mails.sort()
@@ -165,7 +165,8 @@ func mergeIDs(ids []uint64, drop map[uint64]bool, add []uint64) []uint64 {
 }
 
 // relink makes the next snapshot when groups changed: the kept users'
-// records with the changed ones, linked to the new groups.
+// fields (shared, not made again) with the changed users, linked to the
+// new groups.
 func (d *directory) relink(data *store.DirectoryData) *directory {
 	touched := make(map[uint64]bool, len(data.Users)+len(data.Removed))
 	for _, id := range data.Removed {
@@ -174,14 +175,21 @@ func (d *directory) relink(data *store.DirectoryData) *directory {
 	for _, u := range data.Users {
 		touched[u.ID] = true
 	}
-	users := make([]*roster.User, 0, len(d.users)+len(data.Users))
+	nd := newDirectory(d.base)
+	entries := make([]*userEntry, 0, len(d.users)+len(data.Users))
 	for _, ue := range d.users {
 		if !touched[ue.u.ID] {
-			users = append(users, ue.u)
+			entries = append(entries, &userEntry{u: ue.u, dn: ue.dn})
 		}
 	}
-	users = append(users, data.Users...)
-	nd := buildDirectory(d.base, users, data.Groups)
+	var lists idLists
+	for _, u := range data.Users {
+		if u.Status == roster.StatusActive {
+			f, dn := fieldsOf(u, nd.peopleDN, &lists)
+			entries = append(entries, &userEntry{u: f, dn: dn})
+		}
+	}
+	nd.assemble(entries, data.Groups)
 	nd.posix.keys = d.posix.keys
 	if data.Keys != nil {
 		nd.posix.keys = data.Keys

@@ -80,6 +80,10 @@ func TestIncrementalMatchesFullLoad(t *testing.T) {
 			_, err := other.UpdateUser(local, find("bob"), roster.UserUpdate{Name: str("Robert Builder")})
 			return err
 		}, "ada"},
+		{"given name and surname", func() error {
+			_, err := other.UpdateUser(local, find("bob"), roster.UserUpdate{GivenName: str("Rob"), Surname: str("Builder-Smith")})
+			return err
+		}, "ada"},
 		{"new username", func() error {
 			_, err := other.UpdateUser(local, find("bob"), roster.UserUpdate{Username: str("robert")})
 			return err

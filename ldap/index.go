@@ -3,8 +3,6 @@ package ldap
 import (
 	"hash/maphash"
 	"slices"
-
-	"github.com/roster-dev/roster"
 )
 
 // hashIndex is an index of users by a key: (hash of the key, user id)
@@ -20,11 +18,11 @@ var keySeed = maphash.MakeSeed()
 
 func hashKey(k string) uint64 { return maphash.String(keySeed, k) }
 
-func uidRef(u *roster.User) hashRef  { return hashRef{hashKey(fold(u.Username)), u.ID} }
-func mailRef(u *roster.User) hashRef { return hashRef{hashKey(fold(u.Email)), u.ID} }
+func uidRef(u *userFields) hashRef  { return hashRef{hashKey(fold(u.Username)), u.ID} }
+func mailRef(u *userFields) hashRef { return hashRef{hashKey(fold(u.Email)), u.ID} }
 
 // uidNumberRef indexes uidNumbers as themselves: they are unique numbers.
-func uidNumberRef(u *roster.User) hashRef { return hashRef{uint64(u.UIDNumber), u.ID} }
+func uidNumberRef(u *userFields) hashRef { return hashRef{uint64(u.UIDNumber), u.ID} }
 
 func compareRefs(a, b hashRef) int {
 	if c := compareIDs(a.hash, b.hash); c != 0 {

@@ -78,7 +78,10 @@ func (d *directory) posixUserValues(u *userEntry, attr string) (vals []string, o
 	case "homedirectory":
 		return []string{p.settings.Home(u.u.Username)}, true
 	case "loginshell":
-		return []string{p.settings.Shell(u.u)}, true
+		if u.u.Shell != "" {
+			return []string{u.u.Shell}, true
+		}
+		return []string{p.settings.DefaultShell}, true // as roster.PosixSettings.Shell
 	case "gecos":
 		return one(u.u.Name), true
 	case "sshpublickey":
