@@ -92,6 +92,43 @@ func (s *server) cpu() (time.Duration, error) {
 	return time.Duration(ut+st) * 10 * time.Millisecond, nil
 }
 
+// memory returns the server process's resident memory, all of it and
+// its anonymous part (without the file pages it maps: slapd's mdb file).
+func (s *server) memory() (rss, anon int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	kb := func(v string) int64 {
+		n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		return n << 10
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			rss = kb(v)
+		}
+		if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+			anon = kb(v)
+		}
+	}
+	return rss, anon, nil
+}
+
+// memoryRow: each server's resident memory after the searches and walks.
+func (f *ldapFixture) memoryRow() (row, error) {
+	r, ra, err := f.roster.memory()
+	if err != nil {
+		return row{}, err
+	}
+	s, sa, err := f.slapd.memory()
+	if err != nil {
+		return row{}, err
+	}
+	return row{workload: "directory server resident memory, after the searches and walks",
+		roster: fmt.Sprintf("%d MB (%d MB anonymous)", r>>20, ra>>20), anchor: fmt.Sprintf("slapd %d MB (%d MB anonymous)", s>>20, sa>>20),
+		ratio: float64(r) / float64(s), note: "of all resident memory; lower is better"}, nil
+}
+
 func newLDAPFixture(dir string, n int) (*ldapFixture, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -424,6 +461,40 @@ func (f *ldapFixture) searchRows(o options) ([]row, error) {
 		{workload: "server CPU per search", roster: fmt.Sprintf("%.0f µs", rc), anchor: fmt.Sprintf("slapd %.0f µs", sc),
 			ratio: median(cpuRatios), note: "lower is better"},
 	}, nil
+}
+
+// walkRow: a paged subtree search of every user, 1,000 a page, the way an
+// app synchronises its user list; seconds per walk.
+func (f *ldapFixture) walkRow(o options) (row, error) {
+	walk := func(s *server) func() (float64, error) {
+		return func() (float64, error) {
+			c, err := goldap.DialURL("ldap://" + s.addr)
+			if err != nil {
+				return 0, err
+			}
+			defer c.Close()
+			if err := c.Bind(svcDN, svcPW); err != nil {
+				return 0, err
+			}
+			start := time.Now()
+			res, err := c.SearchWithPaging(goldap.NewSearchRequest(peopleDN, goldap.ScopeWholeSubtree, 0, 0, 0, false,
+				"(objectClass=person)", []string{"uid", "mail", "cn"}, nil), 1000)
+			if err != nil {
+				return 0, err
+			}
+			if len(res.Entries) < len(f.uids) {
+				return 0, fmt.Errorf("paged walk: %d entries, want at least %d", len(res.Entries), len(f.uids))
+			}
+			return time.Since(start).Seconds(), nil
+		}
+	}
+	fmt.Fprintln(os.Stderr, "paged walks: Roster and slapd, alternately…")
+	r, s, ratio, err := pairs(o.rounds, walk(f.roster), walk(f.slapd))
+	if err != nil {
+		return row{}, err
+	}
+	return row{workload: "paged walk of all people (1,000 a page)", roster: fmt.Sprintf("%.2f s", r),
+		anchor: fmt.Sprintf("slapd %.2f s", s), ratio: ratio, note: "time: lower is better"}, nil
 }
 
 // bindRow: Roster's binds per second against argon2id verifications per

@@ -90,6 +90,16 @@ func run(o options) error {
 				return err
 			}
 			rows = append(rows, r...)
+			w, err := f.walkRow(o)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, w)
+			m, err := f.memoryRow()
+			if err != nil {
+				return err
+			}
+			rows = append(rows, m)
 		}
 		if want("binds") {
 			r, err := f.bindRow(o)
