@@ -223,6 +223,11 @@ func runChild(kind string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// As `roster serve` does: keep the file open while no other roster
+	// process uses it (store/owner.go).
+	if owns, err := db.Own(); err == nil && owns {
+		defer db.Disown()
+	}
 	s, err := ldap.New(db, ldap.Config{BaseDN: baseDN})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -87,6 +87,9 @@ func mailRow(dir string, o options) (row, error) {
 			return 0, err
 		}
 		defer os.Remove(db.Path())
+		if owns, err := db.Own(); err == nil && owns { // as roster serve
+			defer db.Disown()
+		}
 		in := make([]roster.NewUser, invitations)
 		for i := range in {
 			in[i] = roster.NewUser{Username: fmt.Sprintf("user%05d", i), Name: fmt.Sprintf("User Number %d", i), Email: fmt.Sprintf("user%05d@example.com", i)}
@@ -175,6 +178,9 @@ func webRow(dir string, o options) (row, error) {
 	db, err := store.Open(filepath.Join(dir, "web.db"))
 	if err != nil {
 		return row{}, err
+	}
+	if owns, err := db.Own(); err == nil && owns { // as roster serve
+		defer db.Disown()
 	}
 	users, err := db.CreateUsers(local, []roster.NewUser{{Username: "invitee", Name: "In Vitee", Email: "invitee@example.com"}})
 	if err != nil {
