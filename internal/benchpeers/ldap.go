@@ -344,11 +344,6 @@ func (f *ldapFixture) writeLDIF(path string) error {
 	if err := c.Bind(svcDN, svcPW); err != nil {
 		return err
 	}
-	res, err := c.SearchWithPaging(goldap.NewSearchRequest(baseDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false,
-		"(objectClass=*)", []string{"*", "memberOf"}, nil), 1000)
-	if err != nil {
-		return err
-	}
 	out, err := os.Create(path)
 	if err != nil {
 		return err
@@ -356,7 +351,8 @@ func (f *ldapFixture) writeLDIF(path string) error {
 	w := bufio.NewWriter(out)
 	skipClass := []string{"mailAccount", "groupOfUniqueNames", "posixGroup"}
 	skipGroupAttr := []string{"uniquemember", "memberuid", "gidnumber", "displayname"}
-	for _, e := range res.Entries {
+	err = pagedWalk(c, goldap.NewSearchRequest(baseDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", []string{"*", "memberOf"}, nil), func(e *goldap.Entry) {
 		isGroup := strings.HasSuffix(strings.ToLower(e.DN), ",ou=groups,"+baseDN)
 		fmt.Fprintf(w, "dn:: %s\n", base64.StdEncoding.EncodeToString([]byte(e.DN)))
 		for _, a := range e.Attributes {
@@ -375,12 +371,38 @@ func (f *ldapFixture) writeLDIF(path string) error {
 			fmt.Fprintf(w, "userPassword: %s\n", svcPW)
 		}
 		w.WriteString("\n")
+	})
+	if err != nil {
+		out.Close()
+		return err
 	}
 	if err := w.Flush(); err != nil {
 		out.Close()
 		return err
 	}
 	return out.Close()
+}
+
+// pagedWalk runs a search 1,000 entries a page and hands each entry to fn
+// as its page comes, keeping no more than a page (a million entries held
+// at once by the client take gigabytes).
+func pagedWalk(c *goldap.Conn, req *goldap.SearchRequest, fn func(*goldap.Entry)) error {
+	paging := goldap.NewControlPaging(1000)
+	req.Controls = append(req.Controls, paging)
+	for {
+		res, err := c.Search(req)
+		if err != nil {
+			return err
+		}
+		for _, e := range res.Entries {
+			fn(e)
+		}
+		next, ok := goldap.FindControl(res.Controls, goldap.ControlTypePaging).(*goldap.ControlPaging)
+		if !ok || len(next.Cookie) == 0 {
+			return nil
+		}
+		paging.SetCookie(next.Cookie)
+	}
 }
 
 // searchLoad runs uid searches from 8 bound connections for d and returns
@@ -482,13 +504,14 @@ func (f *ldapFixture) walkRow(o options) (row, error) {
 				return 0, err
 			}
 			start := time.Now()
-			res, err := c.SearchWithPaging(goldap.NewSearchRequest(peopleDN, goldap.ScopeWholeSubtree, 0, 0, 0, false,
-				"(objectClass=person)", []string{"uid", "mail", "cn"}, nil), 1000)
+			n := 0
+			err = pagedWalk(c, goldap.NewSearchRequest(peopleDN, goldap.ScopeWholeSubtree, 0, 0, 0, false,
+				"(objectClass=person)", []string{"uid", "mail", "cn"}, nil), func(*goldap.Entry) { n++ })
 			if err != nil {
 				return 0, err
 			}
-			if len(res.Entries) < len(f.uids) {
-				return 0, fmt.Errorf("paged walk: %d entries, want at least %d", len(res.Entries), len(f.uids))
+			if n < len(f.uids) {
+				return 0, fmt.Errorf("paged walk: %d entries, want at least %d", n, len(f.uids))
 			}
 			return time.Since(start).Seconds(), nil
 		}
