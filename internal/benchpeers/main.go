@@ -102,11 +102,11 @@ func run(o options) error {
 			rows = append(rows, m)
 		}
 		if want("binds") {
-			r, err := f.bindRow(o)
+			r, err := f.bindRows(o)
 			if err != nil {
 				return err
 			}
-			rows = append(rows, r)
+			rows = append(rows, r...)
 		}
 	}
 	if want("mail") {
