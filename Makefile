@@ -9,7 +9,7 @@ DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 VPKG := github.com/roster-dev/roster/internal/version
 LDFLAGS := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Commit=$(COMMIT) -X $(VPKG).Date=$(DATE)
 
-.PHONY: run build test lint bench fmt man package
+.PHONY: run build test lint bench bench-peers fmt man package
 
 run: build
 	./$(BIN) $(ARGS)
@@ -27,6 +27,12 @@ lint: test
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+
+# Roster beside slapd, Postfix's smtp-source and a Go hello server on this
+# machine (issue 20's table); not part of `make test`. BENCH_ARGS, e.g.
+# -users 1000000 -seconds 10.
+bench-peers:
+	$(GO) run ./internal/benchpeers $(BENCH_ARGS)
 
 fmt:
 	gofmt -w .

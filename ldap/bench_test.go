@@ -1,11 +1,13 @@
 package ldap
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -19,7 +21,14 @@ import (
 	"github.com/roster-dev/roster/store"
 )
 
-const benchUsers = 100_000
+// benchUsers is the size of the benchmarks' directory: 100,000 users, or
+// ROSTER_BENCH_USERS (say 1000000).
+var benchUsers = func() int {
+	if n, err := strconv.Atoi(os.Getenv("ROSTER_BENCH_USERS")); err == nil && n > 0 {
+		return n
+	}
+	return 100_000
+}()
 
 var bench struct {
 	once  sync.Once
@@ -30,7 +39,7 @@ var bench struct {
 	svcPw string
 }
 
-// benchDB builds, once per run, a database of 100,000 demo users (about
+// benchDB builds, once per run, a database of benchUsers demo users (about
 // 70% Active), a service account "benchsvc" in directory-readers and a
 // user "benchuser" whose password is hashed with the default argon2id
 // parameters.
@@ -245,9 +254,41 @@ func BenchmarkSnapshotLoad(b *testing.B) {
 	base, _ := ParseDN(testBase)
 	b.ResetTimer()
 	for range b.N {
-		if _, err := loadDirectory(db, base, false); err != nil {
+		if _, err := loadDirectory(db, base, false, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkSnapshotUpdate: the next snapshot after one user's name
+// changed (the change itself is not timed): the records are walked and
+// fingerprinted, the one changed is decoded and its entry replaced.
+func BenchmarkSnapshotUpdate(b *testing.B) {
+	db, uids := benchDB(b)
+	base, _ := ParseDN(testBase)
+	d, err := loadDirectory(db, base, false, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	u, err := db.FindUser(local, uids[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		name := fmt.Sprintf("Renamed %d", i)
+		if _, err := db.UpdateUser(local, u.ID, roster.UserUpdate{Name: &name}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if d, err = loadDirectory(db, base, false, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if got := d.user(u.ID).u.Name; got != fmt.Sprintf("Renamed %d", b.N-1) {
+		b.Fatalf("name after the updates: %q", got)
 	}
 }
 
@@ -256,7 +297,7 @@ func BenchmarkSnapshotLoad(b *testing.B) {
 func BenchmarkFilterScan(b *testing.B) {
 	db, _ := benchDB(b)
 	base, _ := ParseDN(testBase)
-	d, err := loadDirectory(db, base, false)
+	d, err := loadDirectory(db, base, false, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

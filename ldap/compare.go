@@ -26,7 +26,7 @@ func (s *Server) handleCompare(sess *session, req request) {
 	}
 	s.freshForSearch()
 	d := s.dir.Load()
-	viewer := d.byID[sess.bound()]
+	viewer := d.user(sess.bound())
 	if viewer == nil && !d.public(base) {
 		answer(resultInsufficientAccessRights, "bind as a user first")
 		return

@@ -12,11 +12,17 @@ import (
 // valuesOf computes one attribute of an entry.
 type valuesOf[T any] func(T) []string
 
+// linkedValuesOf computes an attribute that names other entries (memberOf,
+// member): entries refer to each other by id, so it needs the snapshot.
+type linkedValuesOf[T any] func(*directory, T) []string
+
 var (
 	userAttrs   []string // lower-case names, in the order entries show them
 	userValues  = map[string]valuesOf[*userEntry]{}
+	userLinks   = map[string]linkedValuesOf[*userEntry]{}
 	groupAttrs  []string
 	groupValues = map[string]valuesOf[*groupEntry]{}
+	groupLinks  = map[string]linkedValuesOf[*groupEntry]{}
 )
 
 // defineUserAttr adds an attribute to user entries; name must be in the
@@ -34,6 +40,22 @@ func defineGroupAttr(name string, f valuesOf[*groupEntry]) {
 	mustKnow(key)
 	groupAttrs = append(groupAttrs, key)
 	groupValues[key] = f
+}
+
+// defineUserLink adds an attribute naming other entries to user entries.
+func defineUserLink(name string, f linkedValuesOf[*userEntry]) {
+	key := strings.ToLower(name)
+	mustKnow(key)
+	userAttrs = append(userAttrs, key)
+	userLinks[key] = f
+}
+
+// defineGroupLink adds an attribute naming other entries to group entries.
+func defineGroupLink(name string, f linkedValuesOf[*groupEntry]) {
+	key := strings.ToLower(name)
+	mustKnow(key)
+	groupAttrs = append(groupAttrs, key)
+	groupLinks[key] = f
 }
 
 func mustKnow(key string) {
@@ -68,14 +90,16 @@ func defineBaseEntries() bool {
 	defineUserAttr("objectClass", func(*userEntry) []string { return userClasses })
 	defineUserAttr("uid", func(u *userEntry) []string { return []string{u.u.Username} })
 	defineUserAttr("cn", func(u *userEntry) []string { return one(u.u.DisplayName()) })
-	defineUserAttr("givenName", func(u *userEntry) []string { return one(givenName(u.u)) })
-	defineUserAttr("sn", func(u *userEntry) []string { return one(surname(u.u)) })
+	defineUserAttr("givenName", func(u *userEntry) []string { return one(givenName(&u.u)) })
+	defineUserAttr("sn", func(u *userEntry) []string { return one(surname(&u.u)) })
 	defineUserAttr("displayName", func(u *userEntry) []string { return one(u.u.DisplayName()) })
 	defineUserAttr("mail", func(u *userEntry) []string { return one(u.u.Email) })
-	defineUserAttr("memberOf", func(u *userEntry) []string {
-		out := make([]string, len(u.groups))
-		for i, g := range u.groups {
-			out[i] = g.dn
+	defineUserLink("memberOf", func(d *directory, u *userEntry) []string {
+		out := make([]string, 0, len(u.groups))
+		for _, id := range u.groups {
+			if g := d.group(id); g != nil {
+				out = append(out, g.dn)
+			}
 		}
 		return out
 	})
@@ -88,8 +112,8 @@ func defineBaseEntries() bool {
 	defineGroupAttr("objectClass", func(*groupEntry) []string { return groupClasses })
 	defineGroupAttr("cn", func(g *groupEntry) []string { return []string{g.g.Name} })
 	defineGroupAttr("displayName", func(g *groupEntry) []string { return []string{g.g.Name} })
-	defineGroupAttr("member", directMembers)
-	defineGroupAttr("uniqueMember", directMembers)
+	defineGroupLink("member", directMembers)
+	defineGroupLink("uniqueMember", directMembers)
 	defineGroupAttr("description", func(g *groupEntry) []string { return one(g.g.Description) })
 	defineGroupAttr("entryUUID", func(g *groupEntry) []string { return []string{g.uuid} })
 	defineGroupAttr("createTimestamp", func(g *groupEntry) []string { return []string{g.created} })
@@ -159,6 +183,9 @@ func (e entry) values(attr string) []string {
 		if f := userValues[attr]; f != nil {
 			return f(e.user)
 		}
+		if f := userLinks[attr]; f != nil {
+			return f(e.d, e.user)
+		}
 		return nil
 	case kindGroup:
 		if v, ok := e.d.posixGroupValues(e.group, attr); ok {
@@ -166,6 +193,9 @@ func (e entry) values(attr string) []string {
 		}
 		if f := groupValues[attr]; f != nil {
 			return f(e.group)
+		}
+		if f := groupLinks[attr]; f != nil {
+			return f(e.d, e.group)
 		}
 		return nil
 	case kindRoot:

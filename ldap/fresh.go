@@ -109,7 +109,7 @@ func (s *Server) refreshLocked(force bool) error {
 			return nil
 		}
 	}
-	d, err := loadDirectory(s.db, s.base, s.cfg.TLS != nil)
+	d, err := loadDirectory(s.db, s.base, s.cfg.TLS != nil, s.dir.Load())
 	if err != nil {
 		return err
 	}

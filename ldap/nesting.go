@@ -14,20 +14,13 @@ import (
 // nestGroups links the snapshot's groups along the nesting and returns,
 // for each group id, the groups containing it at any depth (itself first),
 // which effectiveGroups unites per user.
-func nestGroups(d *directory, groups []*roster.Group, byGID map[uint64]*groupEntry) map[uint64][]*groupEntry {
+func nestGroups(d *directory, groups []*roster.Group) map[uint64][]uint64 {
 	nest := roster.NewNesting(groups)
-	containing := make(map[uint64][]*groupEntry, len(groups))
+	containing := make(map[uint64][]uint64, len(groups))
 	for _, ge := range d.groups {
-		for _, c := range nest.Children(ge.g.ID) {
-			ge.subgroups = append(ge.subgroups, byGID[c])
-		}
-		slices.SortFunc(ge.subgroups, func(a, b *groupEntry) int { return compareIDs(a.g.ID, b.g.ID) })
-		for _, id := range nest.Within(ge.g.ID) {
-			ge.within = append(ge.within, byGID[id])
-		}
-		for _, id := range nest.Containing(ge.g.ID) {
-			containing[ge.g.ID] = append(containing[ge.g.ID], byGID[id])
-		}
+		ge.subgroups = slices.Sorted(slices.Values(nest.Children(ge.g.ID)))
+		ge.within = nest.Within(ge.g.ID)
+		containing[ge.g.ID] = nest.Containing(ge.g.ID)
 	}
 	return containing
 }
@@ -35,30 +28,34 @@ func nestGroups(d *directory, groups []*roster.Group, byGID map[uint64]*groupEnt
 // effectiveGroups returns the groups of a user with the direct groups ids:
 // those and every group containing one, by id. A user in one group (the
 // common case) shares that group's list.
-func effectiveGroups(ids []uint64, containing map[uint64][]*groupEntry) []*groupEntry {
+func effectiveGroups(ids []uint64, containing map[uint64][]uint64) []uint64 {
 	switch len(ids) {
 	case 0:
 		return nil
 	case 1:
 		return containing[ids[0]]
 	}
-	var out []*groupEntry
+	var out []uint64
 	for _, id := range ids {
 		out = append(out, containing[id]...)
 	}
-	slices.SortFunc(out, func(a, b *groupEntry) int { return compareIDs(a.g.ID, b.g.ID) })
+	slices.Sort(out)
 	return slices.Compact(out)
 }
 
 // directMembers are the values of member and uniqueMember: the DNs of the
 // group's own users, then of the groups nested in it.
-func directMembers(g *groupEntry) []string {
+func directMembers(d *directory, g *groupEntry) []string {
 	out := make([]string, 0, len(g.members)+len(g.subgroups))
-	for _, m := range g.members {
-		out = append(out, m.dn)
+	for _, id := range g.members {
+		if u := d.user(id); u != nil {
+			out = append(out, u.dn)
+		}
 	}
-	for _, sg := range g.subgroups {
-		out = append(out, sg.dn)
+	for _, id := range g.subgroups {
+		if sg := d.group(id); sg != nil {
+			out = append(out, sg.dn)
+		}
 	}
 	return out
 }
@@ -66,13 +63,15 @@ func directMembers(g *groupEntry) []string {
 // chainMembers are the values the in-chain rule compares a group's member
 // and uniqueMember with: every user and every group inside it, at any
 // depth.
-func chainMembers(g *groupEntry) []string {
+func chainMembers(d *directory, g *groupEntry) []string {
 	out := make([]string, 0, len(g.effective)+len(g.within))
-	for _, m := range g.effective {
-		out = append(out, m.dn)
+	for _, id := range g.effective {
+		if u := d.user(id); u != nil {
+			out = append(out, u.dn)
+		}
 	}
-	for _, sg := range g.within {
-		if sg != g {
+	for _, id := range g.within {
+		if sg := d.group(id); sg != nil && id != g.g.ID {
 			out = append(out, sg.dn)
 		}
 	}
@@ -83,7 +82,7 @@ func chainMembers(g *groupEntry) []string {
 // reach every user and group inside it; memberOf is already effective.
 func (e entry) chainValues(attr string) []string {
 	if e.kind == kindGroup && (attr == "member" || attr == "uniquemember") {
-		return chainMembers(e.group)
+		return chainMembers(e.d, e.group)
 	}
 	return e.values(attr)
 }

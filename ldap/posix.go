@@ -1,12 +1,10 @@
 package ldap
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/roster-dev/roster"
-	"github.com/roster-dev/roster/store"
 )
 
 // Linux accounts (RFC 2307) and SSH keys (openssh-lpk), so that nslcd and
@@ -26,8 +24,8 @@ import (
 // posixView is the part of a snapshot that only the Linux attributes need.
 type posixView struct {
 	settings    roster.PosixSettings
-	keys        map[uint64][]string   // authorized_keys lines by user id
-	byUIDNumber map[uint32]*userEntry // uidNumbers are unique (store's index)
+	keys        map[uint64][]string // authorized_keys lines by user id
+	byUIDNumber hashIndex           // uidNumbers, as themselves (unique: store's index)
 }
 
 func init() {
@@ -64,34 +62,8 @@ func init() {
 	groupClasses = append(groupClasses, "posixGroup")
 }
 
-// loadPosix reads what the Linux attributes need beside users and groups.
-func loadPosix(db *store.DB, d *directory) error {
-	settings, err := db.PosixSettings(ldapActor)
-	if err != nil {
-		return fmt.Errorf("load posix settings: %w", err)
-	}
-	keys, err := db.AllKeys(ldapActor)
-	if err != nil {
-		return fmt.Errorf("load ssh keys: %w", err)
-	}
-	d.posix.settings, d.posix.keys = settings, keys
-	return nil
-}
-
-func newPosixView(d *directory, settings roster.PosixSettings, keys map[uint64][]string) *posixView {
-	p := &posixView{
-		settings:    settings,
-		keys:        keys,
-		byUIDNumber: make(map[uint32]*userEntry, len(d.users)),
-	}
-	for _, u := range d.users {
-		p.byUIDNumber[u.u.UIDNumber] = u
-	}
-	return p
-}
-
 // posixOf returns the snapshot's posix view. buildDirectory makes it with
-// the default settings and no keys; loadPosix puts the database's in.
+// the default settings and no keys; loadDirectory puts the database's in.
 func (d *directory) posixOf() *posixView { return d.posix }
 
 // posixUserValues returns u's value of a Linux attribute; ok is false for
@@ -106,7 +78,10 @@ func (d *directory) posixUserValues(u *userEntry, attr string) (vals []string, o
 	case "homedirectory":
 		return []string{p.settings.Home(u.u.Username)}, true
 	case "loginshell":
-		return []string{p.settings.Shell(u.u)}, true
+		if u.u.Shell != "" {
+			return []string{u.u.Shell}, true
+		}
+		return []string{p.settings.DefaultShell}, true // as roster.PosixSettings.Shell
 	case "gecos":
 		return one(u.u.Name), true
 	case "sshpublickey":
@@ -123,9 +98,11 @@ func (d *directory) posixGroupValues(g *groupEntry, attr string) (vals []string,
 	case "memberuid":
 		// Linux knows no nesting: a group lists everyone in it through
 		// nested groups too, as memberOf does.
-		out := make([]string, len(g.effective))
-		for i, m := range g.effective {
-			out[i] = m.u.Username
+		out := make([]string, 0, len(g.effective))
+		for _, id := range g.effective {
+			if u := d.user(id); u != nil {
+				out = append(out, u.u.Username)
+			}
 		}
 		return out, true
 	}
@@ -149,10 +126,7 @@ func (d *directory) planPosixUsers(f *filter) ([]*userEntry, bool) {
 	if err != nil {
 		return nil, true // no user has that number
 	}
-	if u := d.posixOf().byUIDNumber[uint32(n)]; u != nil {
-		return []*userEntry{u}, true
-	}
-	return nil, true
+	return d.lookup(d.posixOf().byUIDNumber, n, func(u *userEntry) bool { return uint64(u.u.UIDNumber) == n }), true
 }
 
 // matchInteger compares integer values as numbers (integerMatch,

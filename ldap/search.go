@@ -90,6 +90,7 @@ func (d *directory) run(q query, emit func(entry) bool) error {
 
 func (d *directory) walkUsers(q query, send func(entry) bool) bool {
 	var users []*userEntry
+	all := false // users is d.users
 	switch {
 	case !q.reader:
 		if q.viewer != nil {
@@ -98,7 +99,7 @@ func (d *directory) walkUsers(q query, send func(entry) bool) bool {
 	default:
 		var ok bool
 		if users, ok = d.planUsers(q.filter); !ok {
-			users = d.users
+			users, all = d.users, true
 		}
 	}
 	if q.after != nil {
@@ -107,7 +108,12 @@ func (d *directory) walkUsers(q query, send func(entry) bool) bool {
 		case q.after.kind > kindUser:
 			return true
 		case q.after.kind == kindUser:
-			i, _ := slices.BinarySearchFunc(users, q.after.id, func(u *userEntry, id uint64) int { return compareIDs(u.u.ID, id) })
+			var i int
+			if all {
+				i, _ = slices.BinarySearch(d.ids, q.after.id) // the flat ids, not through the entries
+			} else {
+				i, _ = slices.BinarySearchFunc(users, q.after.id, func(u *userEntry, id uint64) int { return compareIDs(u.u.ID, id) })
+			}
 			users = users[i:]
 		}
 	}
@@ -152,14 +158,14 @@ func (d *directory) resolve(base DN, viewer *userEntry, reader bool) (entry, err
 		val := fold(base[0][0].Value)
 		switch {
 		case parent == d.peopleNorm && typ == "uid":
-			for _, u := range d.byUID[val] {
+			for _, u := range d.usersByUID(val) {
 				if reader || u == viewer {
 					return entry{d: d, kind: kindUser, user: u}, nil
 				}
 			}
 		case parent == d.groupsNorm && typ == "cn":
 			if gs := d.groupByName[val]; len(gs) > 0 {
-				return entry{d: d, kind: kindGroup, group: gs[0]}, nil
+				return entry{d: d, kind: kindGroup, group: d.groups[gs[0]]}, nil
 			}
 		}
 	}
@@ -177,9 +183,9 @@ func (d *directory) planUsers(f *filter) (users []*userEntry, ok bool) {
 	case opEqual:
 		switch f.attr {
 		case "uid":
-			return d.byUID[fold(f.value)], true
+			return d.usersByUID(fold(f.value)), true
 		case "mail":
-			return d.byMail[fold(f.value)], true
+			return d.usersByMail(fold(f.value)), true
 		case "memberof":
 			return d.groupMembers(f.value), true
 		}
@@ -224,16 +230,22 @@ func (d *directory) groupMembers(dn string) []*userEntry {
 	if canonicalType(strings.ToLower(parsed[0][0].Type)) != "cn" || parsed[1:].Norm() != d.groupsNorm {
 		return nil
 	}
-	gs := d.groupByName[fold(parsed[0][0].Value)]
-	if len(gs) == 1 {
-		return gs[0].effective
-	}
 	// Names that differ only in case or spacing are one name to LDAP: the
 	// members of all of them.
-	var all []*userEntry
-	for _, g := range gs {
-		all = append(all, g.effective...)
+	var ids []uint64
+	gs := d.groupByName[fold(parsed[0][0].Value)]
+	for _, i := range gs {
+		ids = append(ids, d.groups[i].effective...)
 	}
-	slices.SortFunc(all, func(a, b *userEntry) int { return compareIDs(a.u.ID, b.u.ID) })
-	return slices.CompactFunc(all, func(a, b *userEntry) bool { return a == b })
+	if len(gs) > 1 {
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+	}
+	out := make([]*userEntry, 0, len(ids))
+	for _, id := range ids {
+		if u := d.user(id); u != nil {
+			out = append(out, u)
+		}
+	}
+	return out
 }

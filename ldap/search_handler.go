@@ -108,7 +108,7 @@ func (s *Server) startSearch(sess *session, req request) {
 	sess.running[req.id] = stop
 	sess.mu.Unlock()
 	sess.searches.Add(1)
-	go func() {
+	sess.run(func() {
 		defer func() {
 			sess.mu.Lock()
 			if sess.running[req.id] == stop {
@@ -125,7 +125,7 @@ func (s *Server) startSearch(sess *session, req request) {
 			}
 		}()
 		s.search(sess, req, stop)
-	}()
+	})
 }
 
 // search answers a search: the root DSE and the subschema entry for
@@ -159,7 +159,7 @@ func (s *Server) search(sess *session, req request, stop *atomic.Bool) {
 	s.freshForSearch()
 	d := s.dir.Load()
 	uid := sess.bound()
-	viewer := d.byID[uid]
+	viewer := d.user(uid)
 	q := query{base: base, scope: m.scope, filter: m.filter, viewer: viewer, reader: d.isReader(viewer)}
 	if viewer == nil && !(m.scope == scopeBase && d.public(base)) {
 		// Not bound, or bound as someone no longer Active.

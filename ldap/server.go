@@ -187,7 +187,7 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 		dummyHash: dummy,
 		stop:      make(chan struct{}),
 	}
-	d, err := loadDirectory(db, base, cfg.TLS != nil)
+	d, err := loadDirectory(db, base, cfg.TLS != nil, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -76,6 +76,13 @@ func TestCheckFindsCorruption(t *testing.T) {
 		{"audit list of a bad size", put(bucketAuditByUsers, u64(1), []byte{1, 2, 3}), "holds 3 bytes"},
 		{"audit list out of order", put(bucketAuditByUsers, u64(1), append(u64(2), u64(1)...)), "not in ascending order"},
 		{"bucket missing", func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketUsersByEmail) }, "bucket users_by_email is missing"},
+		{"uidNumber not indexed", func(tx *bolt.Tx) error {
+			k, _ := tx.Bucket(bucketUsersByUIDNumber).Cursor().First()
+			return tx.Bucket(bucketUsersByUIDNumber).Delete(k)
+		}, "is not indexed to it"},
+		{"uidNumber index points at nobody", put(bucketUsersByUIDNumber, u32(99999), u64(77)), "uid index entry 0001869f → 000000000000004d points at no record"},
+		{"gidNumber index points at nobody", put(bucketGroupsByGIDNumber, u32(99999), u64(77)), "gid index entry 0001869f"},
+		{"expiry index names a user without a date", put(bucketExpiryDue, u64(1), nil), "expiry index names user 1, who has no expiry date"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
