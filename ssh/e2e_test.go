@@ -181,6 +181,8 @@ func TestOpenSSHEndToEnd(t *testing.T) {
 	w.keys("Tab")
 	w.waitScreen("┃ Groups")
 	w.keys("Tab")
+	w.waitScreen("┃ Disable on") // left empty: never
+	w.keys("Tab")
 	w.waitScreen("┃ Submit")
 	w.keys("Enter")
 	w.waitScreen("User grace added")
@@ -240,6 +242,8 @@ func TestAppSessionsSeeEachOthersChanges(t *testing.T) {
 	a.waitScreen("┃ Role")
 	a.press("\t")
 	a.waitScreen("┃ Groups")
+	a.press("\t")
+	a.waitScreen("┃ Disable on") // left empty: never
 	a.press("\t")
 	a.waitScreen("┃ Submit")
 	a.press("\r")

@@ -257,6 +257,9 @@ func (s *accountScreen) View() string {
 	}
 	field("Groups", groups)
 	field("Last login", when(u.LastLoginAt))
+	if !u.ExpiresAt.IsZero() {
+		field("Expires", accountExpiry(u, now))
+	}
 	if u.Status != roster.StatusActive {
 		lines = append(lines, "  "+st.App.Error.Render("Your account is "+u.Status.String()+": changes are refused."))
 	}

@@ -33,7 +33,7 @@ func TestCursorFollows(t *testing.T) {
 	h.typeText("zed@example.com")
 	h.waitText("✓ valid and free")
 	h.keys("tab", "tab", "tab")
-	h.focus("Submit")
+	h.focusSubmit()
 	h.keys("enter")
 	h.waitFor("the cursor on zed", func(s string) bool { return strings.Contains(cursorRow(s), "Zed Last") })
 

@@ -89,7 +89,7 @@ func TestFormKeepEditingKeepsFocusAndFilter(t *testing.T) {
 	h.waitGone("Quit and lose")
 	h.focus("Groups")
 	h.keys("tab")
-	h.focus("Submit")
+	h.focusSubmit()
 	h.keys("enter")
 	h.waitText("User kept added")
 	u := h.user("kept")

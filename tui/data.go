@@ -36,8 +36,9 @@ type snapshot struct {
 	index     map[uint64]int32 // id → row; see indexOf
 	groups    []*roster.Group
 	groupByID map[uint64]*roster.Group
-	nest      *roster.Nesting // the group filter matches effective membership
-	counts    map[roster.Status]int
+	nest      *roster.Nesting       // the group filter matches effective membership
+	counts    map[roster.Status]int // persons only; service accounts are counted in services
+	services  int
 	changes   uint64
 
 	mu     sync.Mutex
@@ -59,10 +60,10 @@ func newSnapshot(users []*roster.User, groups []*roster.Group, changes uint64) *
 		groups:    groups,
 		groupByID: make(map[uint64]*roster.Group, len(groups)),
 		nest:      roster.NewNesting(groups),
-		counts:    store.CountByStatus(users),
 		changes:   changes,
 		sorted:    map[sortKey][]int32{},
 	}
+	s.counts, s.services = personCounts(users)
 	for _, g := range groups {
 		s.groupByID[g.ID] = g
 	}

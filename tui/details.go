@@ -21,6 +21,7 @@ type detailsScreen struct {
 	err     error
 	sshKeys []*store.SSHKey
 	keysErr error
+	signIns []store.SignIn
 	scroll  int
 	keys    detailsKeys
 	loading bool
@@ -37,6 +38,7 @@ type detailsMsg struct {
 	err     error
 	keys    []*store.SSHKey
 	keysErr error
+	signIns []store.SignIn
 }
 
 func newDetailsScreen(c *Common, id uint64) *detailsScreen {
@@ -55,7 +57,8 @@ func (s *detailsScreen) loadCmd() tea.Cmd {
 	return func() tea.Msg {
 		evs, err := db.AuditEvents(actor, store.AuditFilter{UserID: id, Limit: 200})
 		keys, keysErr := db.Keys(actor, id)
-		return detailsMsg{id: id, events: evs, err: err, keys: keys, keysErr: keysErr}
+		signIns, _ := db.SignIns(actor, id, detailsSignIns) // the history shows a refusal
+		return detailsMsg{id: id, events: evs, err: err, keys: keys, keysErr: keysErr, signIns: signIns}
 	}
 }
 
@@ -81,7 +84,7 @@ func (s *detailsScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case detailsMsg:
 		if msg.id == s.id {
 			s.events, s.err, s.loading = msg.events, msg.err, false
-			s.sshKeys, s.keysErr = msg.keys, msg.keysErr
+			s.sshKeys, s.keysErr, s.signIns = msg.keys, msg.keysErr, msg.signIns
 		}
 	case dataMsg:
 		if s.user() == nil {
@@ -153,7 +156,7 @@ func (s *detailsScreen) View() string {
 		field("Kind", "service account")
 	}
 	if !u.ExpiresAt.IsZero() {
-		field("Expires", when(u.ExpiresAt))
+		field("Expires", expiryText(s.c, u))
 	}
 	field("Created", when(u.CreatedAt))
 	field("Invited", when(u.InvitedAt))
@@ -179,6 +182,7 @@ func (s *detailsScreen) View() string {
 	if u.Suppressed {
 		field("Mail", st.App.Warn.Render("suppressed: "+u.SuppressReason))
 	}
+	lines = append(lines, signInLines(s.c, s.signIns, s.loading)...)
 	lines = append(lines, "", st.App.DialogTitle.Render("SSH keys")+st.App.Muted.Render("  K to add or remove"))
 	switch {
 	case s.loading:

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -54,6 +55,8 @@ type formValues struct {
 	role                  roster.Role
 	groups                []string
 	choice                string
+	kind                  roster.Kind
+	expires               string // YYYY-MM-DD, "" for never
 }
 
 // liveCheck holds the values the uniqueness checks read. huh runs a
@@ -97,6 +100,9 @@ type formScreen struct {
 	v       *formValues
 	orig    formValues
 	live    *liveCheck
+	exp     *expiryCheck
+	kind    roster.Kind // the kind the form was built for
+	onKind  bool        // the next Init keeps the focus on Kind
 	form    *huh.Form
 	err     string // from the store, shown above the form
 	discard bool   // asking whether to drop typed data
@@ -109,13 +115,15 @@ type formSavedMsg struct {
 	err       error
 	invited   bool
 	inviteErr error
+	password  string // a new service account's, generated: shown once
 }
 
 func newFormScreen(c *Common, u *roster.User) *formScreen {
-	s := &formScreen{c: c, edit: u, v: &formValues{role: roster.RoleMember}, live: &liveCheck{taken: map[string]bool{}}}
+	s := &formScreen{c: c, edit: u, v: &formValues{role: roster.RoleMember}, live: &liveCheck{taken: map[string]bool{}}, exp: &expiryCheck{}}
 	if u != nil {
 		s.v.username, s.v.name, s.v.email, s.v.role = u.Username, u.Name, u.Email, u.Role
 		s.v.givenName, s.v.surname = u.GivenName, u.Surname
+		s.v.kind, s.v.expires = u.Kind, roster.FormatExpiry(u.ExpiresAt, time.Local)
 		for _, id := range u.GroupIDs {
 			if g := c.snap.groupByID[id]; g != nil {
 				s.v.groups = append(s.v.groups, g.Name)
@@ -136,7 +144,7 @@ func (s *formScreen) Init() tea.Cmd {
 	if s.c.Styles.Dark {
 		bg = lipgloss.Color("#000000")
 	}
-	return tea.Batch(s.form.Init(), func() tea.Msg { return tea.BackgroundColorMsg{Color: bg} })
+	return tea.Batch(s.form.Init(), s.skipKind(), func() tea.Msg { return tea.BackgroundColorMsg{Color: bg} })
 }
 
 // build makes the huh form over s.v.
@@ -160,8 +168,8 @@ func (s *formScreen) build() {
 	nameLater := s.edit != nil && s.edit.NameLater()
 	name := huh.NewInput().Key("name").Title("Name").Value(&v.name).
 		Validate(func(x string) error {
-			if nameLater && strings.TrimSpace(x) == "" {
-				return nil
+			if (nameLater || v.kind == roster.KindService) && strings.TrimSpace(x) == "" {
+				return nil // given later by the invitee; for a service account the username stands in
 			}
 			return roster.ValidateName(strings.TrimSpace(x))
 		})
@@ -170,7 +178,12 @@ func (s *formScreen) build() {
 	surname := huh.NewInput().Key("surname").Title("Last name (optional)").Value(&v.surname).
 		Validate(trimmedRule(roster.ValidateSurname))
 	email := huh.NewInput().Key("email").Title("E-mail").Value(&v.email).
-		Validate(func(x string) error { return checkEmail(live, x) }).
+		Validate(func(x string) error {
+			if v.kind == roster.KindService && strings.TrimSpace(x) == "" {
+				return nil // a service account needs no address
+			}
+			return checkEmail(live, x)
+		}).
 		DescriptionFunc(func() string {
 			_, x := live.get()
 			return mark(st, emailStatus(db, actor, live, x, except))
@@ -189,7 +202,8 @@ func (s *formScreen) build() {
 		fields = append(fields, huh.NewMultiSelect[string]().Key("groups").Title("Groups").
 			Description("space toggles, / filters").Options(opts...).Value(&v.groups).Height(min(8, len(opts)+2)))
 	}
-	choices, chosen := submitChoices(c, s.edit != nil)
+	fields = s.lifecycleFields(fields)
+	choices, chosen := s.kindChoices(submitChoices(c, s.edit != nil))
 	v.choice = chosen
 	fields = append(fields, huh.NewSelect[string]().Key("choice").Title("Submit").
 		Options(huh.NewOptions(choices...)...).Value(&v.choice).Inline(true))
@@ -333,7 +347,8 @@ func (s *formScreen) dirty() bool {
 		strings.TrimSpace(v.givenName) != strings.TrimSpace(o.givenName) ||
 		strings.TrimSpace(v.surname) != strings.TrimSpace(o.surname) ||
 		strings.TrimSpace(v.email) != strings.TrimSpace(o.email) ||
-		v.role != o.role || !slices.Equal(v.groups, o.groups)
+		v.role != o.role || !slices.Equal(v.groups, o.groups) ||
+		v.kind != o.kind || strings.TrimSpace(v.expires) != strings.TrimSpace(o.expires)
 }
 
 // Update implements screen.
@@ -369,6 +384,10 @@ func (s *formScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		s.form = f
 	}
 	s.live.set(s.v.username, s.v.email)
+	s.exp.set(s.v.expires)
+	if s.kindChanged() {
+		return s, s.Init()
+	}
 	if s.form.State == huh.StateCompleted {
 		if s.v.choice == choiceCancel {
 			return asks(s, closeMsg{}), nil
@@ -422,11 +441,19 @@ func (s *formScreen) Unsaved() bool { return s.dirty() && !s.saving }
 func (s *formScreen) saveCmd() tea.Cmd {
 	c, v, edit, orig := s.c, *s.v, s.edit, s.orig
 	v.groups = slices.Clone(s.v.groups)
+	expires, err := s.expiryValue(v.expires)
+	if err != nil {
+		return func() tea.Msg { return formSavedMsg{err: err} }
+	}
+	if edit == nil && v.kind == roster.KindService {
+		return s.serviceSaveCmd(v, expires)
+	}
 	return func() tea.Msg {
 		if edit == nil {
 			u, err := c.DB.CreateUser(c.Actor, roster.NewUser{
 				Username: v.username, Name: v.name, Email: v.email, Role: v.role, Groups: v.groups,
 				GivenName: v.givenName, Surname: v.surname,
+				ExpiresAt: expires,
 			})
 			msg := formSavedMsg{user: u, err: err}
 			if invite := c.inviter(); err == nil && v.choice == choiceInvite && invite != nil {
@@ -438,7 +465,11 @@ func (s *formScreen) saveCmd() tea.Cmd {
 			}
 			return msg
 		}
-		u, err := c.DB.UpdateUser(c.Actor, edit.ID, changedFields(orig, v))
+		upd := changedFields(orig, v)
+		if !expires.Equal(edit.ExpiresAt) {
+			upd.ExpiresAt = &expires
+		}
+		u, err := c.DB.UpdateUser(c.Actor, edit.ID, upd)
 		return formSavedMsg{user: u, err: err}
 	}
 }
@@ -484,6 +515,9 @@ func (s *formScreen) saved(msg formSavedMsg) (screen, tea.Cmd) {
 	}
 	text := "User " + msg.user.Username + verb
 	focus := focusMsg{msg.user.ID} // for the list, which opened the form
+	if msg.password != "" {        // a service account: its password, once
+		return asks(s, focus, closeMsg{}, open(newShownPassword(s.c, msg.user, msg.password), nil), reloadMsg{}), nil
+	}
 	if s.edit == nil {
 		s.c.lastChoice = s.v.choice
 	}
@@ -520,6 +554,9 @@ func (s *formScreen) View() string {
 func (s *formScreen) formView() string {
 	st := s.c.Styles.App
 	title := "Add new user"
+	if s.v.kind == roster.KindService {
+		title = "Add new service account"
+	}
 	if s.edit != nil {
 		title = "Edit " + s.edit.Username
 	}
@@ -532,7 +569,7 @@ func (s *formScreen) formView() string {
 	if s.err != "" {
 		b.WriteString(st.Error.Render("✗ "+s.err) + "\n")
 	}
-	for _, err := range s.form.Errors() {
+	for _, err := range s.shownErrors() {
 		b.WriteString(s.c.Styles.Form.Invalid.Render("✗ "+err.Error()) + "\n")
 	}
 	b.WriteString("\n")

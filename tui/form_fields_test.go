@@ -27,7 +27,7 @@ func TestFormEditKeepsOthersChanges(t *testing.T) {
 	for range 6 { // first and last name, e-mail, role, groups, submit
 		h.keys("tab")
 	}
-	h.focus("Submit")
+	h.focusSubmit()
 	h.keys("enter")
 	h.waitText("User ada saved")
 	if u := h.user("ada"); u.Name != "Ada King" || u.Role != roster.RoleAdmin {

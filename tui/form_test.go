@@ -93,7 +93,7 @@ func TestFormAddWithEveryError(t *testing.T) {
 	h.keys("down", "space") // engineering, after directory-readers
 	h.waitText("[•] engineering")
 	h.keys("tab")
-	h.focus("Submit")
+	h.focusSubmit()
 	h.keys("enter")
 	h.waitText("User new.user added")
 
@@ -133,7 +133,7 @@ func TestFormSaveAndAddAnother(t *testing.T) {
 		h.focus("Groups")
 		h.waitText("[ ] directory-readers") // the built-in group is never chosen for you
 		h.keys("tab")
-		h.focus("Submit")
+		h.focusSubmit()
 		if i == 0 {
 			h.keys("right", "right") // Save and add another, remembered for the next
 		}
@@ -192,7 +192,7 @@ func TestFormCancel(t *testing.T) {
 	h.keys("tab")
 	h.focus("Groups")
 	h.keys("tab")
-	h.focus("Submit")
+	h.focusSubmit()
 	h.keys("left") // wraps to Cancel
 	h.waitText("Cancel")
 	h.keys("enter")
@@ -232,7 +232,7 @@ func TestFormEdit(t *testing.T) {
 	h.focus("Groups")
 	h.waitText("[•] engineering")
 	h.keys("tab")
-	h.focus("Submit")
+	h.focusSubmit()
 	h.keys("enter")
 	h.waitText("User ada saved", "Augusta Ada King")
 	u := h.user("ada")

@@ -32,8 +32,9 @@ func NewGlobalKeys() GlobalKeys {
 type UserKeys struct {
 	Up, Down, PageUp, PageDown, Home, End     key.Binding
 	NextTab, PrevTab, Tab1, Tab2, Tab3, Tab4  key.Binding
+	Tab5                                      key.Binding
 	Sort, Reverse, Filter, ClearFilter, Group key.Binding
-	Invitation, Role                          key.Binding
+	Invitation, Role, Lifecycle               key.Binding
 	Toggle, SelectAll                         key.Binding
 	Open, Add, Edit, Actions                  key.Binding
 	InviteByEmail, Undo                       key.Binding
@@ -54,6 +55,7 @@ func NewUserKeys() UserKeys {
 		Tab2:          kb("2", "pending", "2"),
 		Tab3:          kb("3", "active", "3"),
 		Tab4:          kb("4", "disabled", "4"),
+		Tab5:          kb("5", "service accounts", "5"),
 		Sort:          kb("s", "sort column", "s"),
 		Reverse:       kb("S", "reverse sort", "S"),
 		Filter:        kb("/", "filter", "/"),
@@ -61,6 +63,7 @@ func NewUserKeys() UserKeys {
 		Group:         kb("g", "filter by group", "g"),
 		Invitation:    kb("i", "filter by invitation", "i"),
 		Role:          kb("r", "filter by role", "r"),
+		Lifecycle:     kb("d", "expiring / no sign-in", "d"),
 		Toggle:        kb("space", "select", "space"),
 		SelectAll:     kb("ctrl+a", "select all shown", "ctrl+a"),
 		Open:          kb("enter", "details", "enter"),
@@ -89,8 +92,8 @@ func (k UserKeys) help(g GlobalKeys, screens []key.Binding) keyMap {
 		short: []key.Binding{k.Filter, k.Toggle, k.Actions, k.Add, k.Open, k.Group, g.Help, g.Quit},
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
-			{k.NextTab, k.PrevTab, k.Tab1, k.Tab2, k.Tab3, k.Tab4},
-			{k.Filter, k.ClearFilter, k.Group, k.Role, k.Invitation, k.Sort, k.Reverse},
+			{k.NextTab, k.PrevTab, k.Tab1, k.Tab2, k.Tab3, k.Tab4, k.Tab5},
+			{k.Filter, k.ClearFilter, k.Group, k.Role, k.Invitation, k.Lifecycle, k.Sort, k.Reverse},
 			{k.Toggle, k.SelectAll, k.Actions, k.Open, k.Add, k.InviteByEmail, k.Edit, k.Undo},
 			append(screens, g.Palette, g.Help, g.Quit),
 		},

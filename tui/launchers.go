@@ -36,6 +36,7 @@ func builtinLaunchers(c *Common) []launcher {
 		})
 	}
 	ls = append(ls, importLaunchers(c)...)
+	ls = append(ls, invitationLaunchers(c)...)
 	if !c.Actor.IsLocal() { // a signed-in user's own account (a group manager's, issue 18)
 		ls = append(ls, launcher{
 			Key: kb("A", "my account", "A"),

@@ -13,7 +13,8 @@ import (
 // allActions are the menu's entries for one invited, active user whose
 // mail bounced, with the mail system on: every action there is.
 var allActions = []string{"Mark active without invitation", "Disable", "Add to group…", "Remove from group…", "Change role…",
-	"Send invitation", "Send password reset", "Set-password link", "Unblock mail", "Delete"}
+	"Send invitation", "Send password reset", "Set-password link", "Unblock mail", "Delete",
+	"Generate password…", "Revoke invitation"}
 
 // TestActionsMenuFitsSmall: at 60×16 the menu with every action keeps its
 // whole box on the screen and scrolls to reach every entry.
@@ -83,6 +84,8 @@ func TestActionsMenuFitsSmall(t *testing.T) {
 	s = h.waitText("›  1  Mark active without invitation", "↓")
 	checkBox(s)
 	h.keys("up")
+	h.waitText("› 12  Revoke invitation", "↑")
+	h.keys("up", "up")
 	s = h.waitText("› 10  Delete", "↑")
 	// Numbers are right-aligned: the labels start in one column.
 	if !strings.Contains(s, " 9  Unblock mail") {

@@ -42,7 +42,7 @@ func TestFormNameParts(t *testing.T) {
 	h.keys("tab")
 	h.focus("Groups")
 	h.keys("tab")
-	h.focus("Submit")
+	h.focusSubmit()
 	h.keys("right") // Save and view
 	h.waitText("Save and view")
 	h.keys("enter")
@@ -90,7 +90,7 @@ func TestNoNameYet(t *testing.T) {
 	h.keys("tab", "tab")
 	h.focus("E-mail")
 	h.keys("tab", "tab", "tab") // role, groups
-	h.focus("Submit")
+	h.focusSubmit()
 	h.keys("enter")
 	h.waitText("User bob saved")
 	if u := h.user("bob"); u.Name != "" || u.GivenName != "Bob" {

@@ -239,7 +239,7 @@ func TestServicesInvite(t *testing.T) {
 	h.keys("tab")
 	h.focus("Groups")
 	h.keys("tab")
-	h.focus("Submit")
+	h.focusSubmit()
 	h.waitText("Save and invite") // first, with mail set up (seeds 000 and 001)
 	h.keys("enter")
 	h.waitText("User newbie added and invited")

@@ -92,7 +92,7 @@ func TestSeed004RoleEmailLinkDeleteAudit(t *testing.T) {
 	h.typeText("ada@lovelace.org")
 	h.waitText("✓ valid and free")
 	h.keys("tab", "tab", "tab")
-	h.focus("Submit")
+	h.focusSubmit()
 	h.keys("enter")
 	h.waitText("User ada saved", "ada@lovelace.org")
 
@@ -107,7 +107,11 @@ func TestSeed004RoleEmailLinkDeleteAudit(t *testing.T) {
 
 	h.keys("a")
 	h.waitText("Actions for ada", "Delete")
-	h.keys("up", "up") // from Disable (the first that applies) round to the last entry
+	// Down from Disable (the first that applies) to Delete; the lifecycle
+	// actions follow it. Each frame is read after the key before it.
+	for i := 0; i < 20 && !strings.Contains(h.screen(), "› 10  Delete"); i++ {
+		h.keys("down")
+	}
 	h.waitText("› 10  Delete")
 	h.keys("enter")
 	h.waitText("Delete ada (Ada Lovelace)?", "This cannot be undone.")

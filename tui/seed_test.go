@@ -74,7 +74,7 @@ func (h *harness) fillForm(username, name, email string) {
 	h.keys("tab")
 	h.focus("Groups")
 	h.keys("tab")
-	h.focus("Submit")
+	h.focusSubmit()
 }
 
 // Seed 000: add a user with the one group chosen for you, and Finish

@@ -118,7 +118,8 @@ func New(o Options) *Model {
 		Services: o.Services,
 		Now:      now,
 	}
-	c.Actions = append(builtinActions(o.Services), o.Actions...)
+	// The lifecycle actions come last, so the menu's numbers stay as they were.
+	c.Actions = append(append(builtinActions(o.Services), o.Actions...), lifecycleActions()...)
 	c.launchers = builtinLaunchers(c)
 	m := &Model{c: c, help: help.New(), shared: o.Shared}
 	m.help.Styles = c.Styles.Help

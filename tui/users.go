@@ -13,7 +13,7 @@ import (
 )
 
 // statusTabs are the list's filter tabs; 0 (all) shows every status.
-var statusTabs = []roster.Status{0, roster.StatusPending, roster.StatusActive, roster.StatusDisabled}
+var statusTabs = []roster.Status{0, roster.StatusPending, roster.StatusActive, roster.StatusDisabled, tabService}
 
 // usersScreen is the home screen: the user list with its filters,
 // selection and cursor. It keeps only its view of the shared snapshot: the
@@ -28,6 +28,7 @@ type usersScreen struct {
 	gid    uint64      // group filter, 0 for any
 	inv    string      // invitation filter (see invitationFilters), "" for any
 	role   roster.Role // role filter, 0 for any
+	life   int         // lifecycle filter, an index in lifeFilters (0: none)
 
 	input     textinput.Model
 	filtering bool   // keys go to the filter input
@@ -61,6 +62,7 @@ type viewKey struct {
 	gid    uint64
 	inv    string
 	role   roster.Role
+	life   int
 }
 
 func newUsersScreen(c *Common) *usersScreen {
@@ -163,6 +165,8 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		s.setTab(2)
 	case key.Matches(msg, k.Tab4):
 		s.setTab(3)
+	case key.Matches(msg, k.Tab5):
+		s.setTab(4)
 	case key.Matches(msg, k.Sort):
 		s.sortBy = nextSort(s.sortBy)
 		s.desc = false
@@ -188,6 +192,9 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		case s.role != 0:
 			s.role = 0
 			s.refresh()
+		case s.life != 0:
+			s.life = 0
+			s.refresh()
 		case len(s.selected) > 0:
 			clear(s.selected)
 			s.selShown = 0
@@ -197,6 +204,9 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		s.refresh()
 	case key.Matches(msg, k.Invitation):
 		s.inv = nextInvitationFilter(s.inv)
+		s.refresh()
+	case key.Matches(msg, k.Lifecycle):
+		s.life = nextLifeFilter(s.life)
 		s.refresh()
 	case key.Matches(msg, k.Group):
 		return asks(s, open(newGroupPicker(s.c, s.gid), nil)), nil
@@ -220,6 +230,9 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 		}
 	case key.Matches(msg, k.Add):
 		f := newFormScreen(s.c, nil)
+		if statusTabs[s.tab] == tabService {
+			f.presetService()
+		}
 		return asks(s, open(f, f.Init())), nil
 	case key.Matches(msg, k.InviteByEmail):
 		if s.c.inviter() == nil {
@@ -376,7 +389,7 @@ func (s *usersScreen) refresh() {
 			s.gid = 0
 		}
 	}
-	vk := viewKey{tab: s.tab, sortBy: s.sortBy, desc: s.desc, gid: s.gid, inv: s.inv, role: s.role}
+	vk := viewKey{tab: s.tab, sortBy: s.sortBy, desc: s.desc, gid: s.gid, inv: s.inv, role: s.role, life: s.life}
 	if snap != s.viewSnap || vk != s.viewKey || len(s.recent) > 16 {
 		s.recent = map[string][]int32{}
 	}
@@ -391,6 +404,9 @@ func (s *usersScreen) refresh() {
 		s.view = filterRows(snap, base, statusTabs[s.tab], s.gid, s.role, s.query, narrow || vk.tab != 0 || vk.gid != 0 || vk.role != 0 || s.query != "")
 		if s.inv != "" {
 			s.view = filterInvitation(snap, s.view, s.inv, s.c.Now())
+		}
+		if s.life != 0 {
+			s.view = filterLife(snap, s.view, lifeFilters[s.life], s.c.Now())
 		}
 		s.recent[s.query] = s.view
 	}
@@ -439,7 +455,7 @@ func filterRows(snap *snapshot, base []int32, st roster.Status, gid uint64, role
 	}
 	for _, i := range base {
 		r := &rows[i]
-		if st != 0 && r.status != st {
+		if !tabMatch(st, r) {
 			continue
 		}
 		if within != nil && !r.u.InAnyGroup(within) {

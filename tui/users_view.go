@@ -49,7 +49,11 @@ func (s *usersScreen) listHeight() int {
 func (s *usersScreen) tabLabel(i int) string {
 	st, snap := s.c.Styles, s.c.snap
 	label, n := "All", len(snap.rows)
-	if status := statusTabs[i]; status != 0 {
+	switch status := statusTabs[i]; status {
+	case 0:
+	case tabService:
+		label, n = "Service", snap.services
+	default:
 		label, n = status.Title(), snap.counts[status]
 	}
 	label = itoa(i+1) + " " + label + " " + itoa(n)
@@ -61,7 +65,7 @@ func (s *usersScreen) tabLabel(i int) string {
 
 // filterLine reports whether the line under the tabs shows filters.
 func (s *usersScreen) filterLine() bool {
-	return s.filtering || s.query != "" || s.gid != 0 || s.inv != "" || s.role != 0
+	return s.filtering || s.query != "" || s.gid != 0 || s.inv != "" || s.role != 0 || s.life != 0
 }
 
 // header is the app's top line: product, database and counts.
@@ -79,6 +83,9 @@ func (m *Model) header() string {
 			itoa(snap.counts[roster.StatusPending]) + " pending · " +
 			itoa(snap.counts[roster.StatusActive]) + " active · " +
 			itoa(snap.counts[roster.StatusDisabled]) + " disabled")
+		if snap.services > 0 {
+			right += st.Muted.Render(" · " + itoa(snap.services) + " service")
+		}
 	}
 	if m.loading && m.ready {
 		right = "↻ " + right
@@ -139,6 +146,12 @@ func (s *usersScreen) View() string {
 				line += "   "
 			}
 			line += st.App.Muted.Render("invitation: ") + st.App.Key.Render(s.inv) + st.App.Muted.Render(" (i for the next)")
+		}
+		if s.life != 0 {
+			if line != "" {
+				line += "   "
+			}
+			line += st.App.Key.Render(lifeFilters[s.life].label) + st.App.Muted.Render(" (d for the next)")
 		}
 		b.WriteString(lipgloss.NewStyle().MaxWidth(c.Width).Render(line))
 		b.WriteByte('\n')
@@ -225,6 +238,9 @@ func (s *usersScreen) cells(r *row, cols columns, now time.Time) *drawnRow {
 	b.WriteString("   ") // cursor and selection marks: "›", "● " (also without colour)
 	name, nameW := cl.safe(listName(r.u))
 	email, emailW := cl.safe(r.u.Email)
+	if email == "" && r.u.IsService() {
+		email, emailW = "(service account)", 17
+	}
 	b.WriteString(cl.fit(name, nameW, cols.name))
 	b.WriteByte(' ')
 	b.WriteString(cl.fit(r.u.Username, len(r.u.Username), cols.user)) // ASCII by rule
@@ -244,6 +260,8 @@ func (s *usersScreen) cells(r *row, cols columns, now time.Time) *drawnRow {
 		text := latest(r.u, now)
 		if inv := rowInvitation(r.u, now); inv != "" { // the invitation's state says more than "invited"
 			text = "✉ " + inv + " " + ago(now, r.u.InvitedAt)
+		} else if ends := expiryCell(r.u, now); ends != "" {
+			text = ends
 		}
 		if s.sortBy == roster.SortCreated { // the column shows what it is sorted by
 			text = "created " + ago(now, r.u.CreatedAt)

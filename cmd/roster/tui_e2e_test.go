@@ -155,6 +155,8 @@ func TestTUIEndToEnd(t *testing.T) {
 	tm.keys("Tab")
 	tm.waitFor("┃ Groups")
 	tm.keys("Tab")
+	tm.waitFor("┃ Disable on") // left empty: never
+	tm.keys("Tab")
 	tm.waitFor("┃ Submit")
 	tm.keys("Enter")
 	tm.waitFor("User e2e.person added", "201 users")
