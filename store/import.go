@@ -222,19 +222,23 @@ func (im *importer) createMany(rows []*ImportRow) ([]*roster.User, error) {
 			return nil, lineError(row.Line, err)
 		}
 		emailKey := roster.NormalizeEmail(n.Email)
+		noEmail := emailKey == "" && n.Kind == roster.KindService // claims no address
 		if byUsername.Get([]byte(n.Username)) != nil {
 			return nil, lineError(row.Line, roster.FieldErrorf(roster.ECONFLICT, "username", "username %s is taken", n.Username))
 		}
 		if line, ok := lineOfUsername[n.Username]; ok {
 			return nil, lineError(row.Line, roster.FieldErrorf(roster.ECONFLICT, "username", "username %s is also on line %d", n.Username, line))
 		}
-		if byEmail.Get([]byte(emailKey)) != nil {
+		if !noEmail && byEmail.Get([]byte(emailKey)) != nil {
 			return nil, lineError(row.Line, roster.FieldErrorf(roster.ECONFLICT, "email", "e-mail %s belongs to another user", n.Email))
 		}
-		if line, ok := lineOfEmail[emailKey]; ok {
+		if line, ok := lineOfEmail[emailKey]; ok && !noEmail {
 			return nil, lineError(row.Line, roster.FieldErrorf(roster.ECONFLICT, "email", "e-mail %s is also on line %d", n.Email, line))
 		}
-		lineOfUsername[n.Username], lineOfEmail[emailKey] = row.Line, row.Line
+		lineOfUsername[n.Username] = row.Line
+		if !noEmail {
+			lineOfEmail[emailKey] = row.Line
+		}
 		id, err := users.NextSequence()
 		if err != nil {
 			return nil, err
@@ -243,13 +247,16 @@ func (im *importer) createMany(rows []*ImportRow) ([]*roster.User, error) {
 			ID: id, Username: n.Username, Name: n.Name, Email: n.Email, Role: n.Role,
 			GivenName: n.GivenName, Surname: n.Surname,
 			Status: roster.StatusPending, GroupIDs: gids, CreatedAt: now, UpdatedAt: now,
-			ExpiresAt: n.ExpiresAt,
+			ExpiresAt: n.ExpiresAt, Kind: n.Kind,
 		}
 		if u.UIDNumber, err = allocIDTx(im.tx, uidKind, id); err != nil { // ascending: appends
 			return nil, lineError(row.Line, err)
 		}
 		switch row.Status {
 		case 0, roster.StatusPending:
+			if n.Kind == roster.KindService { // never Pending; its password is generated later
+				u.Status, u.ActivatedAt = roster.StatusActive, now
+			}
 		case roster.StatusActive:
 			u.Status, u.ActivatedAt = roster.StatusActive, now
 		case roster.StatusDisabled:
@@ -261,7 +268,9 @@ func (im *importer) createMany(rows []*ImportRow) ([]*roster.User, error) {
 			return nil, err
 		}
 		usernames = append(usernames, entry{[]byte(n.Username), id})
-		emails = append(emails, entry{[]byte(emailKey), id})
+		if !noEmail {
+			emails = append(emails, entry{[]byte(emailKey), id})
+		}
 		for _, gid := range gids {
 			members = append(members, key2(gid, id))
 		}

@@ -22,6 +22,7 @@ const (
 	ColumnGroups
 	ColumnStatus
 	ColumnExpires
+	ColumnKind
 )
 
 // String returns the column's name as reports show it.
@@ -45,6 +46,8 @@ func (c Column) String() string {
 		return "status"
 	case ColumnExpires:
 		return "expires"
+	case ColumnKind:
+		return "kind"
 	}
 	return "ignored"
 }
@@ -74,6 +77,8 @@ var headerNames = map[string]Column{
 
 	"expires": ColumnExpires, "expireson": ColumnExpires, "expiry": ColumnExpires,
 	"disableon": ColumnExpires, "leavingdate": ColumnExpires,
+
+	"kind": ColumnKind, "accountkind": ColumnKind, "accounttype": ColumnKind,
 }
 
 // knownIgnored are the export's columns an import leaves out on purpose:
@@ -82,7 +87,7 @@ var headerNames = map[string]Column{
 // the login shell.
 var knownIgnored = map[string]bool{
 	"id": true, "createdat": true, "invitedat": true, "activatedat": true, "lastloginat": true,
-	"uidnumber": true, "shell": true, "kind": true,
+	"uidnumber": true, "shell": true,
 }
 
 // headerKey squeezes a header cell for loose matching: lower case, letters
@@ -99,9 +104,9 @@ func headerKey(s string) string {
 
 // Layout is how the header row was understood.
 type Layout struct {
-	index   [ColumnExpires + 1]int // column → field index, -1 when absent
-	Matched []string               // "E-Mail → email", for display
-	Ignored []string               // header cells no column matched
+	index   [ColumnKind + 1]int // column → field index, -1 when absent
+	Matched []string            // "E-Mail → email", for display
+	Ignored []string            // header cells no column matched
 }
 
 // Has reports whether the file has the column.

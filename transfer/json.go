@@ -21,6 +21,7 @@ type jsonRow struct {
 	Groups    []string `json:"groups"`
 	Status    *string  `json:"status"`
 	Expires   *string  `json:"expires"`
+	Kind      *string  `json:"kind"`
 
 	hasGroups bool
 }

@@ -110,6 +110,7 @@ type input struct {
 	givenName, surname                  string
 	hasGivenName, hasSurname            bool   // the file has the column (or JSON field)
 	expires                             string // "" leaves it; "none" clears it
+	kind                                string // "" is a person for a new row, leaves an existing one
 	groups                              []string
 	hasUsername, hasRole, hasGroups     bool
 }
@@ -186,6 +187,10 @@ func newPlanner(ex Existing, opts Options) *planner {
 		missing:    map[string]string{},
 	}
 	for _, u := range ex.Users {
+		if u.Email == "" {
+			p.byUsername[u.Username] = u // a service account without an address
+			continue
+		}
 		p.byEmail[roster.NormalizeEmail(u.Email)] = u
 		p.byUsername[u.Username] = u
 	}
@@ -213,6 +218,7 @@ func csvInputs(l *Layout, rows []Record) []input {
 		in.role = strings.TrimSpace(l.cell(rec.Fields, ColumnRole))
 		in.status = strings.TrimSpace(l.cell(rec.Fields, ColumnStatus))
 		in.expires = strings.TrimSpace(l.cell(rec.Fields, ColumnExpires))
+		in.kind = strings.TrimSpace(l.cell(rec.Fields, ColumnKind))
 		in.groups = splitGroups(l.cell(rec.Fields, ColumnGroups))
 		in.hasUsername, in.hasRole, in.hasGroups = in.username != "", in.role != "", len(in.groups) > 0
 	}
@@ -237,6 +243,7 @@ func jsonInputs(records []jsonRow) []input {
 			in.name = roster.JoinName(in.givenName, in.surname)
 		}
 		in.role, in.status, in.expires = str(rec.Role), str(rec.Status), str(rec.Expires)
+		in.kind = str(rec.Kind)
 		for _, g := range rec.Groups {
 			in.groups = append(in.groups, splitGroups(g)...)
 		}
@@ -295,18 +302,31 @@ func (p *planner) row(in *input, seenEmail, seenUsername map[string]int) Row {
 		}
 		row.Problems = append(row.Problems, Problem{Line: in.line, Field: field, Reason: msg})
 	}
-	n := roster.NewUser{Username: in.username, Name: in.name, Email: in.email, GivenName: in.givenName, Surname: in.surname}
+	kind, err := roster.ParseKind(in.kind)
+	if err != nil {
+		bad("kind", err)
+	}
+	n := roster.NewUser{Username: in.username, Name: in.name, Email: in.email, GivenName: in.givenName, Surname: in.surname, Kind: kind}
 	n.Normalize()
+	service := kind == roster.KindService
+	if service && n.Name == "" {
+		n.Name = n.Username // as `roster users add --service` does
+	}
 	if in.hasUsername {
 		if err := roster.ValidateUsername(n.Username); err != nil {
 			bad("username", err)
 		}
+	} else if service && n.Email == "" {
+		row.Problems = append(row.Problems, Problem{Line: in.line, Field: "username",
+			Reason: "a service account without an e-mail address needs a username"})
 	}
 	if err := roster.ValidateName(n.Name); err != nil {
 		bad("name", err)
 	}
 	emailOK := true
-	if err := roster.ValidateEmail(n.Email); err != nil {
+	if service && n.Email == "" {
+		emailOK = false // no address: the username says who the row is
+	} else if err := roster.ValidateEmail(n.Email); err != nil {
 		bad("email", err)
 		emailOK = false
 	}
@@ -364,8 +384,19 @@ func (p *planner) row(in *input, seenEmail, seenUsername map[string]int) Row {
 			seenUsername[n.Username] = in.line
 		}
 	}
-	// Duplicates in the database: the e-mail address says who a row is.
+	// Duplicates in the database: the e-mail address says who a row is,
+	// or for a service account without one, its username.
 	ex := p.byEmail[key]
+	if key == "" {
+		ex = nil
+		if other := p.byUsername[n.Username]; other != nil && other.IsService() && other.Email == "" {
+			ex = other
+		}
+	}
+	if ex != nil && in.kind != "" && ex.Kind != kind {
+		row.Problems = append(row.Problems, Problem{Line: in.line, Field: "kind",
+			Reason: fmt.Sprintf("%s is a %s; a kind does not change", ex.Username, ex.Kind)})
+	}
 	if in.hasUsername {
 		if other := p.byUsername[n.Username]; other != nil && other != ex {
 			row.Problems = append(row.Problems, Problem{Line: in.line, Field: "username",
@@ -441,6 +472,7 @@ func (p *planner) planUpdate(row *Row, ex *roster.User) {
 	if !row.setSurname {
 		row.User.Surname = ex.Surname
 	}
+	row.User.Kind = ex.Kind // a kind does not change (a different one is a problem above)
 	if row.setGroups {
 		if len(row.User.Groups) == 0 { // only --group: added to the user's groups
 			for _, id := range ex.GroupIDs {
