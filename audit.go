@@ -54,6 +54,7 @@ const (
 
 	ActionUserExpire       = "user.expire"            // an expiry date came: disabled by system:expiry
 	ActionUserDormant      = "user.dormant"           // no sign-in for the policy's days: disabled by system:inactivity
+	ActionDormantWarn      = "user.dormant.warn"      // warned by mail that the inactivity policy disables them soon
 	ActionPasswordGenerate = "user.password.generate" // a generated password, shown once (never logged)
 	ActionInviteRevoke     = "invite.revoke"          // an administrator revoked a live invitation
 

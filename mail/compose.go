@@ -29,9 +29,10 @@ var embedded embed.FS
 // "subject") and an HTML one; a file of the same name in the template
 // folder replaces the embedded one.
 var templateNames = map[store.MailKind]string{
-	store.MailInvite: "invite",
-	store.MailReset:  "reset",
-	store.MailTest:   "test",
+	store.MailInvite:  "invite",
+	store.MailReset:   "reset",
+	store.MailTest:    "test",
+	store.MailDormant: "dormant",
 }
 
 // Composer builds invitation, reset and test messages: multipart/
@@ -167,7 +168,10 @@ func (c *Composer) render(m store.MailContent, to *mail.Address) ([]byte, error)
 	if !m.Expires.IsZero() {
 		d.ExpiresText = m.Expires.UTC().Format("Monday, 2 January 2006, 15:04 MST")
 		d.TTL = humanDuration(m.Expires.Sub(c.Now()))
-		if c.ttl > 0 {
+		switch {
+		case m.Kind == store.MailDormant: // the day the account is disabled, not a link's life
+			d.TTL = humanDuration(max(24*time.Hour, m.Expires.Sub(c.Now()).Round(24*time.Hour)))
+		case c.ttl > 0:
 			d.TTL = humanDuration(c.ttl)
 		}
 	}

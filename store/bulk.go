@@ -221,6 +221,7 @@ func deleteUserTx(tx *bolt.Tx, u *roster.User) error {
 		{bucketUsersByUsername, []byte(u.Username)},
 		{bucketUsersByEmail, []byte(roster.NormalizeEmail(u.Email))},
 		{bucketExpiryDue, u64(u.ID)},
+		{bucketDormantWarned, u64(u.ID)},
 	} {
 		if err := tx.Bucket(step.bucket).Delete(step.key); err != nil {
 			return err

@@ -73,9 +73,10 @@ type MailKind uint8
 
 // Mail kinds.
 const (
-	MailInvite MailKind = iota + 1 // an invitation link (roster.TokenInvite)
-	MailReset                      // a password-reset link (roster.TokenReset)
-	MailTest                       // `roster mail test`: no user, no token
+	MailInvite  MailKind = iota + 1 // an invitation link (roster.TokenInvite)
+	MailReset                       // a password-reset link (roster.TokenReset)
+	MailTest                        // `roster mail test`: no user, no token
+	MailDormant                     // a warning that the inactivity policy disables the account soon; no token
 )
 
 // String returns the kind's name.
@@ -87,6 +88,8 @@ func (k MailKind) String() string {
 		return "reset"
 	case MailTest:
 		return "test"
+	case MailDormant:
+		return "dormant"
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }

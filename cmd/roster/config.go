@@ -36,6 +36,7 @@ type fileConfig struct {
 	Templates             string  `toml:"templates"`
 	SSHMaxSessionsPerUser int     `toml:"ssh_max_sessions_per_user"`
 	DisableAfterInactive  string  `toml:"disable_after_inactive"` // serve's inactivity policy, e.g. "180d"
+	WarnBeforeDisable     string  `toml:"warn_before_disable"`    // mail the person this long before (default 14d; "none": never)
 }
 
 // mailSetting ties a flag to its environment variable.

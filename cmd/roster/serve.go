@@ -45,7 +45,7 @@ func (a *app) serveComponents() []serveComponent {
 		&bounceReader{metrics: ms},
 		&sshServer{a: a, metrics: ms},
 		&directoryServer{metrics: ms},
-		&lifecycleSweep{},
+		&lifecycleSweep{mail: mw},
 	}
 }
 
