@@ -156,6 +156,21 @@ func inviteSendersTx(tx *bolt.Tx) map[senderKey]sender {
 	return out
 }
 
+// cancelLinkMailTx cancels the user's invitation or reset mail while it
+// is still queued: its link was just revoked, and the mail would carry a
+// dead link. It reports whether it cancelled one.
+func cancelLinkMailTx(tx *bolt.Tx, now time.Time, uid uint64, why string) (bool, error) {
+	id := currentJobTx(tx, uid)
+	if id == 0 {
+		return false, nil
+	}
+	j, err := getJobTx(tx, id)
+	if err != nil || j.State != JobQueued || (j.Kind != MailInvite && j.Kind != MailReset) {
+		return false, nil
+	}
+	return true, finishJobTx(tx, now, j, JobCancelled, why)
+}
+
 // RevokeInvitation revokes the user's live invitation link, so that it no
 // longer works, and audits it. ENOTFOUND when the user has no live
 // invitation; EFORBIDDEN without the power to invite them.
@@ -181,11 +196,17 @@ func (db *DB) RevokeInvitation(actor roster.Actor, uid uint64) error {
 		if err := revokeTokenTx(tx, uid); err != nil {
 			return err
 		}
+		details := "invitation sent " + t.CreatedAt.Format(time.RFC3339) + " revoked"
+		if cancelled, err := cancelLinkMailTx(tx, now, uid, "the invitation was revoked"); err != nil {
+			return err
+		} else if cancelled {
+			details += "; its queued mail cancelled"
+			u.Delivery, u.DeliveryDetail, u.DeliveryAt = roster.DeliveryNone, "", now
+		}
 		u.InviteExpires, u.UpdatedAt = time.Time{}, now
 		if err := putUserTx(tx, u); err != nil {
 			return err
 		}
-		return writeAudit(tx, now, actor, roster.ActionInviteRevoke, []string{u.Username}, []uint64{u.ID},
-			"invitation sent "+t.CreatedAt.Format(time.RFC3339)+" revoked")
+		return writeAudit(tx, now, actor, roster.ActionInviteRevoke, []string{u.Username}, []uint64{u.ID}, details)
 	})
 }

@@ -283,6 +283,12 @@ func (db *DB) SetGeneratedPassword(actor roster.Actor, uid uint64, pw password.A
 		} else if revoked {
 			details += "; live link revoked"
 		}
+		if cancelled, err := cancelLinkMailTx(tx, now, u.ID, "a password was generated instead"); err != nil {
+			return err
+		} else if cancelled {
+			details += "; its queued mail cancelled"
+			u.Delivery, u.DeliveryDetail, u.DeliveryAt = roster.DeliveryNone, "", now
+		}
 		u.PasswordHash, u.PasswordSetAt, u.UpdatedAt = pw.Hash(), now, now
 		u.InviteExpires = time.Time{}
 		if err := putUserTx(tx, u); err != nil {
