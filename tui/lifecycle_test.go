@@ -5,8 +5,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/roster-dev/roster"
 	"github.com/roster-dev/roster/password"
@@ -298,4 +300,72 @@ func invCursor(s string) string {
 		}
 	}
 	return ""
+}
+
+// Ensure d filters the list by "expires within 30 days" and by "no
+// sign-in for N days" (never signed in counts from activation), the
+// Latest column shows the expiry date, and a selection from the filter is
+// disabled like any other.
+func TestLifecycleFiltersAndBulkDisable(t *testing.T) {
+	db := mustOpenDB(t)
+	seedSmall(t, db) // ada and grace active at testClock
+	db.Now = func() time.Time { return testClock.Add(-200 * 24 * time.Hour) }
+	old := addUser(t, db, "olga", "Olga Old", "olga@example.com")
+	setStatus(t, db, roster.StatusActive, old)
+	db.Now = func() time.Time { return testClock }
+	soon := testClock.Add(20 * 24 * time.Hour)
+	later := testClock.Add(90 * 24 * time.Hour)
+	for name, at := range map[string]time.Time{"ada": soon, "alan": soon, "grace": later} {
+		if _, err := db.UpdateUser(testActor, idOf(t, db, name), roster.UserUpdate{ExpiresAt: &at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := start(t, db, 120, 30)
+	h.waitText("Ada Lovelace", "ends "+soon.Local().Format("2 Jan 06"))
+	h.keys("d")
+	s := h.waitText("expires within 30 days", "2 shown")
+	if rows := listRows(s); len(rows) != 2 || !strings.Contains(rows[0], "Ada") || !strings.Contains(rows[1], "Alan") {
+		t.Fatalf("expiring: %q", rows)
+	}
+	h.keys("d", "d", "d") // 30, 90, then 180 days without a sign-in
+	s = h.waitText("no sign-in for 180 days", "1 shown")
+	if rows := listRows(s); len(rows) != 1 || !strings.Contains(rows[0], "Olga") {
+		t.Fatalf("dormant: %q", rows)
+	}
+	// Back to the expiring ones: select them all and disable them.
+	h.keys("d", "d")
+	h.waitText("expires within 30 days", "2 shown")
+	h.keys("ctrl+a", "a")
+	h.waitText("Actions for 2 users")
+	h.keys("2")
+	h.waitText("Disable")
+	h.keys("y")
+	h.waitText("Done: 2 disabled")
+	for _, name := range []string{"ada", "alan"} {
+		if u := h.user(name); u.Status != roster.StatusDisabled {
+			t.Errorf("%s is %s", name, u.Status)
+		}
+	}
+	if u := h.user("grace"); u.Status != roster.StatusActive {
+		t.Errorf("grace is %s", u.Status)
+	}
+}
+
+// Ensure My account shows a member the day their account ends.
+func TestAccountShowsExpiry(t *testing.T) {
+	db := mustOpenDB(t)
+	u := addUser(t, db, "mia", "Mia Member", "mia@example.com")
+	setStatus(t, db, roster.StatusActive, u)
+	at := time.Now().AddDate(0, 0, 10)
+	at = time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.Local)
+	if _, err := db.UpdateUser(testActor, u.ID, roster.UserUpdate{ExpiresAt: &at}); err != nil {
+		t.Fatal(err)
+	}
+	m := NewAccount(Options{DB: db, Actor: roster.Actor{Name: "mia", UserID: u.ID, Role: u.Role}})
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	run(m, route(baseID, m.base.(*accountScreen).loadCmd()))
+	s := ansi.Strip(m.render())
+	if want := "Expires     " + at.Format("Mon 2 Jan 2006") + " (your account is disabled that day, in 10 days)"; !strings.Contains(s, want) {
+		t.Errorf("My account lacks %q:\n%s", want, s)
+	}
 }
