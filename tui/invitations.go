@@ -293,11 +293,18 @@ func (s *invitationsScreen) revokeCmd(inv store.Invitation) tea.Cmd {
 	}
 }
 
-// invColumns is the list's layout for a width.
-type invColumns struct{ email, user, by, sent, expires, state int }
+// invColumns is the list's layout for a width; dates leave out the year
+// below 110 columns, so the address keeps its room.
+type invColumns struct {
+	email, user, by, sent, expires, state int
+	dates                                 string // the dates' layout
+}
 
 func invLayout(width int) invColumns {
-	c := invColumns{sent: 16, expires: 16, state: 9}
+	c := invColumns{sent: 16, expires: 16, state: 9, dates: "2006-01-02 15:04"}
+	if width < 110 {
+		c.sent, c.expires, c.dates = 11, 11, "01-02 15:04"
+	}
 	rest := width - 2 - 3 - c.sent - c.expires - c.state - 5
 	c.by = min(18, rest*22/100)
 	c.user = min(16, rest*22/100)
@@ -338,7 +345,7 @@ func (s *invitationsScreen) View() string {
 		if t.IsZero() {
 			return "—"
 		}
-		return t.Local().Format("2006-01-02 15:04")
+		return t.Local().Format(cols.dates)
 	}
 	for i := s.offset; i < min(len(s.list), s.offset+h); i++ {
 		inv := &s.list[i]
