@@ -75,7 +75,7 @@ func filterLife(snap *snapshot, view []int32, f lifeFilter, now time.Time) []int
 
 // expiryCell is what the Latest column says of an account with an expiry
 // date not reached, in at most 14 cells ("ends 31 Mar 27"); "" otherwise.
-func expiryCell(u *roster.User, now time.Time) string {
+func expiryCell(u *roster.User) string {
 	if u.ExpiresAt.IsZero() || u.Status == roster.StatusDisabled {
 		return ""
 	}

@@ -225,7 +225,7 @@ func TestInvitationList(t *testing.T) {
 
 	// The first row is ada's (same time: by username). Re-send: a new link.
 	h.keys("r")
-	s = h.waitText("New invitation for ada queued", "replaced")
+	h.waitText("New invitation for ada queued", "replaced")
 	list, err := db.Invitations(testActor, testClock)
 	if err != nil {
 		t.Fatal(err)

@@ -260,7 +260,7 @@ func (s *usersScreen) cells(r *row, cols columns, now time.Time) *drawnRow {
 		text := latest(r.u, now)
 		if inv := rowInvitation(r.u, now); inv != "" { // the invitation's state says more than "invited"
 			text = "✉ " + inv + " " + ago(now, r.u.InvitedAt)
-		} else if ends := expiryCell(r.u, now); ends != "" {
+		} else if ends := expiryCell(r.u); ends != "" {
 			text = ends
 		}
 		if s.sortBy == roster.SortCreated { // the column shows what it is sorted by
