@@ -259,7 +259,8 @@ func TestInvitationList(t *testing.T) {
 	h.keys("x")
 	h.waitText("Revoke the invitation of bob?")
 	h.keys("y")
-	h.waitText("Invitation of bob revoked", "revoked")
+	h.waitText("Invitation of bob revoked")
+	h.waitFor("bob's row revoked", func(s string) bool { return strings.Contains(invCursor(s), "revoked") })
 	list, _ = db.Invitations(testActor, testClock)
 	if states := invStates(list, "bob"); states != "revoked" {
 		t.Fatalf("bob's invitations: %s", states)
