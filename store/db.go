@@ -171,6 +171,11 @@ func (db *DB) openFile(readOnly bool) (*bolt.DB, error) {
 		}
 	}
 	bdb, err := bolt.Open(db.path, 0o600, &bolt.Options{Timeout: LockTimeout, ReadOnly: readOnly})
+	if errors.Is(err, berrors.ErrTimeout) && db.visitOwner() {
+		// serve took the file between our look for its socket and our
+		// open (it was starting): now it has let go.
+		bdb, err = bolt.Open(db.path, 0o600, &bolt.Options{Timeout: LockTimeout, ReadOnly: readOnly})
+	}
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, roster.Errorf(roster.EUNAVAILABLE, "database %s is busy: %s has held it for more than %s; try again when it is done",
 			db.path, lockHolder(db.path), LockTimeout)

@@ -200,30 +200,31 @@ type guest struct {
 
 // visitOwner connects to the owner, if there is one and this process is
 // not yet its guest, and waits for it to let go of the file. Called before
-// each open of the file by a process that does not own it.
-func (db *DB) visitOwner() {
+// each open of the file by a process that does not own it. It reports
+// whether it connected just now.
+func (db *DB) visitOwner() bool {
 	if db.own != nil {
-		return
+		return false
 	}
 	g := &db.guest
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.conn != nil {
-		return
+		return false
 	}
 	sock := db.ownerSocket()
 	if _, err := os.Lstat(sock); err != nil {
-		return // no owner: the common case costs one stat
+		return false // no owner: the common case costs one stat
 	}
 	c, err := net.DialTimeout("unix", sock, guestWait)
 	if err != nil {
-		return // a killed owner's socket
+		return false // a killed owner's socket
 	}
 	_ = c.SetReadDeadline(time.Now().Add(guestWait))
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil || line != "ok\n" {
 		c.Close()
-		return
+		return false
 	}
 	_ = c.SetReadDeadline(time.Time{})
 	g.conn = c
@@ -237,6 +238,7 @@ func (db *DB) visitOwner() {
 		g.mu.Unlock()
 		c.Close()
 	}()
+	return true
 }
 
 // Close ends this process's use of the database: a guest leaves the owner
