@@ -46,6 +46,11 @@ var migrations = []func(tx *bolt.Tx, db *DB) error{
 	},
 	2: migratePosixTx,   // version 3: uidNumbers and gidNumbers for everyone (posix.go)
 	3: migrateNestingTx, // version 4: group records that can hold nested groups (nesting.go)
+	// Version 5 changes no record already written; it marks files that may
+	// hold records an older roster cannot read (users with a given name and
+	// surname, record v4; outbox jobs with keys; group managers), so that
+	// an older build says "upgrade roster" instead of "corrupt".
+	4: func(tx *bolt.Tx, db *DB) error { return nil },
 }
 
 // SchemaVersion is the schema this build writes.
