@@ -193,7 +193,10 @@ func (s *formScreen) build() {
 		roleOpts = append(roleOpts, huh.NewOption(r.String(), r))
 	}
 	role := huh.NewSelect[roster.Role]().Key("role").Title("Role").Options(roleOpts...).Value(&v.role).Inline(true)
-	fields := []huh.Field{username, name, givenName, surname, email, role}
+	fields := []huh.Field{username, name, givenName, surname, email}
+	if actor.Offers(roster.OpSetRole) {
+		fields = append(fields, role) // a group manager's users are members: no choice to offer
+	}
 	if c.snap != nil && len(c.snap.groups) > 0 {
 		var opts []huh.Option[string]
 		for _, g := range c.snap.groups {

@@ -90,6 +90,10 @@ func TestManagerFormPicksTheirGroup(t *testing.T) {
 	if strings.Contains(s, "engineering") {
 		t.Errorf("the form offers engineering:\n%s", s)
 	}
+	// A manager's users are members: the form offers no role to choose.
+	if strings.Contains(s, "Role") || strings.Contains(s, "owner") {
+		t.Errorf("the form offers a manager a role:\n%s", s)
+	}
 }
 
 func h0user(t *testing.T, db interface {
