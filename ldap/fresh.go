@@ -1,6 +1,7 @@
 package ldap
 
 import (
+	"net"
 	"sync"
 	"time"
 )
@@ -140,9 +141,17 @@ func (s *Server) freshForSearch() {
 // change-counter value it produced, when that can be told for sure: the
 // counter is read before and after, under a lock that keeps the
 // directory's own logins apart, and a move of exactly one is ours.
+//
+// An account that binds again and again from one address (an app's
+// service account, nslcd) is recorded once per Config.SignInEvery: its last
+// sign-in stays true to that, and neither the audit log nor the file
+// takes a write (and an fsync, under this lock) per bind.
 func (s *Server) recordLogin(uid uint64, remote string) {
 	s.loginMu.Lock()
 	defer s.loginMu.Unlock()
+	if !s.recent.due(uid, remote, time.Now(), s.cfg.SignInEvery) {
+		return
+	}
 	before, err1 := s.db.Changes()
 	if err := s.db.RecordLogin(uid, "ldap", remote); err != nil {
 		s.log.Error("ldap bind: record login", "err", err)
@@ -152,4 +161,36 @@ func (s *Server) recordLogin(uid uint64, remote string) {
 	if err1 == nil && err2 == nil && after == before+1 {
 		s.logins.add(after)
 	}
+}
+
+// recentLogins remembers when each (account, address) was last recorded.
+type recentLogins map[loginFrom]time.Time
+
+type loginFrom struct {
+	uid  uint64
+	host string
+}
+
+// due reports whether a bind of uid from remote is to be recorded now,
+// every being the interval, and if so remembers it. Entries older than
+// every are dropped when the map grows, so a flood of addresses cannot
+// grow it for long.
+func (r recentLogins) due(uid uint64, remote string, now time.Time, every time.Duration) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	k := loginFrom{uid, host}
+	if t, ok := r[k]; ok && now.Sub(t) < every {
+		return false
+	}
+	if len(r) >= 4096 {
+		for k, t := range r {
+			if now.Sub(t) >= every {
+				delete(r, k)
+			}
+		}
+	}
+	r[k] = now
+	return true
 }

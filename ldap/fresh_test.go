@@ -85,7 +85,7 @@ func TestFreshSearch(t *testing.T) {
 // own login records are told apart from other changes.
 func TestConcurrentSignInsDoNotReload(t *testing.T) {
 	db := fixture(t)
-	s, addr := startServer(t, db, Config{Refresh: time.Hour})
+	s, addr := startServer(t, db, Config{Refresh: time.Hour, SignInEvery: time.Nanosecond}) // every bind a sign-in
 	before := s.dir.Load()
 	var wg sync.WaitGroup
 	for range 4 {
@@ -113,4 +113,58 @@ func TestConcurrentSignInsDoNotReload(t *testing.T) {
 	if s.dir.Load() != before {
 		t.Error("sign-ins reloaded the snapshot")
 	}
+}
+
+// Ensure an account binding again and again from one address is recorded
+// as one sign-in per Config.SignInEvery (default a minute), not one write
+// and audit event per bind, while another account's first bind is.
+func TestRepeatedBindsRecordedOnce(t *testing.T) {
+	db := fixture(t)
+	_, addr := startServer(t, db, Config{})
+	c, err := goldap.DialURL("ldap://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for range 5 {
+		if err := c.Bind(userDN("ada"), testPasswords["ada"]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logins := func(name string) int {
+		u, err := db.FindUser(local, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, err := db.AuditEvents(local, store.AuditFilter{UserID: u.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range events {
+			if e.Action == roster.ActionLogin {
+				n++
+			}
+		}
+		if n > 0 && u.LastLoginAt.IsZero() {
+			t.Errorf("%s: a sign-in without a last login", name)
+		}
+		return n
+	}
+	if n := logins("ada"); n != 1 {
+		t.Errorf("5 binds of ada from one address: %d sign-ins recorded, want 1", n)
+	}
+	for other := range testPasswords {
+		if other == "ada" || other == "dis" {
+			continue
+		}
+		if err := c.Bind(userDN(other), testPasswords[other]); err != nil {
+			continue // not an active account with that password
+		}
+		if n := logins(other); n != 1 {
+			t.Errorf("%s's first bind: %d sign-ins recorded, want 1", other, n)
+		}
+		return
+	}
+	t.Fatal("no second account to bind as")
 }

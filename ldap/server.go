@@ -34,6 +34,11 @@ type Config struct {
 	// and reloads its snapshot when it moved. Default 1 s.
 	Refresh time.Duration
 
+	// SignInEvery is how often repeated binds of one account from one
+	// address are recorded as a sign-in (last login and an audit event).
+	// Default 1 min.
+	SignInEvery time.Duration
+
 	// Failed binds: after MaxFailuresPerAccount failures for one account,
 	// or MaxFailuresPerAddr from one client address, within FailureWindow,
 	// binds are refused until the window has passed. Defaults 10, 50, 10 min.
@@ -91,6 +96,9 @@ func (c *Config) defaults() {
 	if c.Refresh <= 0 {
 		c.Refresh = time.Second
 	}
+	if c.SignInEvery <= 0 {
+		c.SignInEvery = time.Minute
+	}
 	if c.MaxFailuresPerAccount <= 0 {
 		c.MaxFailuresPerAccount = 10
 	}
@@ -143,6 +151,7 @@ type Server struct {
 	checked   atomic.Int64 // when the counter was last compared (unix ns)
 	logins    ownLogins    // counter values moved by the directory's own login records
 	loginMu   sync.Mutex   // keeps the directory's own login records apart (recordLogin)
+	recent    recentLogins // when each account was last recorded from each address; under loginMu
 
 	mu        sync.Mutex
 	frontDoor // connections, guarded by mu
@@ -183,6 +192,7 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 		frontDoor: newFrontDoor(),
 		listeners: map[net.Listener]struct{}{},
 		limits:    newLimiter(cfg.FailureWindow),
+		recent:    recentLogins{},
 		checks:    make(chan struct{}, cfg.MaxConcurrentChecks),
 		dummyHash: dummy,
 		stop:      make(chan struct{}),
