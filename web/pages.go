@@ -22,6 +22,7 @@ var assets embed.FS
 // stylesheet.
 type pages struct {
 	byName     map[string]*template.Template
+	frames     *frames // the layout, rendered once per title (frame.go)
 	css        []byte
 	cssVersion string // a hash of the stylesheet, so it can be cached safely
 }
@@ -42,6 +43,9 @@ func loadPages() (*pages, error) {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}
 		p.byName[name] = t
+	}
+	if p.frames, err = loadFrames(funcs); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -88,7 +92,7 @@ func (s *Server) newView(title string) *view {
 // template failure becomes a clean 500 instead of half a page.
 func (s *Server) render(w http.ResponseWriter, status int, name string, v *view) {
 	var buf bytes.Buffer
-	if err := s.pages.byName[name].Execute(&buf, v); err != nil {
+	if err := s.pages.execute(&buf, name, v); err != nil {
 		s.Log.Error("render page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
