@@ -126,13 +126,7 @@ func loadUsersDelta(tx *bolt.Tx, prev *DirectorySums, out *DirectoryData) error 
 // are few, and a change to one (a name, a nesting) reaches its members.
 func loadGroupsDelta(tx *bolt.Tx, prev *DirectorySums, out *DirectoryData) error {
 	b := tx.Bucket(bucketGroups)
-	var h maphash.Hash
-	h.SetSeed(sumSeed)
-	_ = b.ForEach(func(k, v []byte) error {
-		writeSum(&h, k, v)
-		return nil
-	})
-	out.Sums.groups = h.Sum64()
+	out.Sums.groups = bucketSum(b)
 	if prev != nil && prev.groups == out.Sums.groups {
 		return nil
 	}
@@ -151,13 +145,7 @@ func loadGroupsDelta(tx *bolt.Tx, prev *DirectorySums, out *DirectoryData) error
 
 func loadKeysDelta(tx *bolt.Tx, prev *DirectorySums, out *DirectoryData) error {
 	b := tx.Bucket(bucketSSHKeys)
-	var h maphash.Hash
-	h.SetSeed(sumSeed)
-	_ = b.ForEach(func(k, v []byte) error {
-		writeSum(&h, k, v)
-		return nil
-	})
-	out.Sums.keys = h.Sum64()
+	out.Sums.keys = bucketSum(b)
 	if prev != nil && prev.keys == out.Sums.keys {
 		return nil
 	}
@@ -193,4 +181,15 @@ func writeSum(h *maphash.Hash, k, v []byte) {
 	h.Write(n[:])
 	h.Write(k)
 	h.Write(v)
+}
+
+// bucketSum fingerprints a whole bucket, keys and values.
+func bucketSum(b *bolt.Bucket) uint64 {
+	var h maphash.Hash
+	h.SetSeed(sumSeed)
+	_ = b.ForEach(func(k, v []byte) error {
+		writeSum(&h, k, v)
+		return nil
+	})
+	return h.Sum64()
 }
