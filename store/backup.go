@@ -129,20 +129,14 @@ func (db *DB) Backup(actor roster.Actor, opts BackupOptions) (*BackupResult, err
 		_, err := io.Copy(h, io.NewSectionReader(tmp, 0, imageLen))
 		hashed <- err
 	}()
-	checkErr := checkCopy(tmpPath, "the new copy")
+	counts, checkErr := checkCopy(tmpPath, "the new copy")
 	if err := <-hashed; err != nil {
 		return nil, fmt.Errorf("read back %s: %w", tmpPath, err)
 	}
 	if checkErr != nil {
 		return nil, checkErr
 	}
-	c := &DB{path: tmpPath, Now: time.Now}
-	if err := c.view(func(tx *bolt.Tx) error {
-		d.Users, d.Groups = countTx(tx)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
+	d.Users, d.Groups = counts.Users, counts.Groups
 	if _, err := tmp.Seek(imageLen, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("write %s: %w", tmpPath, err)
 	}

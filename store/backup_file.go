@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster"
-	bolt "go.etcd.io/bbolt"
 )
 
 // A backup file is a bbolt file followed by a description and a trailer:
@@ -177,27 +176,16 @@ func looksLikeBolt(b []byte) bool {
 }
 
 // checkCopy runs Check on a file that is not the live database and turns
-// its problems into one EINVALID error.
-func checkCopy(path, what string) error {
-	c := &DB{path: path, Now: time.Now}
-	problems := c.check()
+// its problems into one EINVALID error; it returns the users and groups
+// the check counted.
+func checkCopy(path, what string) (fileCounts, error) {
+	problems, counts := childCheck(path, true)
 	if len(problems) == 0 {
-		return nil
+		return counts, nil
 	}
 	msg := problems[0].Error()
 	if len(problems) > 1 {
 		msg = fmt.Sprintf("%s (and %d more problem(s))", msg, len(problems)-1)
 	}
-	return roster.Errorf(roster.EINVALID, "%s fails the database checks: %s", what, msg)
-}
-
-// countTx counts the users and groups in a transaction.
-func countTx(tx *bolt.Tx) (users, groups int) {
-	if b := tx.Bucket(bucketUsers); b != nil {
-		users = b.Stats().KeyN
-	}
-	if b := tx.Bucket(bucketGroups); b != nil {
-		groups = b.Stats().KeyN
-	}
-	return users, groups
+	return counts, roster.Errorf(roster.EINVALID, "%s fails the database checks: %s", what, msg)
 }

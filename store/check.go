@@ -35,11 +35,17 @@ func (db *DB) Check(actor roster.Actor) []error {
 // check is Check without the power: for copies that are no one's
 // database. Everything runs in a child process (see childCheck): bbolt's
 // check of the pages beside Roster's invariants.
-func (db *DB) check() []error { return childCheck(db.path, true) }
+func (db *DB) check() []error {
+	problems, _ := childCheck(db.path, true)
+	return problems
+}
+
+// fileCounts are the users and groups a check read.
+type fileCounts struct{ Users, Groups int }
 
 // checkInvariantsTx checks Roster's invariants and returns the problems
-// found, at most 100.
-func checkInvariantsTx(tx *bolt.Tx) []string {
+// found, at most 100, and what it counted.
+func checkInvariantsTx(tx *bolt.Tx) ([]string, fileCounts) {
 	var problems []string
 	report := func(format string, args ...any) {
 		if len(problems) < 100 {
@@ -52,12 +58,12 @@ func checkInvariantsTx(tx *bolt.Tx) []string {
 		}
 	}
 	if len(problems) > 0 {
-		return problems
+		return problems, fileCounts{}
 	}
-	checkRecordsTx(tx, report)
+	counts := checkRecordsTx(tx, report)
 	checkNestingTx(tx, report)
 	checkManagersTx(tx, report)
-	return problems
+	return problems, counts
 }
 
 // ErrCheckFailed is wrapped by callers that turn Check's problems into one error.

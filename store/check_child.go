@@ -41,7 +41,8 @@ func init() {
 }
 
 // runCheckChild is the child: it prints each problem on a line of its own,
-// "B " and bbolt's words or "R " and Roster's, and exits 0, or 3 when it
+// "B " and bbolt's words or "R " and Roster's, then "N users groups" when
+// Roster's check counted them, and exits 0, or 3 when it
 // cannot open the file. With all, Roster's invariants run beside bbolt's
 // check, each on a handle of its own (two cores, half the time; bbolt
 // loads a read-only handle's freelist lazily inside Check, unguarded
@@ -58,6 +59,7 @@ func runCheckChild(path string, all bool) int {
 	defer out.Flush()
 	var boltLines, rosterLines []string
 	var boltErr, rosterErr error
+	var counts fileCounts
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		boltErr = bdb.View(func(tx *bolt.Tx) error {
@@ -76,7 +78,7 @@ func runCheckChild(path string, all bool) int {
 			}
 			defer other.Close()
 			rosterErr = other.View(func(tx *bolt.Tx) error {
-				rosterLines = checkInvariantsTx(tx)
+				rosterLines, counts = checkInvariantsTx(tx)
 				return nil
 			})
 		})
@@ -96,6 +98,8 @@ func runCheckChild(path string, all bool) int {
 	}
 	if rosterErr != nil {
 		fmt.Fprintf(out, "R %v\n", rosterErr)
+	} else if all {
+		fmt.Fprintf(out, "N %d %d\n", counts.Users, counts.Groups)
 	}
 	return 0
 }
@@ -106,14 +110,18 @@ var errCheckCrashed = errors.New("bbolt's check crashed on this file")
 // boltCheck runs bbolt's check of the file at path in a child process and
 // returns its problems; a crash of the child is one problem wrapping
 // errCheckCrashed, naming the signal or the first line of the crash.
-func boltCheck(path string) []error { return childCheck(path, false) }
+func boltCheck(path string) []error {
+	problems, _ := childCheck(path, false)
+	return problems
+}
 
 // childCheck runs bbolt's check, and with all Roster's invariants, in a
-// child process.
-func childCheck(path string, all bool) []error {
+// child process; with all, it also returns the users and groups counted.
+func childCheck(path string, all bool) ([]error, fileCounts) {
+	var counts fileCounts
 	exe, err := os.Executable()
 	if err != nil {
-		return []error{fmt.Errorf("cannot run the check in a child process: %w", err)}
+		return []error{fmt.Errorf("cannot run the check in a child process: %w", err)}, counts
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), checkChildTimeout)
 	defer cancel()
@@ -131,6 +139,10 @@ func childCheck(path string, all bool) []error {
 			continue
 		}
 		switch kind, text, _ := strings.Cut(line, " "); kind {
+		case "N":
+			if _, err := fmt.Sscan(text, &counts.Users, &counts.Groups); err != nil {
+				problems = append(problems, fmt.Errorf("the check's counts %q: %w", text, err))
+			}
 		case "R":
 			problems = append(problems, errors.New(text))
 		default:
@@ -140,17 +152,17 @@ func childCheck(path string, all bool) []error {
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
-		return problems
+		return problems, counts
 	case errors.As(err, &exit) && exit.ExitCode() == 3:
-		return problems // could not open: the line says why
+		return problems, counts // could not open: the line says why
 	case errors.As(err, &exit):
 		why := exit.String()
 		if first, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n"); first != "" {
 			why += ": " + first
 		}
-		return append(problems, fmt.Errorf("%w (%s): the file is damaged or made to harm", errCheckCrashed, why))
+		return append(problems, fmt.Errorf("%w (%s): the file is damaged or made to harm", errCheckCrashed, why)), counts
 	}
-	return append(problems, fmt.Errorf("run the check: %w", err))
+	return append(problems, fmt.Errorf("run the check: %w", err)), counts
 }
 
 // limitedBuffer keeps the first max bytes written to it (a crash's stack

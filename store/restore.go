@@ -84,7 +84,7 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 	if err := staged.write(staged.migrate); err != nil {
 		return nil, roster.Errorf(roster.EINVALID, "%s cannot be brought to this roster's schema: %s", path, roster.ErrorMessage(err))
 	}
-	if err := checkCopy(tmpPath, path); err != nil {
+	if _, err := checkCopy(tmpPath, path); err != nil {
 		return nil, err
 	}
 
