@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,6 +53,16 @@ func TestCheckFindsCorruption(t *testing.T) {
 	}{
 		{"username index points at nobody", put(bucketUsersByUsername, []byte("ghost"), u64(99)), `username index "ghost" points at missing user 99`},
 		{"username index points at another user", put(bucketUsersByUsername, []byte("ada"), u64(2)), `username index "ada" points at user 2`},
+		// The same entries and count, only the ids swapped: the index's
+		// pair sum alone tells, and the second walk must name them.
+		{"username index entries swapped", func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketUsersByUsername)
+			ada, bob := slices.Clone(b.Get([]byte("ada"))), slices.Clone(b.Get([]byte("bob")))
+			if err := b.Put([]byte("ada"), bob); err != nil {
+				return err
+			}
+			return b.Put([]byte("bob"), ada)
+		}, `username index "bob" points at user 1, whose username is "ada"`},
 		{"username index entry missing", del(bucketUsersByUsername, []byte("bob")), "username bob is not indexed"},
 		{"e-mail index entry missing", del(bucketUsersByEmail, []byte("ada@example.com")), "e-mail Ada@Example.com is not indexed"},
 		{"e-mail index points at nobody", put(bucketUsersByEmail, []byte("x@example.com"), u64(42)), "points at missing user 42"},
