@@ -43,8 +43,11 @@ func (s *server) stop() {
 }
 
 // cpu returns the CPU time the server process has used so far.
-func (s *server) cpu() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+func (s *server) cpu() (time.Duration, error) { return procCPU(s.cmd.Process.Pid) }
+
+// procCPU returns the CPU time (user and system) process pid has used so far.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
 	}
@@ -59,23 +62,29 @@ func (s *server) cpu() (time.Duration, error) {
 // memory returns the server process's resident memory, all of it and
 // its anonymous part (without the file pages it maps: slapd's mdb file).
 func (s *server) memory() (rss, anon int64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	m, err := procMemory(s.cmd.Process.Pid)
+	return m["VmRSS"], m["RssAnon"], err
+}
+
+// procMemory returns the sizes in bytes of /proc/PID/status (VmRSS,
+// VmHWM: the peak resident size, RssAnon…).
+func procMemory(pid int) (map[string]int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
-	kb := func(v string) int64 {
-		n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-		return n << 10
-	}
+	m := map[string]int64{}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			rss = kb(v)
+		name, v, ok := strings.Cut(line, ":")
+		v, kB := strings.CutSuffix(strings.TrimSpace(v), " kB")
+		if !ok || !kB {
+			continue
 		}
-		if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
-			anon = kb(v)
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			m[name] = n << 10
 		}
 	}
-	return rss, anon, nil
+	return m, nil
 }
 
 // startRoster starts this program again as Roster's directory server.
