@@ -28,9 +28,12 @@ lint: test
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
-# Roster beside slapd, Postfix's smtp-source and a Go hello server on this
-# machine (issue 20's table); not part of `make test`. BENCH_ARGS, e.g.
-# -users 1000000 -seconds 10.
+# Roster beside real programs on this machine (issue 20's table): LDAP
+# searches and binds (slapd, argon2id), invitations (smtp-source), the
+# set-password page (a Go hello server), check and backup (bbolt check,
+# cp + sync) and the terminal app in tmux (targets, no peer); not part of
+# `make test`. BENCH_ARGS, e.g. -users 1000000 -seconds 10, or
+# -only check,tui -db FILE (a copy of FILE).
 bench-peers:
 	$(GO) run ./internal/benchpeers $(BENCH_ARGS)
 

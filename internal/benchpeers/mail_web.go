@@ -153,7 +153,7 @@ func mailRow(dir string, o options) (row, error) {
 		return row{}, err
 	}
 	return row{workload: fmt.Sprintf("invitations to smtp-sink, %d connections, %d a run", mailConnections, invitations),
-		roster: comma(r) + "/s", anchor: fmt.Sprintf("smtp-source (%d-byte messages) %s/s", size, comma(s)), ratio: ratio}, nil
+		roster: comma(r) + "/s", anchor: fmt.Sprintf("smtp-source (%d-byte messages) %s/s", size, comma(s)), ratio: ratio, target: "≥ 0.5"}, nil
 }
 
 // inviteSize is the size of one rendered invitation, so that smtp-source
@@ -250,5 +250,5 @@ func webRow(dir string, o options) (row, error) {
 		return row{}, err
 	}
 	return row{workload: fmt.Sprintf("set-password page, %d concurrent", webClients),
-		roster: comma(r) + "/s", anchor: "Go net/http hello server " + comma(h) + "/s", ratio: ratio}, nil
+		roster: comma(r) + "/s", anchor: "Go net/http hello server " + comma(h) + "/s", ratio: ratio, target: "≥ 0.5"}, nil
 }
