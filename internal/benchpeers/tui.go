@@ -94,8 +94,10 @@ func (a *rosterApp) tuiRun(n int, e listExpect) (tuiRound, error) {
 	}
 	defer os.Remove(fifo)
 	// The shell waits on the fifo, so that the clock starts when roster
-	// is exec'd, not when tmux starts.
-	shell := fmt.Sprintf("export TERM=xterm-256color; read _ < %s; exec %s --db %s",
+	// is exec'd, not when tmux starts. Without TMUX in its environment
+	// the app starts as in a terminal window: inside tmux its colour
+	// detection (charmbracelet/colorprofile) runs `tmux info`, twice.
+	shell := fmt.Sprintf("unset TMUX TMUX_PANE; export TERM=xterm-256color; read _ < %s; exec %s --db %s",
 		shQuote(fifo), shQuote(a.bin), shQuote(a.db))
 	t, err := startTmux(fmt.Sprintf("benchpeers-%d-%d", os.Getpid(), n), "roster", tuiWidth, tuiHeight, a.env, shell)
 	if err != nil {
