@@ -88,36 +88,14 @@ type tuiRound struct {
 // tuiRun starts the app once in tmux and times it.
 func (a *rosterApp) tuiRun(n int, e listExpect) (tuiRound, error) {
 	var r tuiRound
-	fifo := filepath.Join(a.dir, fmt.Sprintf("start%d", n))
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		return r, err
-	}
-	defer os.Remove(fifo)
-	// The shell waits on the fifo, so that the clock starts when roster
-	// is exec'd, not when tmux starts. Without TMUX in its environment
-	// the app starts as in a terminal window: inside tmux its colour
-	// detection (charmbracelet/colorprofile) runs `tmux info`, twice.
-	shell := fmt.Sprintf("unset TMUX TMUX_PANE; export TERM=xterm-256color; read _ < %s; exec %s --db %s",
-		shQuote(fifo), shQuote(a.bin), shQuote(a.db))
-	t, err := startTmux(fmt.Sprintf("benchpeers-%d-%d", os.Getpid(), n), "roster", tuiWidth, tuiHeight, a.env, shell)
+	t, pid, start, err := a.startApp(n)
 	if err != nil {
 		return r, err
 	}
-	defer t.close()
-	pid, err := t.panePID()
-	if err != nil {
-		return r, err
-	}
-	w, err := openWhenRead(fifo, 10*time.Second)
-	if err != nil {
-		return r, err
-	}
-	start := time.Now()
-	_, err = w.Write([]byte("\n"))
-	w.Close()
-	if err != nil {
-		return r, err
-	}
+	defer func() {
+		t.close()
+		waitGone(pid) // the next round starts alone
+	}()
 	_, at, err := t.waitScreen(startPoll, 5*time.Minute, "list with "+e.first+" first", func(s string) bool { return firstRowIs(s, e.first) })
 	if err != nil {
 		return r, err
@@ -137,35 +115,80 @@ func (a *rosterApp) tuiRun(n int, e listExpect) (tuiRound, error) {
 	default:
 		r.idle = idleAt.Sub(start)
 	}
-	m, err := procMemory(pid)
-	if err != nil {
+	if r.startHWM, err = peakResident(pid); err != nil {
 		return r, err
 	}
-	r.startHWM = m["VmHWM"]
-
-	if err := t.keys("/"); err != nil {
+	if r.keystroke, err = filterKeystroke(t, e); err != nil {
 		return r, err
+	}
+	r.endHWM, err = peakResident(pid)
+	return r, err
+}
+
+// startApp starts roster in a new tmux server and returns it, the app's
+// process id and when it started.
+func (a *rosterApp) startApp(n int) (*tmuxControl, int, time.Time, error) {
+	fifo := filepath.Join(a.dir, fmt.Sprintf("start%d", n))
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		return nil, 0, time.Time{}, err
+	}
+	defer os.Remove(fifo)
+	// The shell waits on the fifo, so that the clock starts when roster
+	// is exec'd, not when tmux starts. Without TMUX in its environment
+	// the app starts as in a terminal window: inside tmux its colour
+	// detection (charmbracelet/colorprofile) runs `tmux info`, twice.
+	shell := fmt.Sprintf("unset TMUX TMUX_PANE; export TERM=xterm-256color; read _ < %s; exec %s --db %s",
+		shQuote(fifo), shQuote(a.bin), shQuote(a.db))
+	t, err := startTmux(fmt.Sprintf("benchpeers-%d-%d", os.Getpid(), n), "roster", tuiWidth, tuiHeight, a.env, shell)
+	if err != nil {
+		return nil, 0, time.Time{}, err
+	}
+	fail := func(err error) (*tmuxControl, int, time.Time, error) {
+		t.close()
+		return nil, 0, time.Time{}, err
+	}
+	pid, err := t.panePID() // the shell's, then roster's: it execs
+	if err != nil {
+		return fail(err)
+	}
+	w, err := openWhenRead(fifo, 10*time.Second)
+	if err != nil {
+		return fail(err)
+	}
+	start := time.Now()
+	_, err = w.Write([]byte("\n"))
+	w.Close()
+	if err != nil {
+		return fail(err)
+	}
+	return t, pid, start, nil
+}
+
+// filterKeystroke opens the list's filter, then types e.query and returns
+// how long until the filtered list is on screen: its count in the footer
+// and its first row.
+func filterKeystroke(t *tmuxControl, e listExpect) (time.Duration, error) {
+	if err := t.keys("/"); err != nil {
+		return 0, err
 	}
 	if _, _, err := t.waitScreen(keyPoll, time.Minute, "filter input", filterLineShown); err != nil {
-		return r, err
+		return 0, err
 	}
 	key := time.Now()
 	if err := t.text(e.query); err != nil {
-		return r, err
+		return 0, err
 	}
-	_, at, err = t.waitScreen(keyPoll, time.Minute, fmt.Sprintf("filtered list (%s first, %d shown)", e.firstMatch, e.matches), func(s string) bool {
+	_, at, err := t.waitScreen(keyPoll, time.Minute, fmt.Sprintf("filtered list (%s first, %d shown)", e.firstMatch, e.matches), func(s string) bool {
 		n, ok := shownCount(s)
 		return ok && n == e.matches && firstRowIs(s, e.firstMatch)
 	})
-	if err != nil {
-		return r, err
-	}
-	r.keystroke = at.Sub(key)
-	if m, err = procMemory(pid); err != nil {
-		return r, err
-	}
-	r.endHWM = m["VmHWM"]
-	return r, nil
+	return at.Sub(key), err
+}
+
+// peakResident is process pid's peak resident size so far (VmHWM).
+func peakResident(pid int) (int64, error) {
+	m, err := procMemory(pid)
+	return m["VmHWM"], err
 }
 
 // openWhenRead opens the fifo for writing once a reader has it open.
@@ -184,6 +207,22 @@ func openWhenRead(fifo string, timeout time.Duration) (*os.File, error) {
 }
 
 var errBusy = errors.New("still busy")
+
+// waitGone waits until process pid has exited, killing it after 10 s.
+func waitGone(pid int) {
+	gone := func(d time.Duration) bool {
+		for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+				return true
+			}
+		}
+		return false
+	}
+	if !gone(10 * time.Second) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		gone(5 * time.Second)
+	}
+}
 
 // waitIdle returns when process pid began a stretch of idleWindow in which
 // it used at most one clock tick of CPU.
