@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// tmuxControl drives a tmux server of its own (its own socket, no
-// configuration file) through one control-mode client (tmux -C): commands
+// tmuxControl drives a tmux server of its own (its socket in this
+// program's temporary folder, no configuration file) through one control-mode client (tmux -C): commands
 // go down a pipe and their output comes back, so a screen capture costs a
 // round trip, not a new tmux process (~15 ms each on this machine, half
 // the first keystroke's target).
@@ -22,13 +22,13 @@ type tmuxControl struct {
 	session string
 }
 
-// startTmux starts a tmux server on socket with one session of the given
+// startTmux starts a tmux server on the socket file with one session of the given
 // size running shellCmd, and attaches to it in control mode.
 func startTmux(socket, session string, width, height int, env []string, shellCmd string) (*tmuxControl, error) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		return nil, errors.New("tmux is missing: install the Debian package tmux")
 	}
-	cmd := exec.Command("tmux", "-f", "/dev/null", "-L", socket, "-C", "new-session",
+	cmd := exec.Command("tmux", "-f", "/dev/null", "-S", socket, "-C", "new-session",
 		"-s", session, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), shellCmd)
 	cmd.Env = env
 	in, err := cmd.StdinPipe()

@@ -139,7 +139,7 @@ func (a *rosterApp) startApp(n int) (*tmuxControl, int, time.Time, error) {
 	// detection (charmbracelet/colorprofile) runs `tmux info`, twice.
 	shell := fmt.Sprintf("unset TMUX TMUX_PANE; export TERM=xterm-256color; read _ < %s; exec %s --db %s",
 		shQuote(fifo), shQuote(a.bin), shQuote(a.db))
-	t, err := startTmux(fmt.Sprintf("benchpeers-%d-%d", os.Getpid(), n), "roster", tuiWidth, tuiHeight, a.env, shell)
+	t, err := startTmux(filepath.Join(a.dir, fmt.Sprintf("tmux%d", n)), "roster", tuiWidth, tuiHeight, a.env, shell)
 	if err != nil {
 		return nil, 0, time.Time{}, err
 	}
