@@ -55,6 +55,7 @@ type news struct {
 	mu     sync.Mutex
 	ch     chan struct{} // closed at the next change heard; nil until asked for
 	pushed atomic.Bool
+	owner  atomic.Pointer[holder] // set by Own, for committed (which holds no lock)
 }
 
 // Changed returns a channel that is closed at the next change this
@@ -99,7 +100,7 @@ func (db *DB) setPushed(on bool) {
 // to this process's waiters, and to the owner's guests or the owner.
 func (db *DB) committed() {
 	db.heard()
-	if h := db.own; h != nil {
+	if h := db.news.owner.Load(); h != nil {
 		h.fanOut(nil)
 		return
 	}

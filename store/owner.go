@@ -79,6 +79,7 @@ func (db *DB) Own() (bool, error) {
 	db.mu.Lock()
 	h := &holder{ln: ln}
 	db.own = h
+	db.news.owner.Store(h)
 	db.mu.Unlock()
 	db.setPushed(true)
 	go db.serveGuests(h)

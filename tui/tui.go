@@ -145,7 +145,7 @@ func New(o Options) *Model {
 // the data.
 func (m *Model) Init() tea.Cmd {
 	// Taken before the first load: a change during it wakes the watch.
-	watch := m.watchCmd(m.c.DB.Changed())
+	watch := m.watchCmd(m.c.DB.Changed(), false)
 	if a, ok := m.base.(*accountScreen); ok {
 		return tea.Batch(tea.RequestBackgroundColor, route(baseID, a.loadCmd()), tickCmd(), watch)
 	}
@@ -161,12 +161,12 @@ type watchMsg struct{}
 
 // watchCmd waits for the store's news of a change (ch, taken before the
 // counter was last read) or for the poll interval, whichever comes first.
-// The poll is slow while changes are pushed; a change of that (serve
-// started or gone) closes ch too.
-func (m *Model) watchCmd(ch <-chan struct{}) tea.Cmd {
+// The poll is slow while changes are pushed, unless that read failed; a
+// change of Pushed (serve started or gone) closes ch too.
+func (m *Model) watchCmd(ch <-chan struct{}, failed bool) tea.Cmd {
 	db, wait := m.c.DB, m.pushPoll
 	return func() tea.Msg {
-		if !db.Pushed() {
+		if failed || !db.Pushed() {
 			wait = PollInterval
 		}
 		t := time.NewTimer(wait)
@@ -259,7 +259,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case watchMsg:
 		return m, changesCmd(m.c.DB, m.shared)
 	case changesMsg:
-		watch := m.watchCmd(msg.watch)
+		watch := m.watchCmd(msg.watch, msg.err != nil)
 		if m.users == nil {
 			return m, tea.Batch(m.send(baseID, msg), watch) // My account loads its own
 		}
@@ -278,8 +278,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case loadedMsg:
 		m.loading = false
 		m.loadErr = msg.err
-		if msg.err != nil {
-			return m, nil
+		if msg.err != nil { // try again soon, pushed or not
+			return m, tea.Tick(PollInterval, func(time.Time) tea.Msg { return reloadMsg{} })
 		}
 		m.c.snap = msg.snap
 		m.c.Actor = msg.actor
