@@ -205,7 +205,8 @@ func (db *DB) openFile(readOnly bool) (*bolt.DB, error) {
 }
 
 // Changes returns the change counter, which grows with every committed
-// change. A TUI polls it to learn that another process changed something.
+// change. A TUI reads it to learn that another process changed something:
+// at each news (Changed), and polling while changes are not Pushed.
 func (db *DB) Changes() (uint64, error) {
 	var n uint64
 	err := db.view(func(tx *bolt.Tx) error {

@@ -29,7 +29,8 @@ import (
 // connection until Close or its end. While anyone is connected, everyone,
 // the owner included, opens the file per transaction as before, so the
 // kernel's lock on the file keeps them apart exactly as without an owner.
-// When the last guest leaves, the owner takes the file again.
+// When the last guest leaves, the owner takes the file again. The
+// connection also carries the news of changes both ways (notify.go).
 //
 // Nothing depends on the owner being alive: if it is killed, the kernel
 // drops its lock and its connections; the others find no one on the
