@@ -13,6 +13,13 @@ import (
 // older than Config.SearchFreshness; and refreshLoop does every
 // Config.Refresh for connections that sit idle.
 //
+// While the store pushes changes (store.DB.Pushed: `roster serve` owns the
+// file and every other roster process tells it of its commits), none of
+// them reads the counter unless news came since the last read (watch)
+// or the read is older than Config.Refresh: refreshLoop reloads at the
+// news, and binds and searches cost no file open. A guest's write returns only once the owner has heard of it, so a
+// bind still sees every change committed before it began.
+//
 // The directory's own sign-ins move the counter too (RecordLogin writes
 // the last-login time, which nothing in the directory shows). Reloading
 // for those would reload the whole snapshot at every bind, so the counter
@@ -71,14 +78,24 @@ func (s *Server) refreshLoop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.cfg.Refresh)
 	defer t.Stop()
+	failed := false
 	for {
+		var news <-chan struct{} // nil (never ready) unless pushed
+		if !failed && s.db.Pushed() {
+			s.refreshMu.Lock()
+			news = s.news.watch
+			s.refreshMu.Unlock()
+		}
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if err := s.refresh(false); err != nil {
-				s.log.Warn("directory refresh", "err", err)
-			}
+		case <-news:
+		}
+		// After a failure, wait for the ticker: the news stays ready.
+		err := s.refresh(false)
+		if failed = err != nil; failed {
+			s.log.Warn("directory refresh", "err", err)
 		}
 	}
 }
@@ -94,7 +111,12 @@ func (s *Server) refresh(force bool) error {
 
 func (s *Server) refreshLocked(force bool) error {
 	now := time.Now().UnixNano()
+	watch := s.db.Changed() // before the counter and the load
 	if !force {
+		if s.quiet() {
+			s.checked.Store(now)
+			return nil
+		}
 		// Read the counter when none of the directory's own login records
 		// is half done, so that each is either known as ours or not yet
 		// there.
@@ -106,7 +128,7 @@ func (s *Server) refreshLocked(force bool) error {
 		}
 		s.checked.Store(now)
 		if n == s.seen || n > s.seen && s.logins.covers(s.seen, n) {
-			s.seen = n
+			s.seen, s.news = n, newsSeen{watch, time.Now()}
 			return nil
 		}
 	}
@@ -115,10 +137,33 @@ func (s *Server) refreshLocked(force bool) error {
 		return err
 	}
 	s.dir.Store(d)
-	s.seen = d.changes
+	s.seen, s.news = d.changes, newsSeen{watch, time.Now()}
 	s.checked.Store(now)
 	s.logins.forgetUpTo(d.changes)
 	return nil
+}
+
+// newsSeen is the store's news channel taken before the counter was last
+// read, and when that was.
+type newsSeen struct {
+	watch  <-chan struct{}
+	readAt time.Time
+}
+
+// quiet reports that the store pushes changes and none came since the
+// counter was last read, less than Config.Refresh ago: the snapshot is
+// current without a look. (Once per Refresh the counter is read anyway,
+// for a writer that does not push: a roster built before pushes.)
+func (s *Server) quiet() bool {
+	if s.news.watch == nil || !s.db.Pushed() || time.Since(s.news.readAt) >= s.cfg.Refresh {
+		return false
+	}
+	select {
+	case <-s.news.watch:
+		return false
+	default:
+		return true
+	}
 }
 
 // freshForSearch makes sure the snapshot is at most SearchFreshness older

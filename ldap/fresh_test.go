@@ -168,3 +168,45 @@ func TestRepeatedBindsRecordedOnce(t *testing.T) {
 	}
 	t.Fatal("no second account to bind as")
 }
+
+// Ensure that while the store pushes changes (the directory's process owns
+// the file, the writer is its guest) a change reaches the directory with
+// no periodic reload and no look at the counter per search: the news
+// wakes the reload. And a bind right after a guest's write still sees it.
+func TestFreshByPush(t *testing.T) {
+	db := fixture(t)
+	if owns, err := db.Own(); err != nil || !owns {
+		t.Fatalf("Own = %v, %v", owns, err)
+	}
+	t.Cleanup(func() { db.Disown() })
+	_, addr := startServer(t, db, Config{Refresh: time.Hour, SearchFreshness: time.Hour})
+	other := otherProcess(t, db)
+	t.Cleanup(func() { other.Close() })
+	if !db.Pushed() || !other.Pushed() {
+		t.Fatal("changes are not pushed between an owner and its guest")
+	}
+	svc := bindAs(t, addr, "svc")
+	if _, err := other.CreateGroup(local, "pushed", ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new group, by push", func() bool {
+		res, err := svc.Search(goldap.NewSearchRequest(groupDN("pushed"), goldap.ScopeBaseObject, 0, 0, 0, false, "(objectClass=*)", nil, nil))
+		return err == nil && len(res.Entries) == 1
+	})
+
+	u, err := other.CreateUser(local, roster.NewUser{Username: "newbie", Name: "New Bie", Email: "newbie@example.com", Groups: []string{"pushed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setPassword(t, other, u.ID, "newbie-secret-pass")
+	if _, err := other.SetStatus(local, []uint64{u.ID}, roster.StatusActive); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, addr)
+	if err := c.Bind(userDN("newbie"), "newbie-secret-pass"); err != nil {
+		t.Fatalf("bind right after activation: %v", err)
+	}
+	if got := search(t, c, userDN("newbie"), goldap.ScopeBaseObject, "(objectClass=*)", "memberOf"); len(got) != 1 || got[0].GetAttributeValue("memberOf") != groupDN("pushed") {
+		t.Fatalf("first search after the bind: %+v", got)
+	}
+}

@@ -148,6 +148,7 @@ type Server struct {
 	dir       atomic.Pointer[directory]
 	refreshMu sync.Mutex   // serialises reloads; guards seen
 	seen      uint64       // the change counter the snapshot reflects
+	news      newsSeen     // the store's news since seen was read (fresh.go); under refreshMu
 	checked   atomic.Int64 // when the counter was last compared (unix ns)
 	logins    ownLogins    // counter values moved by the directory's own login records
 	loginMu   sync.Mutex   // keeps the directory's own login records apart (recordLogin)
@@ -197,12 +198,13 @@ func New(db *store.DB, cfg Config) (*Server, error) {
 		dummyHash: dummy,
 		stop:      make(chan struct{}),
 	}
+	watch := db.Changed()
 	d, err := loadDirectory(db, base, cfg.TLS != nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	s.dir.Store(d)
-	s.seen = d.changes
+	s.seen, s.news = d.changes, newsSeen{watch, time.Now()}
 	s.checked.Store(time.Now().UnixNano())
 	s.wg.Add(1)
 	go s.refreshLoop()

@@ -27,6 +27,7 @@ type DB struct {
 
 	own   *holder // set by Own: this process keeps the file open when alone
 	guest guest   // this process's connection to another process that owns it
+	news  news    // who waits for changes, and whether others' reach us (notify.go)
 
 	// Now is the clock; tests set it to test expiry.
 	Now func() time.Time
@@ -145,7 +146,25 @@ func (db *DB) update(fn func(tx *bolt.Tx) error) error {
 	})
 }
 
+// write runs fn in a write transaction; when the change counter moved,
+// the news goes out once it is committed (notify.go).
 func (db *DB) write(fn func(tx *bolt.Tx) error) error {
+	moved := false
+	err := db.commit(func(tx *bolt.Tx) error {
+		before := counterOf(tx)
+		if err := fn(tx); err != nil {
+			return err
+		}
+		moved = counterOf(tx) != before
+		return nil
+	})
+	if err == nil && moved {
+		db.committed()
+	}
+	return err
+}
+
+func (db *DB) commit(fn func(tx *bolt.Tx) error) error {
 	if f := db.kept(); f != nil {
 		defer db.mu.RUnlock()
 		return f.Update(fn)
@@ -186,14 +205,22 @@ func (db *DB) openFile(readOnly bool) (*bolt.DB, error) {
 }
 
 // Changes returns the change counter, which grows with every committed
-// change. A TUI polls it to learn that another process changed something.
+// change. A TUI reads it to learn that another process changed something:
+// at each news (Changed), and polling while changes are not Pushed.
 func (db *DB) Changes() (uint64, error) {
 	var n uint64
 	err := db.view(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketMeta).Get(keyChanges); v != nil {
-			n = binary.BigEndian.Uint64(v)
-		}
+		n = changesTx(tx)
 		return nil
 	})
 	return n, err
+}
+
+// counterOf reads the change counter, 0 in a file not yet set up (a
+// migration's write).
+func counterOf(tx *bolt.Tx) uint64 {
+	if tx.Bucket(bucketMeta) == nil {
+		return 0
+	}
+	return changesTx(tx)
 }

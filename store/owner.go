@@ -29,7 +29,8 @@ import (
 // connection until Close or its end. While anyone is connected, everyone,
 // the owner included, opens the file per transaction as before, so the
 // kernel's lock on the file keeps them apart exactly as without an owner.
-// When the last guest leaves, the owner takes the file again.
+// When the last guest leaves, the owner takes the file again. The
+// connection also carries the news of changes both ways (notify.go).
 //
 // Nothing depends on the owner being alive: if it is killed, the kernel
 // drops its lock and its connections; the others find no one on the
@@ -50,6 +51,10 @@ type holder struct {
 	guests int      // connected processes, and internal users (pin)
 	file   *bolt.DB // the handle kept open; nil while guests > 0
 	closed bool
+
+	linksMu sync.Mutex
+	links   map[*link]struct{} // the guests' connections, for the news (notify.go)
+	gone    bool               // Disown: no more links
 }
 
 // Own makes this process the owner of the file: it keeps it open between
@@ -73,9 +78,12 @@ func (db *DB) Own() (bool, error) {
 		return false, fmt.Errorf("own the database: %w", err)
 	}
 	db.mu.Lock()
-	db.own = &holder{ln: ln}
+	h := &holder{ln: ln}
+	db.own = h
+	db.news.owner.Store(h)
 	db.mu.Unlock()
-	go db.serveGuests(ln)
+	db.setPushed(true)
+	go db.serveGuests(h)
 	return true, nil
 }
 
@@ -102,6 +110,8 @@ func (db *DB) Disown() error {
 	}
 	h.closed = true
 	err := h.ln.Close()
+	h.dropLinks()
+	db.setPushed(false)
 	if h.file != nil {
 		if cerr := h.file.Close(); err == nil {
 			err = cerr
@@ -111,26 +121,27 @@ func (db *DB) Disown() error {
 	return err
 }
 
-func (db *DB) serveGuests(ln net.Listener) {
+func (db *DB) serveGuests(h *holder) {
 	for {
-		c, err := ln.Accept()
+		c, err := h.ln.Accept()
 		if err != nil {
 			return // Disown
 		}
-		go db.serveGuest(c)
+		go db.serveGuest(h, c)
 	}
 }
 
-// serveGuest lets go of the file for as long as one guest is connected.
-func (db *DB) serveGuest(c net.Conn) {
+// serveGuest lets go of the file for as long as one guest is connected,
+// and carries the news of changes both ways (notify.go).
+func (db *DB) serveGuest(h *holder, c net.Conn) {
 	defer c.Close()
 	db.pin()
 	defer db.unpin()
-	if _, err := io.WriteString(c, "ok\n"); err != nil {
+	if _, err := io.WriteString(c, "ok\n"+string(byteHello)); err != nil {
 		return
 	}
-	// The guest sends nothing: a read ends when it leaves (or dies).
-	_, _ = io.Copy(io.Discard, c)
+	// The read ends when the guest leaves (or dies).
+	db.talk(h, c)
 }
 
 // pin makes the owner let go of the file until unpin: for a guest, and
@@ -195,7 +206,7 @@ func (db *DB) kept() *bolt.DB {
 // guest is a non-owner's connection to the owner.
 type guest struct {
 	mu   sync.Mutex
-	conn net.Conn // nil when not connected
+	conn *visit // nil when not connected
 }
 
 // visitOwner connects to the owner, if there is one and this process is
@@ -221,23 +232,18 @@ func (db *DB) visitOwner() bool {
 		return false // a killed owner's socket
 	}
 	_ = c.SetReadDeadline(time.Now().Add(guestWait))
-	line, err := bufio.NewReader(c).ReadString('\n')
+	br := bufio.NewReader(c)
+	line, err := br.ReadString('\n')
 	if err != nil || line != "ok\n" {
 		c.Close()
 		return false
 	}
 	_ = c.SetReadDeadline(time.Time{})
-	g.conn = c
+	v := &visit{conn: c, pushes: readHello(c, br), acks: make(chan struct{}, 1), gone: make(chan struct{})}
+	g.conn = v
 	// When the owner goes, forget it: the next open looks again.
-	go func() {
-		_, _ = io.Copy(io.Discard, c)
-		g.mu.Lock()
-		if g.conn == c {
-			g.conn = nil
-		}
-		g.mu.Unlock()
-		c.Close()
-	}()
+	go db.listen(v, br)
+	db.setPushed(v.pushes)
 	return true
 }
 
@@ -248,8 +254,9 @@ func (db *DB) Close() error {
 	g := &db.guest
 	g.mu.Lock()
 	if g.conn != nil {
-		g.conn.Close()
+		g.conn.conn.Close()
 		g.conn = nil
+		db.setPushed(false)
 	}
 	g.mu.Unlock()
 	return db.Disown()

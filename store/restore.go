@@ -64,6 +64,12 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 		return nil, err
 	}
 
+	restored := false
+	defer func() {
+		if restored {
+			db.committed() // after the lock below is let go
+		}
+	}()
 	removeStaleRestores(db.path)
 	tmpPath := fmt.Sprintf("%s.restore-%d.tmp", db.path, os.Getpid())
 	if err := copyImage(path, tmpPath, info.imageLen); err != nil {
@@ -150,7 +156,7 @@ func (db *DB) Restore(actor roster.Actor, path string) (*RestoreResult, error) {
 		os.Remove(kept)
 		return nil, fmt.Errorf("put restored database in place: %w", err)
 	}
-	placed = true
+	placed, restored = true, true
 	if err := syncDir(filepath.Dir(db.path)); err != nil {
 		return nil, err
 	}

@@ -145,7 +145,7 @@ func (s *accountScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		s.keysP.setWidth(msg.Width)
 	case changesMsg:
-		// The root polls the store's counter; reload when it moved.
+		// The root watches the store's counter; reload when it moved.
 		if msg.err == nil && (s.data == nil || msg.n != s.data.changes) && !s.loading {
 			s.loading = true
 			return s, s.loadCmd()

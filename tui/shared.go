@@ -19,6 +19,29 @@ type Shared struct {
 
 	mu   sync.Mutex
 	snap *snapshot
+
+	// The counter as last read, and the store's news channel taken before:
+	// while changes are pushed and no news came, every session's look at
+	// the counter is answered from here, not by a read of the file each.
+	countMu sync.Mutex
+	count   changesMsg
+}
+
+// changes answers a session's look at the change counter.
+func (s *Shared) changes() changesMsg {
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	if c := s.count; c.watch != nil && c.err == nil && s.db.Pushed() {
+		select {
+		case <-c.watch:
+		default:
+			return c // no news since it was read
+		}
+	}
+	watch := s.db.Changed()
+	n, err := s.db.Changes()
+	s.count = changesMsg{n: n, err: err, watch: watch}
+	return s.count
 }
 
 // sharedActor loads the shared copy.

@@ -23,8 +23,13 @@ const (
 )
 
 // PollInterval is how often the app looks at the store's change counter to
-// notice changes made by other processes.
-const PollInterval = 500 * time.Millisecond
+// notice changes made by other processes, unless the store pushes them
+// (store.DB.Pushed: `roster serve` runs); then it reloads at each push and
+// looks every PushedPollInterval only in case.
+const (
+	PollInterval       = 500 * time.Millisecond
+	PushedPollInterval = 30 * time.Second
+)
 
 // Options configures a TUI model.
 type Options struct {
@@ -47,6 +52,10 @@ type Options struct {
 
 	// Now is the clock for relative times; nil means time.Now.
 	Now func() time.Time
+
+	// PushedPoll replaces PushedPollInterval when set (tests make it long
+	// to prove that a change arrives by push).
+	PushedPoll time.Duration
 }
 
 // Services are optional hooks other parts of Roster plug in. A nil field
@@ -99,9 +108,10 @@ type Model struct {
 	loadErr  error
 	ready    bool // first snapshot arrived
 	quitting bool
-	askQuit  bool      // ctrl+c while a screen holds unsaved input: asking first
-	backup   backupMsg // the last backup, for the header
-	helpMemo memo      // the help line as drawn
+	askQuit  bool          // ctrl+c while a screen holds unsaved input: asking first
+	backup   backupMsg     // the last backup, for the header
+	helpMemo memo          // the help line as drawn
+	pushPoll time.Duration // Options.PushedPoll
 }
 
 // New returns the root model for one session.
@@ -121,7 +131,10 @@ func New(o Options) *Model {
 	// The lifecycle actions come last, so the menu's numbers stay as they were.
 	c.Actions = append(append(builtinActions(o.Services), o.Actions...), lifecycleActions()...)
 	c.launchers = builtinLaunchers(c)
-	m := &Model{c: c, help: help.New(), shared: o.Shared}
+	m := &Model{c: c, help: help.New(), shared: o.Shared, pushPoll: o.PushedPoll}
+	if m.pushPoll <= 0 {
+		m.pushPoll = PushedPollInterval
+	}
 	m.help.Styles = c.Styles.Help
 	m.users = newUsersScreen(c)
 	m.base = m.users
@@ -131,14 +144,40 @@ func New(o Options) *Model {
 // Init implements tea.Model: it asks for the background colour and loads
 // the data.
 func (m *Model) Init() tea.Cmd {
+	// Taken before the first load: a change during it wakes the watch.
+	watch := m.watchCmd(m.c.DB.Changed(), false)
 	if a, ok := m.base.(*accountScreen); ok {
-		return tea.Batch(tea.RequestBackgroundColor, route(baseID, a.loadCmd()), tickCmd())
+		return tea.Batch(tea.RequestBackgroundColor, route(baseID, a.loadCmd()), tickCmd(), watch)
 	}
 	m.loading = true
-	return tea.Batch(tea.RequestBackgroundColor, m.loadCmd(), tickCmd(), backupCmd(m.c.DB))
+	return tea.Batch(tea.RequestBackgroundColor, m.loadCmd(), tickCmd(), watch, backupCmd(m.c.DB))
 }
 
 type tickMsg struct{}
+
+// watchMsg says it is time to read the change counter: a change was
+// pushed, or the poll interval passed.
+type watchMsg struct{}
+
+// watchCmd waits for the store's news of a change (ch, taken before the
+// counter was last read) or for the poll interval, whichever comes first.
+// The poll is slow while changes are pushed, unless that read failed; a
+// change of Pushed (serve started or gone) closes ch too.
+func (m *Model) watchCmd(ch <-chan struct{}, failed bool) tea.Cmd {
+	db, wait := m.c.DB, m.pushPoll
+	return func() tea.Msg {
+		if failed || !db.Pushed() {
+			wait = PollInterval
+		}
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-ch:
+		case <-t.C:
+		}
+		return watchMsg{}
+	}
+}
 
 func tickCmd() tea.Cmd {
 	return tea.Tick(PollInterval, func(time.Time) tea.Msg { return tickMsg{} })
@@ -151,10 +190,12 @@ type loadedMsg struct {
 	actor roster.Actor // as the database has them now (scope.go)
 }
 
-// changesMsg carries the store's change counter.
+// changesMsg carries the store's change counter, and the channel of news
+// taken before it was read.
 type changesMsg struct {
-	n   uint64
-	err error
+	n     uint64
+	err   error
+	watch <-chan struct{}
 }
 
 // loadCmd reads everything the screens show, off the Update loop.
@@ -181,10 +222,14 @@ func loadSnapshot(db *store.DB, actor roster.Actor) (*snapshot, error) {
 	return newSnapshot(users, groups, n), nil
 }
 
-func changesCmd(db *store.DB) tea.Cmd {
+func changesCmd(db *store.DB, shared *Shared) tea.Cmd {
 	return func() tea.Msg {
+		if shared != nil {
+			return shared.changes()
+		}
+		watch := db.Changed()
 		n, err := db.Changes()
-		return changesMsg{n: n, err: err}
+		return changesMsg{n: n, err: err, watch: watch}
 	}
 }
 
@@ -210,22 +255,22 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.forwardAll(msg)
 	case tickMsg:
 		m.checkMail()
-		if m.loading {
-			return m, tickCmd()
-		}
-		return m, tea.Batch(changesCmd(m.c.DB), tickCmd())
+		return m, tickCmd()
+	case watchMsg:
+		return m, changesCmd(m.c.DB, m.shared)
 	case changesMsg:
+		watch := m.watchCmd(msg.watch, msg.err != nil)
 		if m.users == nil {
-			return m, m.send(baseID, msg) // My account loads its own
+			return m, tea.Batch(m.send(baseID, msg), watch) // My account loads its own
 		}
 		// Reload when the counter moved, and keep trying after a failed
 		// load (the file was busy or missing).
 		stale := m.c.snap == nil || msg.n != m.c.snap.changes || m.loadErr != nil
 		if msg.err == nil && stale && !m.loading {
 			m.loading = true
-			return m, m.loadCmd()
+			return m, tea.Batch(m.loadCmd(), watch)
 		}
-		return m, nil
+		return m, watch
 	case reloadMsg:
 		return m, m.reload()
 	case routedMsg:
@@ -233,8 +278,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case loadedMsg:
 		m.loading = false
 		m.loadErr = msg.err
-		if msg.err != nil {
-			return m, nil
+		if msg.err != nil { // try again soon, pushed or not
+			return m, tea.Tick(PollInterval, func(time.Time) tea.Msg { return reloadMsg{} })
 		}
 		m.c.snap = msg.snap
 		m.c.Actor = msg.actor

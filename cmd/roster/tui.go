@@ -96,6 +96,7 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 		DarkBackground: true,
 		Services:       services,
 		Actions:        []tui.Action{tui.ExportAction()},
+		PushedPoll:     pushedPoll(),
 	})
 	p := tea.NewProgram(m,
 		tea.WithContext(ctx),
@@ -204,4 +205,16 @@ func (a *app) tuiLog(db *store.DB) (*slog.Logger, func()) {
 		return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}
 	}
 	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { f.Close() }
+}
+
+// pushedPoll is how often the app reads the change counter anyway while
+// serve pushes changes: ROSTER_TUI_PUSHED_POLL (a Go duration), which
+// tests set very long to prove a change arrives by push; 0 means the
+// app's default.
+func pushedPoll() time.Duration {
+	d, err := time.ParseDuration(os.Getenv("ROSTER_TUI_PUSHED_POLL"))
+	if err != nil {
+		return 0
+	}
+	return d
 }
