@@ -18,6 +18,12 @@ import (
 	"github.com/roster-dev/roster/store"
 )
 
+// pushedPoll is pollInterval while other processes' changes are pushed
+// (store.DB.Pushed): their queued jobs arrive as news, and the poll is left
+// for what news does not tell (a retry coming due is waited for exactly, as
+// ever). A variable for tests.
+var pushedPoll = 30 * time.Second
+
 // Tuning of the worker.
 const (
 	pollInterval    = time.Second      // how often an idle worker looks for jobs queued by other processes
@@ -170,6 +176,7 @@ func (w *Worker) commitLoop(ctx context.Context, jobs chan<- *store.Job, results
 	defer poll.Stop()
 	lastReclaim, lastPrune := time.Now(), time.Time{}
 	failures := 0
+	changed := w.db.Changed() // kept until it fires: a change after it is taken is not missed
 	for {
 		if stopping && inflight == 0 && len(batch) == 0 {
 			return nil
@@ -181,6 +188,12 @@ func (w *Worker) commitLoop(ctx context.Context, jobs chan<- *store.Job, results
 				batch = append(batch, p)
 			case <-w.wake:
 				claim = true
+			case <-changed: // news: perhaps jobs queued elsewhere; look as a poll does
+				changed = w.db.Changed()
+				claim = w.dueNow(&lastReclaim, &lastPrune)
+				if !claim && inflight == 0 {
+					poll.Reset(w.idleWait())
+				}
 			case <-poll.C:
 				claim = w.dueNow(&lastReclaim, &lastPrune)
 				if !claim && inflight == 0 {
@@ -291,11 +304,15 @@ func (w *Worker) dueNow(lastReclaim, lastPrune *time.Time) bool {
 }
 
 func (w *Worker) idleWait() time.Duration {
+	every := pollInterval
+	if w.db.Pushed() {
+		every = pushedPoll
+	}
 	next, err := w.db.NextDue()
 	if err != nil || next.IsZero() {
-		return pollInterval
+		return every
 	}
-	return min(max(time.Until(next), time.Millisecond), pollInterval)
+	return min(max(time.Until(next), time.Millisecond), every)
 }
 
 // sender owns one SMTP connection and sends the jobs it is handed.

@@ -23,6 +23,8 @@ const BackupLockWait = 30 * time.Second
 func (db *DB) viewWaiting(wait time.Duration, fn func(tx *bolt.Tx) error) (time.Duration, error) {
 	db.pin() // it opens the file itself
 	defer db.unpin()
+	loan := db.borrow() // from serve, when this is its guest
+	defer loan.giveBack()
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	lock, err := waitSharedLock(db.path, wait)

@@ -182,26 +182,34 @@ func (db *DB) commit(fn func(tx *bolt.Tx) error) error {
 	return err
 }
 
-func (db *DB) openFile(readOnly bool) (*bolt.DB, error) {
-	db.visitOwner()
+// openFile opens the file for one transaction, borrowing it from its
+// owner when there is one (lease.go); closing the handle gives it back.
+func (db *DB) openFile(readOnly bool) (f borrowedFile, err error) {
+	f.loan = db.borrow()
+	defer func() {
+		if err != nil {
+			f.loan.giveBack()
+		}
+	}()
 	if readOnly {
 		if _, err := os.Stat(db.path); err != nil {
-			return nil, roster.Errorf(roster.EUNAVAILABLE, "open database %s: %v", db.path, err)
+			return f, roster.Errorf(roster.EUNAVAILABLE, "open database %s: %v", db.path, err)
 		}
 	}
-	bdb, err := bolt.Open(db.path, 0o600, &bolt.Options{Timeout: LockTimeout, ReadOnly: readOnly})
-	if errors.Is(err, berrors.ErrTimeout) && db.visitOwner() {
+	f.DB, err = bolt.Open(db.path, 0o600, &bolt.Options{Timeout: LockTimeout, ReadOnly: readOnly})
+	if errors.Is(err, berrors.ErrTimeout) && f.loan == nil && db.visitOwner() {
 		// serve took the file between our look for its socket and our
-		// open (it was starting): now it has let go.
-		bdb, err = bolt.Open(db.path, 0o600, &bolt.Options{Timeout: LockTimeout, ReadOnly: readOnly})
+		// open (it was starting): now it lends it, or has let go.
+		f.loan = db.borrow()
+		f.DB, err = bolt.Open(db.path, 0o600, &bolt.Options{Timeout: LockTimeout, ReadOnly: readOnly})
 	}
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, roster.Errorf(roster.EUNAVAILABLE, "database %s is busy: %s has held it for more than %s; try again when it is done",
+		return f, roster.Errorf(roster.EUNAVAILABLE, "database %s is busy: %s has held it for more than %s; try again when it is done",
 			db.path, lockHolder(db.path), LockTimeout)
 	} else if err != nil {
-		return nil, roster.Errorf(roster.EUNAVAILABLE, "open database %s: %v", db.path, err)
+		return f, roster.Errorf(roster.EUNAVAILABLE, "open database %s: %v", db.path, err)
 	}
-	return bdb, nil
+	return f, nil
 }
 
 // Changes returns the change counter, which grows with every committed

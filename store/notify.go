@@ -109,9 +109,17 @@ func (db *DB) committed() {
 
 // link is the owner's side of one guest's connection.
 type link struct {
-	conn net.Conn
-	push chan struct{} // 1: a change to tell this guest
-	ack  chan struct{} // 1: its news was heard
+	conn  net.Conn
+	push  chan struct{} // 1: a change to tell this guest
+	ack   chan struct{} // 1: its news was heard
+	grant chan struct{} // the file let go for each of its loans (lease.go)
+	// Read and written by the goroutine reading the guest only:
+	pins  int  // the owner's pins held for this guest: the connection's, then its loans
+	perTx bool // it borrows per transaction
+}
+
+func newLink(c net.Conn) *link {
+	return &link{conn: c, push: make(chan struct{}, 1), ack: make(chan struct{}, 1), grant: make(chan struct{}, maxLoans)}
 }
 
 func signal(ch chan struct{}) {
@@ -162,11 +170,11 @@ func (h *holder) dropLinks() {
 	h.links = nil
 }
 
-// talk carries the news over one guest's connection until it ends: it
-// reads the guest's "." bytes (anything else drops it) and, in a second
-// goroutine, writes what the guest is owed.
-func (db *DB) talk(h *holder, c net.Conn) {
-	l := &link{conn: c, push: make(chan struct{}, 1), ack: make(chan struct{}, 1)}
+// talk carries the news and the loans over one guest's connection until
+// it ends: it reads the guest's "." bytes and its loans (anything else
+// drops it) and, in a second goroutine, writes what the guest is owed.
+func (db *DB) talk(h *holder, l *link) {
+	c := l.conn
 	if !h.addLink(l) {
 		return
 	}
@@ -177,12 +185,15 @@ func (db *DB) talk(h *holder, c net.Conn) {
 	buf := make([]byte, 512)
 	for {
 		n, err := c.Read(buf)
+		news := false
 		for _, b := range buf[:n] {
-			if b != byteChanged {
+			if b == byteChanged {
+				news = true
+			} else if !db.lend(l, b) {
 				return // garbage: not a roster process
 			}
 		}
-		if n > 0 {
+		if news {
 			// However many bytes came, it is one piece of news.
 			db.heard()
 			h.fanOut(l)
@@ -206,6 +217,8 @@ func (l *link) write(done <-chan struct{}) {
 			b = byteAck
 		case <-l.push:
 			b = byteChanged
+		case <-l.grant:
+			b = byteGrant
 		}
 		_ = l.conn.SetWriteDeadline(time.Now().Add(pushWait))
 		if _, err := l.conn.Write([]byte{b}); err != nil {
@@ -219,7 +232,9 @@ func (l *link) write(done <-chan struct{}) {
 type visit struct {
 	conn   net.Conn
 	pushes bool          // the owner said "+"
+	lends  bool          // the owner said "L" (lease.go)
 	acks   chan struct{} // 1: the owner heard our news
+	grants chan struct{} // the owner let go for a loan
 	gone   chan struct{} // closed when the connection ended
 	tellMu sync.Mutex    // one piece of news at a time
 	slow   atomic.Bool   // an ack came late: stop waiting until one comes
@@ -253,6 +268,11 @@ func (db *DB) listen(v *visit, br *bufio.Reader) {
 				changed = true
 			case byteAck:
 				acked = true
+			case byteGrant:
+				select {
+				case v.grants <- struct{}{}:
+				default: // more grants than loans asked for: not an owner of ours
+				}
 			}
 		}
 		if changed {

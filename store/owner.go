@@ -19,18 +19,19 @@ import (
 // Opening the file for every transaction lets several roster processes
 // share it without a daemon, and costs every long-running path: half the
 // CPU of a set-password page went to opening and closing the file. So
-// `roster serve` keeps the file open (Own) while it is the only roster
-// process using it, and lets go the moment another one arrives:
+// `roster serve` keeps the file open (Own) and lends it to the other
+// roster processes for each of their transactions:
 //
 //	roster.db.sock   a Unix socket next to the file, 0600, served by the owner
 //
-// Every other process connects to it in Open ("I am here"), waits for the
-// owner's "ok" (the owner has closed its handle by then) and keeps the
-// connection until Close or its end. While anyone is connected, everyone,
-// the owner included, opens the file per transaction as before, so the
-// kernel's lock on the file keeps them apart exactly as without an owner.
-// When the last guest leaves, the owner takes the file again. The
-// connection also carries the news of changes both ways (notify.go).
+// Every other process connects to it in Open ("I am here") and keeps the
+// connection until Close or its end. Before each transaction it asks the
+// owner to let go of the file and waits for its answer; after it, it says
+// it is done (lease.go). While any such loan is open, everyone, the owner
+// included, opens the file per transaction as without an owner, so the
+// kernel's lock on the file keeps them apart; when none is, the owner
+// takes the file again at its next transaction. The connection also
+// carries the news of changes both ways (notify.go).
 //
 // Nothing depends on the owner being alive: if it is killed, the kernel
 // drops its lock and its connections; the others find no one on the
@@ -135,13 +136,19 @@ func (db *DB) serveGuests(h *holder) {
 // and carries the news of changes both ways (notify.go).
 func (db *DB) serveGuest(h *holder, c net.Conn) {
 	defer c.Close()
-	db.pin()
-	defer db.unpin()
-	if _, err := io.WriteString(c, "ok\n"+string(byteHello)); err != nil {
+	l := newLink(c)
+	db.pin() // until it says it borrows per transaction (lease.go)
+	l.pins = 1
+	defer func() {
+		for range l.pins {
+			db.unpin()
+		}
+	}()
+	if _, err := io.WriteString(c, "ok\n"+string(byteHello)+string(byteLends)); err != nil {
 		return
 	}
 	// The read ends when the guest leaves (or dies).
-	db.talk(h, c)
+	db.talk(h, l)
 }
 
 // pin makes the owner let go of the file until unpin: for a guest, and
@@ -191,7 +198,7 @@ func (db *DB) kept() *bolt.DB {
 	db.mu.Lock()
 	if h.file == nil && h.guests == 0 && !h.closed {
 		if f, err := db.openFile(false); err == nil {
-			h.file = f
+			h.file = f.DB
 		}
 	}
 	db.mu.Unlock()
@@ -239,7 +246,10 @@ func (db *DB) visitOwner() bool {
 		return false
 	}
 	_ = c.SetReadDeadline(time.Time{})
-	v := &visit{conn: c, pushes: readHello(c, br), acks: make(chan struct{}, 1), gone: make(chan struct{})}
+	v := &visit{conn: c, pushes: readHello(c, br), acks: make(chan struct{}, 1), grants: make(chan struct{}, maxLoans), gone: make(chan struct{})}
+	if v.pushes && readLends(c, br) && v.send(byteLends) {
+		v.lends = true
+	}
 	g.conn = v
 	// When the owner goes, forget it: the next open looks again.
 	go db.listen(v, br)

@@ -1,13 +1,16 @@
 package store
 
 import (
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/roster-dev/roster"
+	bolt "go.etcd.io/bbolt"
 )
 
 // keeps reports whether db, an owner, holds the file open right now.
@@ -62,8 +65,16 @@ func TestOwnerLetsGuestsIn(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a guest opens the owned file: %v", err)
 	}
-	if keeps(owner) {
-		t.Fatal("the owner still keeps the file with a guest connected")
+	// The guest borrows the file per transaction: idle, it leaves the
+	// owner the file; inside a transaction of its own, the owner has let go.
+	waitKeeps(t, owner, true)
+	if err := guest.view(func(*bolt.Tx) error {
+		if keeps(owner) {
+			t.Error("the owner keeps the file during a guest's transaction")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := guest.CreateUser(actor, roster.NewUser{Username: "bob", Name: "Bob", Email: "bob@example.com"}); err != nil {
 		t.Fatalf("guest writes: %v", err)
@@ -162,4 +173,46 @@ func TestOwnerLetsGoForItsOwnWork(t *testing.T) {
 		t.Fatalf("after restore: %d users, %v; want the backup's 1", len(users), err)
 	}
 	waitKeeps(t, db, true)
+}
+
+// Ensure a guest built before loans (it never says "L") keeps the owner
+// letting go for as long as it is connected, and that a guest asking for
+// loans out of turn or beyond maxLoans is dropped and its pins given back.
+func TestOwnerLendsOnlyToThoseWhoAsk(t *testing.T) {
+	owner := MustOpenDB(t)
+	if owns, err := owner.Own(); err != nil || !owns {
+		t.Fatalf("Own = %v, %v", owns, err)
+	}
+	t.Cleanup(func() { owner.Disown() })
+	connect := func() net.Conn {
+		c, err := net.Dial("unix", owner.ownerSocket())
+		if err != nil {
+			t.Fatal(err)
+		}
+		hello := make([]byte, 5)
+		if _, err := io.ReadFull(c, hello); err != nil || string(hello) != "ok\n+L" {
+			t.Fatalf("hello %q, %v", hello, err)
+		}
+		return c
+	}
+	old := connect() // says nothing, as an older roster does
+	for range 3 {
+		waitKeeps(t, owner, false)
+	}
+	old.Close()
+	waitKeeps(t, owner, true)
+
+	// Loans before "L", a "done" without a loan, too many loans: dropped.
+	for _, bytes := range []string{"b", "Le", "L" + strings.Repeat("b", maxLoans+1)} {
+		c := connect()
+		if _, err := io.WriteString(c, bytes); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			t.Fatalf("%q: the owner did not drop the guest: %v", bytes, err)
+		}
+		c.Close()
+		waitKeeps(t, owner, true) // every pin it held given back
+	}
 }
