@@ -39,6 +39,9 @@ func (a Actor) String() string { return a.Name }
 // Needs is the short reason a bulk action gives for skipping target:
 // "needs the owner role", or "not allowed" when no role may.
 func (a Actor) Needs(op Op, target *User) string {
+	if linkOps[op] && target != nil && target.IsService() && a.mayByRole(op, target) == nil {
+		return ServiceNoLink
+	}
 	if a.IsManager() {
 		if why := a.managerNeeds(op, target); why != "" {
 			return why

@@ -38,6 +38,18 @@ func ParseKind(s string) (Kind, error) {
 // IsService reports whether u is a service account.
 func (u *User) IsService() bool { return u.Kind == KindService }
 
+// ServiceNoLink is why no one may give a service account an invitation, a
+// reset or a set-password link: its password is made by Roster and shown
+// once, and a link would let whoever holds it choose one.
+const ServiceNoLink = "a service account's password is generated, never set from a link"
+
+// linkOps are the operations that hand someone a set-password link.
+var linkOps = map[Op]bool{OpIssueLink: true, OpInvite: true, OpReset: true}
+
+func refuseServiceLink(op Op, target *User) error {
+	return Errorf(EFORBIDDEN, "you may not %s for %s (a service account): %s", op, target.Username, ServiceNoLink)
+}
+
 // ExpiryDue reports whether u has an expiry date that has come and is not
 // Disabled yet: the one test the expiry sweep and the list filter share.
 func (u *User) ExpiryDue(now time.Time) bool {

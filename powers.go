@@ -197,8 +197,21 @@ func (a Actor) Reach(op Op) Reach { return Powers[op][a.Column()] }
 
 // May reports whether the actor may perform op on target (nil for an
 // operation without one, a User with only Role set for a role to grant or
-// a user to create). A refusal is EFORBIDDEN and says what it needs.
+// a user to create). A refusal is EFORBIDDEN and says what it needs; a
+// set-password link for a service account is refused to everyone
+// (refuseServiceLink).
 func (a Actor) May(op Op, target *User) error {
+	if err := a.mayByRole(op, target); err != nil {
+		return err
+	}
+	if linkOps[op] && target != nil && target.IsService() {
+		return refuseServiceLink(op, target)
+	}
+	return nil
+}
+
+// mayByRole is May's answer from the power table alone.
+func (a Actor) mayByRole(op Op, target *User) error {
 	reach := a.Reach(op)
 	if target == nil {
 		// Without a target the operation is on everyone (the whole audit

@@ -11,44 +11,46 @@ import (
 // (A contains A1). In a cell, s is the actor's own account, m another
 // member (in group B only), a another admin, o another owner, g a member
 // of A, b a member of A and B, n a member of A1 only (a subgroup of A), M
-// a member of A who manages another group, A an admin in A, * the
+// a member of A who manages another group, A an admin in A, v a service
+// account in A (no role, not even the owner, gives it a set-password
+// link: invitations, resets and links are refused to it), * the
 // operation without a target (the whole list, the whole log; for the
 // manager the list of their groups' users); - is nothing.
 const powerSpec = `
 op                                   member      manager     admin       owner       system
-list users                           -           *sgbnMA     *smaogbnMA  *smaogbnMA  *smaogbnMA
-read a user's details                s           sgbnMA      *smaogbnMA  *smaogbnMA  *smaogbnMA
-read the audit log                   s           s           *smaogbnMA  *smaogbnMA  -
-read the dev mailbox                 -           -           -           *smaogbnMA  -
-read the outbox                      -           -           *smaogbnMA  *smaogbnMA  *smaogbnMA
-see SSH keys                         s           sgbn        *smaogbnMA  *smaogbnMA  *smaogbnMA
-add SSH keys                         -           -           mgbnM       *maogbnMA   -
-remove SSH keys                      s           s           smgbnM      *smaogbnMA  -
+list users                           -           *sgbnMAv    *smaogbnMAv *smaogbnMAv *smaogbnMAv
+read a user's details                s           sgbnMAv     *smaogbnMAv *smaogbnMAv *smaogbnMAv
+read the audit log                   s           s           *smaogbnMAv *smaogbnMAv -
+read the dev mailbox                 -           -           -           *smaogbnMAv -
+read the outbox                      -           -           *smaogbnMAv *smaogbnMAv *smaogbnMAv
+see SSH keys                         s           sgbnv       *smaogbnMAv *smaogbnMAv *smaogbnMAv
+add SSH keys                         -           -           mgbnMv      *maogbnMAv  -
+remove SSH keys                      s           s           smgbnMv     *smaogbnMAv -
 make set-password links              -           gbn         mgbnM       *smaogbnMA  -
 send invitations                     -           gbn         mgbnM       *smaogbnMA  -
 send password resets                 -           gbn         mgbnM       *smaogbnMA  *smaogbnMA
-unblock mail                         -           -           mgbnM       *smaogbnMA  -
-create users                         -           gbn         mgbnM       *smaogbnMA  -
-change users                         -           gbn         mgbnM       *smaogbnMA  -
-change roles                         -           -           mgbnM       *smaogbnMA  -
-activate or disable users            -           gbn         mgbnM       *smaogbnMA  -
-delete users                         -           -           mgbnM       *smaogbnMA  -
-set passwords                        s           s           smgbnM      *smaogbnMA  -
-change group memberships             -           gbn         mgbnM       *smaogbnMA  -
-list groups                          *smaogbnMA  *smaogbnMA  *smaogbnMA  *smaogbnMA  *smaogbnMA
-manage groups                        -           -           *smaogbnMA  *smaogbnMA  -
-import users                         -           -           *smaogbnMA  *smaogbnMA  -
-export users                         -           -           *smaogbnMA  *smaogbnMA  -
-back up the database                 -           -           -           *smaogbnMA  *smaogbnMA
-restore the database                 -           -           -           *smaogbnMA  -
-check the database                   -           -           *smaogbnMA  *smaogbnMA  *smaogbnMA
-load demo users                      -           -           -           *smaogbnMA  -
-send test mail or retry mail         -           -           *smaogbnMA  *smaogbnMA  -
-clear the dev mailbox                -           -           -           *smaogbnMA  -
-see live links                       s           s           s           *smaogbnMA  -
-read the Linux account settings      *smaogbnMA  *smaogbnMA  *smaogbnMA  *smaogbnMA  *smaogbnMA
-change the Linux account settings    -           -           -           *smaogbnMA  -
-disable expired or dormant accounts  -           -           -           *smaogbnMA  *smaogbnMA
+unblock mail                         -           -           mgbnMv      *smaogbnMAv -
+create users                         -           gbnv        mgbnMv      *smaogbnMAv -
+change users                         -           gbnv        mgbnMv      *smaogbnMAv -
+change roles                         -           -           mgbnMv      *smaogbnMAv -
+activate or disable users            -           gbnv        mgbnMv      *smaogbnMAv -
+delete users                         -           -           mgbnMv      *smaogbnMAv -
+set passwords                        s           s           smgbnMv     *smaogbnMAv -
+change group memberships             -           gbnv        mgbnMv      *smaogbnMAv -
+list groups                          *smaogbnMAv *smaogbnMAv *smaogbnMAv *smaogbnMAv *smaogbnMAv
+manage groups                        -           -           *smaogbnMAv *smaogbnMAv -
+import users                         -           -           *smaogbnMAv *smaogbnMAv -
+export users                         -           -           *smaogbnMAv *smaogbnMAv -
+back up the database                 -           -           -           *smaogbnMAv *smaogbnMAv
+restore the database                 -           -           -           *smaogbnMAv -
+check the database                   -           -           *smaogbnMAv *smaogbnMAv *smaogbnMAv
+load demo users                      -           -           -           *smaogbnMAv -
+send test mail or retry mail         -           -           *smaogbnMAv *smaogbnMAv -
+clear the dev mailbox                -           -           -           *smaogbnMAv -
+see live links                       s           s           s           *smaogbnMAv -
+read the Linux account settings      *smaogbnMAv *smaogbnMAv *smaogbnMAv *smaogbnMAv *smaogbnMAv
+change the Linux account settings    -           -           -           *smaogbnMAv -
+disable expired or dormant accounts  -           -           -           *smaogbnMAv *smaogbnMAv
 `
 
 // Ensure every cell of the power table: each kind of actor, each
@@ -77,6 +79,9 @@ func TestPowerTable(t *testing.T) {
 		},
 		'M': func(Actor) *User { return &User{ID: 23, Username: "mel", Role: RoleMember, GroupIDs: []uint64{groupA}} },
 		'A': func(Actor) *User { return &User{ID: 24, Username: "ada", Role: RoleAdmin, GroupIDs: []uint64{groupA}} },
+		'v': func(Actor) *User {
+			return &User{ID: 25, Username: "ci-bot", Role: RoleMember, Kind: KindService, GroupIDs: []uint64{groupA}}
+		},
 	}
 	byName := map[string]Op{}
 	for _, op := range Ops() {
@@ -96,7 +101,7 @@ func TestPowerTable(t *testing.T) {
 		seen[op] = true
 		for i, col := range columns {
 			a := actors[col]
-			for _, k := range []byte("*smaogbnMA") {
+			for _, k := range []byte("*smaogbnMAv") {
 				if col == "system" && k == 's' {
 					continue // the system has no account of its own
 				}
@@ -144,6 +149,17 @@ func TestPowerRefusals(t *testing.T) {
 	}
 	if got := admin.Needs(OpDeleteUser, &User{ID: 9, Role: RoleOwner}); got != "needs the owner role" {
 		t.Errorf("bulk skip reason %q", got)
+	}
+	bot := &User{ID: 9, Username: "ci-bot", Role: RoleMember, Kind: KindService}
+	want := "you may not make set-password links for ci-bot (a service account): a service account's password is generated, never set from a link"
+	if got := ErrorMessage(LocalActor("root").May(OpIssueLink, bot)); got != want {
+		t.Errorf("refusal %q, want %q", got, want)
+	}
+	if got := admin.Needs(OpInvite, bot); got != ServiceNoLink {
+		t.Errorf("bulk skip reason for a service account %q", got)
+	}
+	if got := member.Needs(OpInvite, bot); got != "needs the admin or owner role" {
+		t.Errorf("a member's skip reason for a service account %q: the power comes first", got)
 	}
 }
 

@@ -20,7 +20,7 @@ const (
 	SkipSuppressed = "address blocked after a bounce"
 	SkipNotBlocked = "not blocked"
 	SkipNoOwner    = "needs the owner role"
-	SkipService    = "a service account is never mailed (roster users password USER --generate)"
+	SkipService    = roster.ServiceNoLink
 )
 
 // MailContent is what a RenderFunc needs to build one message.
@@ -77,7 +77,7 @@ func (db *DB) QueueResets(actor roster.Actor, ids []uint64, opts MailOptions) (Q
 // would invite them: a confirmation dialog lists these before sending.
 func InviteSkip(actor roster.Actor, u *roster.User) string {
 	if actor.May(roster.OpInvite, u) != nil {
-		return SkipNoOwner
+		return refusedSkip(actor, roster.OpInvite, u)
 	}
 	return inviteSkip(u)
 }
@@ -85,9 +85,19 @@ func InviteSkip(actor roster.Actor, u *roster.User) string {
 // ResetSkip says why QueueResets would skip u for actor, or "".
 func ResetSkip(actor roster.Actor, u *roster.User) string {
 	if actor.May(roster.OpReset, u) != nil {
-		return SkipNoOwner
+		return refusedSkip(actor, roster.OpReset, u)
 	}
 	return resetSkip(u)
+}
+
+// refusedSkip is the reason for a user the rule table refuses mail to:
+// SkipService for a service account, else SkipNoOwner (what an admin's
+// refusal needs).
+func refusedSkip(actor roster.Actor, op roster.Op, u *roster.User) string {
+	if actor.Needs(op, u) == roster.ServiceNoLink {
+		return SkipService
+	}
+	return SkipNoOwner
 }
 
 func inviteSkip(u *roster.User) string {
@@ -161,7 +171,7 @@ func (db *DB) queueMail(actor roster.Actor, op roster.Op, ids []uint64, kind Mai
 				return err
 			}
 			if err := actor.May(op, u); err != nil {
-				q.Skip(u.Username, SkipNoOwner)
+				q.Skip(u.Username, refusedSkip(actor, op, u))
 				continue
 			}
 			if reason := skip(u); reason != "" {

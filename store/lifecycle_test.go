@@ -238,6 +238,41 @@ func TestServiceAccount(t *testing.T) {
 	wantErr(t, err, roster.EINVALID, "email")
 }
 
+// Ensure a service account is given no set-password link even when asked
+// directly (the menus grey it out; here the store is forced), that nothing
+// is written for it, and that the refusal says why.
+func TestServiceAccountGetsNoLink(t *testing.T) {
+	db := MustOpenDB(t)
+	bot, err := db.CreateService(local, roster.NewUser{Username: "ci-bot", Name: "CI", Email: "ci@example.com"},
+		approve(t, &roster.User{Username: "ci-bot", Email: "ci@example.com"}, "Kq7vWx3mPz9tRb4nHc2d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(eventsOf(t, db, roster.ActionTokenLink))
+	for _, purpose := range []roster.TokenPurpose{roster.TokenReset, roster.TokenInvite} {
+		_, _, err := db.IssueLink(local, bot.ID, purpose, 0)
+		wantErr(t, err, roster.EFORBIDDEN, "")
+		if msg := roster.ErrorMessage(err); !strings.Contains(msg, "ci-bot (a service account)") || !strings.Contains(msg, roster.ServiceNoLink) {
+			t.Errorf("%s link refusal %q does not say why", purpose, msg)
+		}
+	}
+	if n := len(eventsOf(t, db, roster.ActionTokenLink)); n != before {
+		t.Errorf("%d link events after refusals", n-before)
+	}
+	if invs, err := db.Invitations(local, time.Time{}); err != nil || len(invs) != 0 {
+		t.Errorf("invitations after refusals: %+v %v", invs, err)
+	}
+	// Even an address on the account does not make it mailable; the skip
+	// reason is the rule's.
+	q, err := db.InviteUsers(local, []uint64{bot.ID}, MailOptions{Render: renderRaw})
+	if err != nil || len(q.Changed) != 0 || len(q.Skipped) != 1 || q.Skipped[0].Reason != roster.ServiceNoLink {
+		t.Fatalf("invite: %+v %v", q, err)
+	}
+	if got := ResetSkip(local, bot); got != roster.ServiceNoLink {
+		t.Errorf("ResetSkip %q", got)
+	}
+}
+
 // Ensure a generated password revokes the user's live link, activates a
 // Pending person, and is audited without the password.
 func TestGeneratedPasswordRevokesLinks(t *testing.T) {

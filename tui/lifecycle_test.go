@@ -370,3 +370,42 @@ func TestAccountShowsExpiry(t *testing.T) {
 		t.Errorf("My account lacks %q:\n%s", want, s)
 	}
 }
+
+// Ensure a service account's menu offers no set-password link, invitation
+// or reset: each entry is disabled with the rule table's reason and does
+// nothing when chosen.
+func TestServiceAccountMenuOffersNoLink(t *testing.T) {
+	db := mustOpenDB(t)
+	seedSmall(t, db)
+	n := roster.NewUser{Username: "ci-bot", Name: "CI", Email: "ci@example.com"}
+	pw, err := password.Approve("plum orchard lantern 7", n.Username, n.Email, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateService(testActor, n, pw); err != nil {
+		t.Fatal(err)
+	}
+	h := startOpts(t, db, 140, 30, Options{Services: Services{Mail: fakeMail{}}})
+	h.waitText("Ada Lovelace")
+	h.keys("5")
+	h.waitText("ci-bot")
+	h.keys("a")
+	s := h.waitText("Actions for ci-bot", "Generate password…")
+	for _, entry := range []string{"Send invitation", "Send password reset", "Set-password link"} {
+		if want := entry + " — " + roster.ServiceNoLink; !strings.Contains(s, want) {
+			t.Errorf("menu lacks %q:\n%s", want, s)
+		}
+	}
+	// Choosing the link moves the cursor to it and opens nothing: the next
+	// key still reaches the menu.
+	h.keys("8")
+	h.waitText("›  8  Set-password link")
+	h.keys("enter", "9")
+	s = h.waitText("›  9  Unblock mail")
+	if strings.Contains(s, "Make a set-password link") {
+		t.Fatalf("the link dialog opened:\n%s", s)
+	}
+	if invs, err := db.Invitations(testActor, time.Time{}); err != nil || len(invs) != 0 {
+		t.Errorf("links issued: %+v %v", invs, err)
+	}
+}

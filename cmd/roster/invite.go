@@ -78,9 +78,7 @@ mailbox: read it with 'roster mailbox'.`,
 			if err != nil {
 				return err
 			}
-			for _, sk := range q.Skipped {
-				fmt.Fprintf(a.stderr, "refused %s: %s\n", sk.Target, sk.Reason)
-			}
+			printRefused(a.stderr, q.Skipped)
 			if noWait {
 				fmt.Fprintf(a.stdout, "%s queued (%s)\n", plural(len(q.Jobs), "invitation"), m.Mode())
 				if len(q.Skipped) > 0 {

@@ -80,7 +80,11 @@ func TestCLIServiceAccount(t *testing.T) {
 	if got := names(listJSON(t, db, "--kind", "person")); got != "ada" {
 		t.Errorf("--kind person: %s", got)
 	}
-	cliFail(t, db, 1, []string{"service account is never mailed"}, "invite", "nextcloud", "--no-wait")
+	generate := "give it a new password with: roster users password nextcloud --generate"
+	cliFail(t, db, 1, []string{"refused nextcloud: " + roster.ServiceNoLink, generate}, "invite", "nextcloud", "--no-wait")
+	cliFail(t, db, 1, []string{"refused nextcloud: " + roster.ServiceNoLink, generate}, "users", "reset", "nextcloud", "--no-wait")
+	// Even a link without mail: a service account's password is not set from a link.
+	cliFail(t, db, 1, []string{"you may not make set-password links for nextcloud (a service account): " + roster.ServiceNoLink, generate}, "users", "link", "nextcloud")
 	if strings.Contains(cliOK(t, db, "audit"), pw) {
 		t.Error("the password is in the audit log")
 	}

@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/roster-dev/roster"
+	"github.com/roster-dev/roster/store"
 	"github.com/spf13/cobra"
 )
 
@@ -43,6 +45,9 @@ the configuration file; default http://127.0.0.1:8080), which must be where
 			}
 			raw, t, err := db.IssueLink(a.actor(), u.ID, purpose, cfg.TTL)
 			if err != nil {
+				if u.IsService() && roster.ErrorCode(err) == roster.EFORBIDDEN {
+					return roster.Errorf(roster.EFORBIDDEN, "%s; %s", roster.ErrorMessage(err), generateHint(u.Username))
+				}
 				return err
 			}
 			fmt.Fprintf(a.stdout, "%s/invite/%s\n", cfg.BaseURL, raw)
@@ -84,9 +89,7 @@ refused.`,
 			if err != nil {
 				return err
 			}
-			for _, sk := range q.Skipped {
-				fmt.Fprintf(a.stderr, "refused %s: %s\n", sk.Target, sk.Reason)
-			}
+			printRefused(a.stderr, q.Skipped)
 			if noWait {
 				fmt.Fprintf(a.stdout, "%d reset mails queued (%s)\n", len(q.Jobs), m.Mode())
 				if len(q.Skipped) > 0 {
@@ -99,4 +102,20 @@ refused.`,
 	}
 	cmd.Flags().BoolVar(&noWait, "no-wait", false, "queue the mail and return; a running 'roster serve' or TUI sends it")
 	return cmd
+}
+
+// printRefused lists the users a bulk mail left out, with how to give a
+// service account a new password instead.
+func printRefused(w io.Writer, skipped []roster.Skipped) {
+	for _, sk := range skipped {
+		if sk.Reason == store.SkipService {
+			fmt.Fprintf(w, "refused %s: %s; %s\n", sk.Target, sk.Reason, generateHint(sk.Target))
+			continue
+		}
+		fmt.Fprintf(w, "refused %s: %s\n", sk.Target, sk.Reason)
+	}
+}
+
+func generateHint(username string) string {
+	return "give it a new password with: roster users password " + username + " --generate"
 }
