@@ -9,16 +9,16 @@ import (
 )
 
 // tableView draws the visible rows (line, action mark, username, name,
-// e-mail, groups or what is wrong) and, under them, the cursor row's
+// e-mail, kind, role, groups or what is wrong) and, under them, the cursor row's
 // problems in full.
 func (s *importScreen) tableView(w int) string {
 	st := s.c.Styles
 	r := s.report
 	const lineW, markW = 6, 2
 	rest := max(20, w-lineW-markW-4)
-	const roleW = 7
-	rest -= roleW + 1
-	userW, nameW, mailW := rest*15/100, rest*25/100, rest*30/100
+	const roleW, kindW = 7, 7
+	rest -= roleW + 1 + kindW + 1
+	userW, nameW, mailW := max(8, rest*15/100), rest*25/100, rest*30/100 // room for the header USERNAME
 	infoW := max(4, rest-userW-nameW-mailW)
 	k := s.c.cells
 	cell := func(v string, n int) string {
@@ -26,7 +26,7 @@ func (s *importScreen) tableView(w int) string {
 		return k.fit(v, vw, n)
 	}
 	header := k.fit("LINE", 4, lineW) + k.fit("", 0, markW) + k.fit("USERNAME", 8, userW) + " " + k.fit("NAME", 4, nameW) + " " +
-		k.fit("E-MAIL", 6, mailW) + " " + k.fit("ROLE", 4, roleW) + " " + k.fit("GROUPS / PROBLEM", 16, infoW)
+		k.fit("E-MAIL", 6, mailW) + " " + k.fit("KIND", 4, kindW) + " " + k.fit("ROLE", 4, roleW) + " " + k.fit("GROUPS / PROBLEM", 16, infoW)
 	lines := []string{st.List.Header.Render(header)}
 	if len(s.shown) == 0 {
 		return lines[0] + "\n" + st.List.Empty.Render("  no rows with problems")
@@ -67,7 +67,7 @@ func (s *importScreen) tableView(w int) string {
 		}
 		line := strconv.Itoa(row.Line)
 		text := k.fit(line, len(line), lineW) + style.Render(k.fit(mark, 1, markW)) + cell(username, userW) + " " +
-			cell(row.User.Name, nameW) + " " + cell(row.User.Email, mailW) + " " + roleCell(st, role, roleW) + " "
+			cell(row.User.Name, nameW) + " " + cell(row.User.Email, mailW) + " " + cell(rowKind(row), kindW) + " " + roleCell(st, role, roleW) + " "
 		if row.Action == transfer.ActionInvalid {
 			text += st.App.Error.Render(cell(info, infoW))
 		} else {
@@ -112,6 +112,21 @@ func rowRole(row *transfer.Row) roster.Role {
 		return roster.RoleMember
 	}
 	return row.User.Role
+}
+
+// rowKind is the kind of account a row is for: the existing user's for an
+// update or a skip (a kind never changes by import), else the file's; ""
+// when the file's kind is wrong (the problem says why).
+func rowKind(row *transfer.Row) string {
+	for _, p := range row.Problems {
+		if p.Field == "kind" {
+			return ""
+		}
+	}
+	if row.Existing != nil {
+		return row.Existing.Kind.String()
+	}
+	return row.User.Kind.String()
 }
 
 // roleCell draws a role, owners and admins marked: they hold powers.
