@@ -30,7 +30,7 @@ const (
 type Invitation struct {
 	UserID    uint64    `json:"-"`
 	Username  string    `json:"username"`
-	Email     string    `json:"email"`
+	Email     string    `json:"email"` // where it was sent (the user's address then)
 	SentBy    string    `json:"sent_by"`
 	SentAt    time.Time `json:"sent_at"`
 	ExpiresAt time.Time `json:"expires_at"`
@@ -83,7 +83,10 @@ func (db *DB) Invitations(actor roster.Actor, since time.Time) ([]Invitation, er
 			if err != nil {
 				continue // deleted users' tokens go with them; skip any left
 			}
-			inv := Invitation{UserID: u.ID, Username: u.Username, Email: u.Email, SentAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
+			inv := Invitation{UserID: u.ID, Username: u.Username, Email: t.Email, SentAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
+			if inv.Email == "" {
+				inv.Email = u.Email // a token from before addresses were kept
+			}
 			s := senders[senderKey{u.Username, t.CreatedAt.UnixNano()}]
 			inv.SentBy = s.actor
 			inv.State, inv.Detail = inviteState(t, u, s.link, newest[u.ID], now)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/roster-dev/roster"
+	bolt "go.etcd.io/bbolt"
 )
 
 // Ensure the invitation list says what became of each invitation: queued,
@@ -89,4 +90,71 @@ func TestInvitationList(t *testing.T) {
 	if roster.ErrorCode(err) != roster.EFORBIDDEN {
 		t.Errorf("member: %v", err)
 	}
+}
+
+// Ensure each invitation keeps the address it was sent to: after the
+// user's address is changed and a new link made, the old row still shows
+// the old address. A token record written before addresses were kept (v1)
+// still loads, works, and is listed with the user's current address.
+func TestInvitationKeepsAddress(t *testing.T) {
+	db := MustOpenDB(t)
+	clock := useManualClock(db)
+	ada := mustCreate(t, db, "ada", "Ada", "ada@old.example.com")
+	bob := mustCreate(t, db, "bob", "Bob", "bob@example.com")
+	if q, err := db.InviteUsers(local, []uint64{ada.ID}, MailOptions{Render: renderRaw}); err != nil || len(q.Changed) != 1 {
+		t.Fatalf("invite: %+v %v", q, err)
+	}
+	clock.Add(time.Minute)
+	email := "ada@new.example.com"
+	if _, err := db.UpdateUser(local, ada.ID, roster.UserUpdate{Email: &email}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.IssueLink(local, ada.ID, roster.TokenInvite, 0); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(time.Minute)
+	raw, bobToken, err := db.IssueLink(local, bob.ID, roster.TokenInvite, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite bob's token as an older version wrote it: no address.
+	err = db.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTokens).Put(bobToken.Hash[:], encodeTokenV1(bobToken))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, u, err := db.LookupToken(raw); err != nil || u.ID != bob.ID {
+		t.Fatalf("the v1 token does not load: %v", err)
+	}
+	bobEmail := "bob@elsewhere.example.com"
+	if _, err := db.UpdateUser(local, bob.ID, roster.UserUpdate{Email: &bobEmail}); err != nil {
+		t.Fatal(err)
+	}
+
+	list, err := db.Invitations(local, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, inv := range list {
+		got = append(got, inv.Username+":"+inv.State+":"+inv.Email)
+	}
+	want := "bob:revoked:bob@elsewhere.example.com ada:link:ada@new.example.com ada:replaced:ada@old.example.com"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("list\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}
+
+// encodeTokenV1 writes a token record as versions before the address did.
+func encodeTokenV1(t *Token) []byte {
+	e := encoder{}
+	e.byte(tokenRecordV1)
+	e.b = append(e.b, t.Hash[:]...)
+	e.uvarint(t.UserID)
+	e.byte(byte(t.Purpose))
+	e.time(t.CreatedAt)
+	e.time(t.ExpiresAt)
+	e.byte(t.State)
+	return e.b
 }

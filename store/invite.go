@@ -276,11 +276,11 @@ func queueUserMailTx(tx *bolt.Tx, now time.Time, u *roster.User, kind MailKind, 
 	var t *Token
 	var err error
 	if p != nil && p.inviter == inviter && p.user.Name == u.Name && p.user.Email == u.Email && p.user.Username == u.Username {
-		t, err = issueGivenTokenTx(tx, u.ID, purpose, now, ttl, p.token)
+		t, err = issueGivenTokenTx(tx, u.ID, u.Email, purpose, now, ttl, p.token)
 		body = p.body
 	} else {
 		var raw string
-		raw, t, err = issueTokenTx(tx, u.ID, purpose, now, ttl)
+		raw, t, err = issueTokenTx(tx, u.ID, u.Email, purpose, now, ttl)
 		if err == nil {
 			body, err = render(MailContent{Kind: kind, User: u, Token: raw, Expires: t.ExpiresAt, InviterName: inviter})
 			if err != nil {
@@ -306,11 +306,11 @@ func queueUserMailTx(tx *bolt.Tx, now time.Time, u *roster.User, kind MailKind, 
 }
 
 // issueGivenTokenTx is issueTokenTx for a raw token made beforehand.
-func issueGivenTokenTx(tx *bolt.Tx, uid uint64, purpose roster.TokenPurpose, now time.Time, ttl time.Duration, raw string) (*Token, error) {
+func issueGivenTokenTx(tx *bolt.Tx, uid uint64, email string, purpose roster.TokenPurpose, now time.Time, ttl time.Duration, raw string) (*Token, error) {
 	if err := revokeTokenTx(tx, uid); err != nil {
 		return nil, err
 	}
-	t := &Token{Hash: TokenHash(raw), UserID: uid, Purpose: purpose, CreatedAt: now, ExpiresAt: now.Add(ttl), State: tokenLive}
+	t := &Token{Hash: TokenHash(raw), UserID: uid, Purpose: purpose, CreatedAt: now, ExpiresAt: now.Add(ttl), State: tokenLive, Email: email}
 	if err := tx.Bucket(bucketTokens).Put(t.Hash[:], encodeToken(t)); err != nil {
 		return nil, err
 	}

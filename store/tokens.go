@@ -44,6 +44,10 @@ type Token struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	State     uint8
+	// Email is the address the link was for: where its mail went, or the
+	// user's address when it was handed over. "" in records written
+	// before addresses were kept (tokenRecordV1).
+	Email string
 }
 
 // HashPrefix returns the first 12 hex digits of the token's hash: enough to
@@ -64,7 +68,7 @@ func newRawToken() (string, error) {
 
 // issueTokenTx makes a new live token for the user and revokes the one it
 // replaces. It returns the raw token, which exists nowhere else afterwards.
-func issueTokenTx(tx *bolt.Tx, uid uint64, purpose roster.TokenPurpose, now time.Time, ttl time.Duration) (string, *Token, error) {
+func issueTokenTx(tx *bolt.Tx, uid uint64, email string, purpose roster.TokenPurpose, now time.Time, ttl time.Duration) (string, *Token, error) {
 	if ttl <= 0 {
 		ttl = DefaultTokenTTL
 	}
@@ -75,7 +79,7 @@ func issueTokenTx(tx *bolt.Tx, uid uint64, purpose roster.TokenPurpose, now time
 	if err != nil {
 		return "", nil, err
 	}
-	t := &Token{Hash: TokenHash(raw), UserID: uid, Purpose: purpose, CreatedAt: now, ExpiresAt: now.Add(ttl), State: tokenLive}
+	t := &Token{Hash: TokenHash(raw), UserID: uid, Purpose: purpose, CreatedAt: now, ExpiresAt: now.Add(ttl), State: tokenLive, Email: email}
 	if err := tx.Bucket(bucketTokens).Put(t.Hash[:], encodeToken(t)); err != nil {
 		return "", nil, err
 	}
@@ -197,7 +201,7 @@ func (db *DB) IssueLink(actor roster.Actor, uid uint64, purpose roster.TokenPurp
 			return roster.Errorf(roster.ECONFLICT, "%s is disabled; activate them first", u.Username)
 		}
 		now := db.now()
-		if raw, t, err = issueTokenTx(tx, uid, purpose, now, ttl); err != nil {
+		if raw, t, err = issueTokenTx(tx, uid, u.Email, purpose, now, ttl); err != nil {
 			return err
 		}
 		if purpose == roster.TokenInvite {
@@ -212,22 +216,28 @@ func (db *DB) IssueLink(actor roster.Actor, uid uint64, purpose roster.TokenPurp
 	return raw, t, err
 }
 
-const tokenRecordV1 = 1
+// Token records: v1 (hash, user, purpose, times, state); v2 adds the
+// address. Both decode; v2 is written.
+const (
+	tokenRecordV1 = 1
+	tokenRecordV2 = 2
+)
 
 func encodeToken(t *Token) []byte {
 	e := encoder{}
-	e.byte(tokenRecordV1)
+	e.byte(tokenRecordV2)
 	e.b = append(e.b, t.Hash[:]...)
 	e.uvarint(t.UserID)
 	e.byte(byte(t.Purpose))
 	e.time(t.CreatedAt)
 	e.time(t.ExpiresAt)
 	e.byte(t.State)
+	e.str(t.Email)
 	return e.b
 }
 
 func decodeToken(b []byte) (*Token, error) {
-	if len(b) < 33 || b[0] != tokenRecordV1 {
+	if len(b) < 33 || (b[0] != tokenRecordV1 && b[0] != tokenRecordV2) {
 		return nil, errCorrupt
 	}
 	t := &Token{}
@@ -238,5 +248,8 @@ func decodeToken(b []byte) (*Token, error) {
 	t.CreatedAt = d.time()
 	t.ExpiresAt = d.time()
 	t.State = d.byte()
+	if b[0] >= tokenRecordV2 {
+		t.Email = d.str()
+	}
 	return t, d.err
 }

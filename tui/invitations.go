@@ -187,7 +187,7 @@ func (s *invitationsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			s.mode = invBrowse
 			s.input.Blur()
 			s.busy = true
-			return s, s.resendCmd(*inv, strings.TrimSpace(s.input.Value()))
+			return s, s.resendCmd(*inv, s.userEmail(inv), strings.TrimSpace(s.input.Value()))
 		}
 		var cmd tea.Cmd
 		s.input, cmd = s.input.Update(msg)
@@ -214,7 +214,7 @@ func (s *invitationsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			return asks(s, say("Cannot re-send to "+inv.Username+": "+why, true)), nil
 		}
 		s.busy = true
-		return s, s.resendCmd(*inv, "")
+		return s, s.resendCmd(*inv, s.userEmail(inv), "")
 	case key.Matches(msg, k.Revoke):
 		if !revocable(inv.State) {
 			return asks(s, say("Only a live invitation can be revoked; this one is "+inv.State, true)), nil
@@ -225,7 +225,7 @@ func (s *invitationsScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 			return asks(s, say("Cannot re-send to "+inv.Username+": "+why, true)), nil
 		}
 		s.mode = invFix
-		s.input.SetValue(inv.Email)
+		s.input.SetValue(s.userEmail(inv))
 		s.input.CursorEnd()
 		return s, s.input.Focus()
 	}
@@ -258,12 +258,21 @@ func (s *invitationsScreen) resendSkip(inv *store.Invitation) string {
 	return store.InviteSkip(s.c.Actor, u)
 }
 
-// resendCmd invites the user again (a new link; the old one is revoked),
-// first changing their address when email is not "".
-func (s *invitationsScreen) resendCmd(inv store.Invitation, email string) tea.Cmd {
+// userEmail is the address a re-send of inv goes to: the user's now,
+// which may differ from the one the row was sent to.
+func (s *invitationsScreen) userEmail(inv *store.Invitation) string {
+	if i, ok := s.c.snap.indexOf(inv.UserID); ok {
+		return s.c.snap.rows[i].u.Email
+	}
+	return inv.Email
+}
+
+// resendCmd invites the user again (a new link; the old one is revoked) at
+// their current address, first changing it when email is not "".
+func (s *invitationsScreen) resendCmd(inv store.Invitation, current, email string) tea.Cmd {
 	c, invite := s.c, s.c.inviter()
 	return func() tea.Msg {
-		if email != "" && email != inv.Email {
+		if email != "" && email != current {
 			if _, err := c.DB.UpdateUser(c.Actor, inv.UserID, roster.UserUpdate{Email: &email}); err != nil {
 				return invDoneMsg{err: err}
 			}
@@ -275,7 +284,7 @@ func (s *invitationsScreen) resendCmd(inv store.Invitation, email string) tea.Cm
 		if len(res.Skipped) > 0 {
 			return invDoneMsg{err: textErr("not sent to " + inv.Username + ": " + res.Skipped[0].Reason)}
 		}
-		to := inv.Email
+		to := current
 		if email != "" {
 			to = email
 		}

@@ -248,6 +248,13 @@ func TestInvitationList(t *testing.T) {
 	if states := invStates(list, "ada"); states != "queued replaced replaced" {
 		t.Fatalf("ada's invitations after the fix: %s", states)
 	}
+	// Each row keeps the address it went to: the old ones the mistyped one.
+	s = h.waitFor("the new row at the fixed address", func(s string) bool {
+		return regexp.MustCompile(`ada@example\.com\s+ada\s.*queued`).MatchString(s)
+	})
+	if n := len(regexp.MustCompile(`ada@exmaple\.com\s+ada\s.*replaced`).FindAllString(s, -1)); n != 2 {
+		t.Fatalf("%d replaced rows at the address they went to, want 2:\n%s", n, s)
+	}
 
 	// Revoke bob's: asks, then the link is dead and the row says so.
 	// The cursor followed ada's newest invitation; bob's is the last row.

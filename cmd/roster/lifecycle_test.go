@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -173,6 +174,15 @@ func TestCLIInvitations(t *testing.T) {
 		t.Errorf("after revoke:\n%s", out)
 	}
 	cliFail(t, db, 1, []string{"no live invitation"}, "invitations", "revoke", "ada")
+	// A new address: the new invitation shows it, the old one keeps its own.
+	cliOK(t, db, "users", "edit", "ada", "--email", "ada@new.example.com")
+	cliOK(t, db, "invite", "ada", "--no-wait")
+	out := cliOK(t, db, "invitations", "list")
+	for _, want := range []string{`(?m)^ada\s+ada@new\.example\.com\s.*\squeued$`, `(?m)^ada\s+ada@example\.com\s.*\sreplaced$`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("list lacks %s:\n%s", want, out)
+		}
+	}
 }
 
 // Ensure that several roster processes opening the file at once after an
