@@ -183,7 +183,7 @@ func (s *detailsScreen) View() string {
 		field("Mail", st.App.Warn.Render("suppressed: "+u.SuppressReason))
 	}
 	lines = append(lines, signInLines(s.c, s.signIns, s.loading)...)
-	lines = append(lines, "", st.App.DialogTitle.Render("SSH keys")+st.App.Muted.Render("  K to add or remove"))
+	lines = append(lines, "", st.App.DialogTitle.Render("SSH keys")+st.App.Muted.Render("  "+keysHint(s.c.Actor, u)))
 	switch {
 	case s.loading:
 		lines = append(lines, st.App.Muted.Render("loading…"))
@@ -245,7 +245,16 @@ func newKeysScreen(c *Common, id uint64, keys []*store.SSHKey) *keysScreen {
 	s := &keysScreen{c: c, p: newKeysPanel(c.DB, c.Actor, id), back: kb("esc/q", "back", "esc")}
 	s.p.setWidth(c.Width)
 	s.p.setKeys(keys)
+	s.allow()
 	return s
+}
+
+// allow offers what the rule table lets the actor do to the user's keys,
+// as the snapshot has them (a role or group change shows at the next).
+func (s *keysScreen) allow() {
+	if i, ok := s.c.snap.indexOf(s.p.uid); ok {
+		s.p.allow(s.c.snap.rows[i].u)
+	}
 }
 
 // TakesText implements screen.
@@ -284,6 +293,7 @@ func (s *keysScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if _, ok := s.c.snap.indexOf(s.p.uid); !ok {
 			return asks(s, closeMsg{}), nil
 		}
+		s.allow()
 		return s, s.p.loadCmd()
 	case tea.PasteMsg:
 		return s, s.p.paste(msg)
@@ -308,7 +318,7 @@ func (s *keysScreen) View() string {
 		title = "SSH keys of " + u.Username
 	}
 	lines := []string{"  " + st.App.DialogTitle.Render(title), ""}
-	if note := s.refusedNote(); note != "" {
+	if note := s.p.refusedNote(); note != "" {
 		lines = append(lines[:1], wrapLines(note, s.c.Width-2)...)
 		for i := 1; i < len(lines); i++ {
 			lines[i] = st.App.Muted.Render(lines[i])
@@ -323,18 +333,18 @@ func (s *keysScreen) View() string {
 	return strings.Join(lines, "\n")
 }
 
-// refusedNote says, before anyone tries, that the store will refuse this
-// actor's changes to the user's keys (an admin on an admin or owner); ""
-// when they are allowed. The store decides; this only warns.
-func (s *keysScreen) refusedNote() string {
-	i, ok := s.c.snap.indexOf(s.p.uid)
-	if !ok {
-		return ""
+// keysHint says what K offers for u's keys, as the rule table allows.
+func keysHint(a roster.Actor, u *roster.User) string {
+	add, remove := a.May(roster.OpAddKey, u) == nil, a.May(roster.OpRemoveKey, u) == nil
+	switch {
+	case add && remove:
+		return "K to add or remove"
+	case add:
+		return "K to add"
+	case remove:
+		return "K to remove"
 	}
-	if err := s.c.Actor.May(roster.OpRemoveKey, s.c.snap.rows[i].u); err != nil {
-		return "You can see these keys but not change them: " + roster.ErrorMessage(err) + "."
-	}
-	return ""
+	return "not yours to change (K says why)"
 }
 
 // linuxAccount describes u's Linux account (RFC 2307) on one line.

@@ -28,6 +28,9 @@ type keysPanel struct {
 	confirm string          // fingerprint to remove, in keysRemove
 	busy    bool            // a change is on its way to the store
 	k       keysPanelKeys
+	// Why the rule table refuses adding or removing keys here ("" when
+	// it allows): the keys are then disabled, as the actions menu does.
+	addRefused, removeRefused string
 }
 
 type keysMode int
@@ -70,13 +73,39 @@ func newKeysPanel(db *store.DB, actor roster.Actor, uid uint64) *keysPanel {
 	}}
 	// The table says who may add keys here: never the holder themselves.
 	if !actor.IsLocal() && actor.UserID == uid {
-		p.k.Add.SetEnabled(actor.May(roster.OpAddKey, &roster.User{ID: uid, Role: actor.Role}) == nil)
+		p.allow(&roster.User{ID: uid, Role: actor.Role})
 	}
 	p.input = textinput.New()
 	p.input.Placeholder = "ssh-ed25519 AAAA… you@laptop"
 	p.input.CharLimit = 16 << 10
 	p.input.Prompt = "> "
 	return p
+}
+
+// allow asks the rule table what the actor may do to target's keys and
+// offers only that (a manager sees their members' keys but changes none;
+// an admin changes no owner's).
+func (p *keysPanel) allow(target *roster.User) {
+	p.addRefused, p.removeRefused = "", ""
+	if err := p.actor.May(roster.OpAddKey, target); err != nil {
+		p.addRefused = roster.ErrorMessage(err)
+	}
+	if err := p.actor.May(roster.OpRemoveKey, target); err != nil {
+		p.removeRefused = roster.ErrorMessage(err)
+	}
+	p.k.Add.SetEnabled(p.addRefused == "")
+	p.k.Remove.SetEnabled(p.removeRefused == "")
+}
+
+// refusedNote says what the rule table refuses here, "" when nothing.
+func (p *keysPanel) refusedNote() string {
+	switch {
+	case p.addRefused != "" && p.removeRefused != "":
+		return "You can see these keys but not change them: " + p.removeRefused + "."
+	case p.removeRefused != "":
+		return "You can add keys here but not remove them: " + p.removeRefused + "."
+	}
+	return "" // adding alone refused: on one's own account, the empty list says who adds
 }
 
 // loadCmd reads the user's keys.
@@ -198,8 +227,12 @@ func (p *keysPanel) lines(st *Styles, cl cells, now time.Time, width int, whose 
 		cursor = p.cursor
 	}
 	empty := "no keys: press a to add one"
-	if !p.k.Add.Enabled() {
+	switch {
+	case p.k.Add.Enabled():
+	case !p.actor.IsLocal() && p.actor.UserID == p.uid:
 		empty = "no keys yet: an administrator adds them for you"
+	default:
+		empty = "no keys"
 	}
 	lines := keyLines(st, cl, now, width, p.keys, cursor, empty)
 	switch p.mode {
