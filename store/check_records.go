@@ -17,8 +17,8 @@ import (
 // the lookups were most of `roster check`'s time.
 
 // checkRecordsTx checks users, groups, their indexes, memberships, the
-// Linux numbers, the expiry index and the audit indexes, and counts the
-// users and groups it read.
+// Linux numbers, the expiry index, the warned-users entries and the audit
+// indexes, and counts the users and groups it read.
 func checkRecordsTx(tx *bolt.Tx, report func(string, ...any)) fileCounts {
 	groups := checkGroupRecordsTx(tx, report)
 	users := readUserFactsTx(tx, report)
@@ -27,6 +27,7 @@ func checkRecordsTx(tx *bolt.Tx, report func(string, ...any)) fileCounts {
 	checkUserIndex(tx, bucketUsersByEmail, "e-mail", users, users.emailHash, func(u *roster.User) string { return u.Email }, report)
 	checkMembershipsTx(tx, users, report)
 	checkExpiryIndexTx(tx, users, report)
+	checkDormantWarnedTx(tx, users, report)
 	checkUIDNumbersTx(tx, users, report)
 	checkGIDNumbersTx(tx, groups, report)
 	checkAuditIndexesTx(tx, report)

@@ -94,6 +94,9 @@ func TestCheckFindsCorruption(t *testing.T) {
 		{"uidNumber index points at nobody", put(bucketUsersByUIDNumber, u32(99999), u64(77)), "uid index entry 0001869f → 000000000000004d points at no record"},
 		{"gidNumber index points at nobody", put(bucketGroupsByGIDNumber, u32(99999), u64(77)), "gid index entry 0001869f"},
 		{"expiry index names a user without a date", put(bucketExpiryDue, u64(1), nil), "expiry index names user 1, who has no expiry date"},
+		{"dormant warning of a missing user", put(bucketDormantWarned, u64(77), u64(1)), "dormant-warning entry names missing user 77"},
+		{"dormant warning of a bad size", put(bucketDormantWarned, u64(1), []byte{1, 2}), "dormant-warning entry of user 1 holds 2 bytes"},
+		{"dormant warning with a bad key", put(bucketDormantWarned, []byte("x"), u64(1)), "dormant-warning entry 78: key is 1 bytes"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -119,3 +119,23 @@ func dormantWarnDue(tx *bolt.Tx, u *roster.User, now time.Time, inactiveAfter, w
 	}
 	return true
 }
+
+// checkDormantWarnedTx: every warned-users entry must name a user who
+// exists, by an 8-byte id, and hold an 8-byte time. Deleting a user clears
+// their entry; one left over would be the sign of a write path that
+// forgot it.
+func checkDormantWarnedTx(tx *bolt.Tx, users *userFacts, report func(string, ...any)) {
+	_ = tx.Bucket(bucketDormantWarned).ForEach(func(k, v []byte) error {
+		switch {
+		case len(k) != 8:
+			report("dormant-warning entry %x: key is %d bytes, not 8", k, len(k))
+		case len(v) != 8:
+			report("dormant-warning entry of user %d holds %d bytes, not 8", idFromKey(k), len(v))
+		default:
+			if _, ok := users.pos.find(idFromKey(k)); !ok {
+				report("dormant-warning entry names missing user %d", idFromKey(k))
+			}
+		}
+		return nil
+	})
+}
