@@ -125,3 +125,28 @@ func kindsOf(t *testing.T, db interface {
 	}
 	return out
 }
+
+// Ensure a file without a kind column updates a service account that has
+// no e-mail address, found by its username, instead of refusing the row
+// as a person without an address.
+func TestImportWithoutKindFindsServiceAccount(t *testing.T) {
+	db := mustOpenDB(t)
+	seed := "username,name,email,kind\nnextcloud,Nextcloud,,service\n"
+	if r, _, err := importFile(t, db, writeFile(t, "seed.csv", []byte(seed)), Options{}); err != nil || r.Invalid > 0 {
+		t.Fatalf("%v\n%s", err, reportText(t, r))
+	}
+	file := "username,name,email,role\nnextcloud,Nextcloud Hub,,member\n"
+	r, _, err := importFile(t, db, writeFile(t, "update.csv", []byte(file)), Options{OnDuplicate: DuplicateUpdate})
+	if err != nil || r.Invalid > 0 || r.Create > 0 {
+		t.Fatalf("%v, %s\n%s", err, r.Totals(), reportText(t, r))
+	}
+	nc, err := db.FindUser(local, "nextcloud")
+	if err != nil || !nc.IsService() || nc.Name != "Nextcloud Hub" {
+		t.Fatalf("nextcloud after the update: %+v, %v", nc, err)
+	}
+	// A person row without an address is still refused.
+	r, _, err = importFile(t, db, writeFile(t, "person.csv", []byte("username,name,email\nbo,Bo,\n")), Options{})
+	if err == nil || !strings.Contains(reportText(t, r), "email") {
+		t.Errorf("a person without an e-mail: %v\n%s", err, reportText(t, r))
+	}
+}

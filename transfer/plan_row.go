@@ -26,6 +26,14 @@ func (p *planner) row(in *input, seenEmail, seenUsername map[string]int) Row {
 	}
 	n := roster.NewUser{Username: in.username, Name: in.name, Email: in.email, GivenName: in.givenName, Surname: in.surname, Kind: kind}
 	n.Normalize()
+	if in.kind == "" && n.Email == "" {
+		// No kind said and no address: a row naming a service account
+		// that has none is that account's row (an export without the
+		// kind column, a spreadsheet that dropped it).
+		if other := p.byUsername[n.Username]; other != nil && other.IsService() && other.Email == "" {
+			kind, n.Kind = roster.KindService, roster.KindService
+		}
+	}
 	service := kind == roster.KindService
 	if service && n.Name == "" {
 		n.Name = n.Username // as `roster users add --service` does
