@@ -79,7 +79,7 @@ func entryFor(c *Common, a Action, ids []uint64) menuEntry {
 			if !ok {
 				continue
 			}
-			if r := a.Skip(c, c.snap.rows[i].u); r != "" {
+			if r := a.Skip(c, c.snap.user(i)); r != "" {
 				reasons[r]++
 				continue
 			}

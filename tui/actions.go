@@ -321,7 +321,7 @@ func (s *actionsScreen) summary() (string, bool) {
 func (s *actionsScreen) who() string {
 	if len(s.ids) == 1 {
 		if i, ok := s.c.snap.indexOf(s.ids[0]); ok {
-			u := s.c.snap.rows[i].u
+			u := s.c.snap.user(i)
 			if u.Name == "" {
 				return u.Username
 			}

@@ -173,8 +173,8 @@ func bubblesTable(b *testing.B, db *store.DB) table.Model {
 	}
 	rows := make([]table.Row, 0, len(snap.rows))
 	for _, i := range snap.order(0, false) {
-		r := snap.rows[i]
-		rows = append(rows, table.Row{r.u.Name, r.u.Username, r.u.Email, snap.groupNames(r.u), r.u.Role.String(), r.u.Status.String()})
+		u := snap.user(i)
+		rows = append(rows, table.Row{u.Name, u.Username, u.Email, snap.groupNames(u), u.Role.String(), u.Status.String()})
 	}
 	return table.New(
 		table.WithColumns([]table.Column{{Title: "Name", Width: 25}, {Title: "Username", Width: 16}, {Title: "E-mail", Width: 28},
@@ -222,7 +222,7 @@ func BenchmarkFrameSelected(b *testing.B) {
 			b.Run("users="+itoa(users)+"/selected="+sel.name, func(b *testing.B) {
 				m := loadedModel(b, db)
 				for i := 0; i < sel.n && i < len(m.c.snap.rows); i++ {
-					m.users.selected[m.c.snap.rows[i].u.ID] = struct{}{}
+					m.users.selected[m.c.snap.rows[i].ID] = struct{}{}
 				}
 				m.users.selChanged()
 				m.Update(keyMsg("3")) // the Active tab

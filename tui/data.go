@@ -2,6 +2,7 @@ package tui
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -13,25 +14,44 @@ import (
 	"github.com/roster-dev/roster/store"
 )
 
-// row is one user as the list keeps it: a lower-cased search key built
-// once, at load. Display strings are made and measured only for the rows
-// a frame shows (a few dozen), so loading 100,000 users does not measure
-// 200,000 strings.
+// row is one user as the list keeps it: the store's compact form (the
+// rest of the user is decoded when a screen asks, see snapshot.user) and
+// a lower-cased search key built once, at load. Display strings are made
+// and measured only for the rows a frame shows (a few dozen), so loading
+// a million users does not measure two million strings.
 type row struct {
-	u      *roster.User
-	key    string // lower-case "name\x00username\x00email"
-	lname  string // lower-case name, a prefix of key
-	status roster.Status
-	// The name and e-mail as they sort (store.SortKey: accents removed);
-	// for ASCII text these are the lower-case strings above, no copy.
-	sortName, sortEmail string
+	store.ListedUser
+	key     string // lower-case "name\x00username\x00email", a slice of a keyChunk's text
+	nameEnd int32  // the lower-case name is key[:nameEnd]
+	apart   int32  // 1 + the index of the row's sortTexts in snapshot.sortApart; 0: none
 }
+
+func (r *row) lname() string { return r.key[:r.nameEnd] }
+
+// lemail is the lower-case e-mail, the end of the key.
+func (r *row) lemail() string { return r.key[int(r.nameEnd)+len(r.Username)+2:] }
+
+// keyChunk holds the search keys of consecutive rows in one string, each
+// ended by a zero byte, so that the filter scans memory in order with
+// strings.Index rather than calling a search per row.
+type keyChunk struct {
+	text  string
+	first int32   // the row of the first key
+	ends  []int32 // where each row's key ends in text
+}
+
+// sortTexts are a row's name and e-mail as they sort when that is not
+// their lower case (store.SortKey removes accents; no name sorts by the
+// username).
+type sortTexts struct{ name, email string }
 
 // snapshot is everything the screens read about the database, loaded at
 // once off the Update loop and never changed afterwards, so that several
 // sessions could share one.
 type snapshot struct {
 	rows      []row // in id order
+	keys      []keyChunk
+	sortApart []sortTexts // see row.apart
 	indexOnce sync.Once
 	index     map[uint64]int32 // id → row; see indexOf
 	groups    []*roster.Group
@@ -53,55 +73,127 @@ type sortKey struct {
 	desc bool
 }
 
-// newSnapshot prepares users and groups for display.
-func newSnapshot(users []*roster.User, groups []*roster.Group, changes uint64) *snapshot {
+// user returns row i's whole user (but for the password hash), decoded
+// now: callers may keep it.
+func (s *snapshot) user(i int32) *roster.User { return s.rows[i].User() }
+
+// snapshotOf makes a snapshot of users at hand (tests).
+func snapshotOf(users []*roster.User, groups []*roster.Group, changes uint64) *snapshot {
+	l := &store.UserList{Changes: changes, Groups: groups, Users: make([]store.ListedUser, len(users))}
+	for i, u := range users {
+		l.Users[i] = store.ListedOf(u)
+	}
+	return newSnapshot(l)
+}
+
+// newSnapshot prepares a loaded list for display: the search keys are
+// built by one goroutine per core, each over a range of rows.
+func newSnapshot(l *store.UserList) *snapshot {
 	s := &snapshot{
-		rows:      make([]row, len(users)),
-		groups:    groups,
-		groupByID: make(map[uint64]*roster.Group, len(groups)),
-		nest:      roster.NewNesting(groups),
-		changes:   changes,
+		rows:      make([]row, len(l.Users)),
+		groups:    l.Groups,
+		groupByID: make(map[uint64]*roster.Group, len(l.Groups)),
+		nest:      roster.NewNesting(l.Groups),
+		changes:   l.Changes,
 		sorted:    map[sortKey][]int32{},
 	}
-	s.counts, s.services = personCounts(users)
-	for _, g := range groups {
+	for _, g := range l.Groups {
 		s.groupByID[g.ID] = g
 	}
-	// Every search key goes into one string, so that a filter scans
-	// memory in few places rather than 100,000 small allocations.
+	parts := 1
+	if len(l.Users) >= 20_000 {
+		parts = runtime.GOMAXPROCS(0)
+	}
+	s.keys = make([]keyChunk, parts)
+	apart := make([][]sortTexts, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		from, to := len(l.Users)*p/parts, len(l.Users)*(p+1)/parts
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.keys[p], apart[p] = s.buildKeys(l.Users, from, to)
+		}()
+	}
+	wg.Wait()
+	for p, a := range apart {
+		if len(a) == 0 {
+			continue
+		}
+		// Each part numbered its own from 1: shift them past the earlier parts'.
+		k := s.keys[p]
+		for i := k.first; i < k.first+int32(len(k.ends)); i++ {
+			if s.rows[i].apart != 0 {
+				s.rows[i].apart += int32(len(s.sortApart))
+			}
+		}
+		s.sortApart = append(s.sortApart, a...)
+	}
+	s.counts, s.services = personCounts(s.rows)
+	s.order(roster.SortName, false) // the default order, ready for the first frame
+	return s
+}
+
+// buildKeys fills rows [from, to) from users and builds their keys.
+func (s *snapshot) buildKeys(users []store.ListedUser, from, to int) (keyChunk, []sortTexts) {
+	size := 0
+	for i := from; i < to; i++ {
+		u := &users[i]
+		size += len(u.Name) + len(u.Username) + len(u.Email) + 3
+	}
 	var b strings.Builder
-	b.Grow(len(users) * 64)
-	ends := make([]int32, 2*len(users)) // end of the name, end of the key
-	for i, u := range users {
+	b.Grow(size)
+	k := keyChunk{first: int32(from), ends: make([]int32, to-from)}
+	names := make([]int32, to-from)
+	var apart []sortTexts
+	apartOf := make([]int32, to-from)
+	for i := from; i < to; i++ {
+		u := &users[i]
+		start := b.Len()
 		lowerInto(&b, u.Name)
-		ends[2*i] = int32(b.Len())
+		names[i-from] = int32(b.Len() - start)
 		b.WriteByte(0)
 		b.WriteString(u.Username)
 		b.WriteByte(0)
 		lowerInto(&b, u.Email)
-		ends[2*i+1] = int32(b.Len())
+		k.ends[i-from] = int32(b.Len())
+		b.WriteByte(0)
+		if !isASCII(u.Name) || u.Name == "" || !isASCII(u.Email) {
+			t := sortTexts{name: store.SortKey(u.Name), email: store.SortKey(u.Email)}
+			if u.Name == "" {
+				t.name = u.Username // sorted among the names, as the store does
+			}
+			apart = append(apart, t)
+			apartOf[i-from] = int32(len(apart))
+		}
 	}
-	keys := b.String()
+	k.text = b.String()
 	start := int32(0)
-	for i, u := range users {
+	for i := from; i < to; i++ {
 		r := &s.rows[i]
-		r.u = u
-		r.status = u.Status
-		r.key = keys[start:ends[2*i+1]]
-		r.lname = keys[start:ends[2*i]]
-		r.sortName, r.sortEmail = r.lname, r.key[len(r.lname)+len(u.Username)+2:]
-		if !isASCII(u.Name) {
-			r.sortName = store.SortKey(u.Name)
-		} else if u.Name == "" {
-			r.sortName = u.Username // sorted among the names, as the store does
-		}
-		if !isASCII(u.Email) {
-			r.sortEmail = store.SortKey(u.Email)
-		}
-		start = ends[2*i+1]
+		r.ListedUser = users[i]
+		r.key = k.text[start:k.ends[i-from]]
+		r.nameEnd = names[i-from]
+		r.apart = apartOf[i-from]
+		start = k.ends[i-from] + 1
 	}
-	s.order(roster.SortName, false) // the default order, ready for the first frame
-	return s
+	return k, apart
+}
+
+// sortName is the row's name as it sorts.
+func (s *snapshot) sortName(i int32) string {
+	if a := s.rows[i].apart; a != 0 {
+		return s.sortApart[a-1].name
+	}
+	return s.rows[i].lname()
+}
+
+// sortEmail is the row's e-mail as it sorts.
+func (s *snapshot) sortEmail(i int32) string {
+	if a := s.rows[i].apart; a != 0 {
+		return s.sortApart[a-1].email
+	}
+	return s.rows[i].lemail()
 }
 
 // indexOf returns the row of the user with id, building the index on
@@ -110,7 +202,7 @@ func (s *snapshot) indexOf(id uint64) (int32, bool) {
 	s.indexOnce.Do(func() {
 		s.index = make(map[uint64]int32, len(s.rows))
 		for i := range s.rows {
-			s.index[s.rows[i].u.ID] = int32(i)
+			s.index[s.rows[i].ID] = int32(i)
 		}
 	})
 	i, ok := s.index[id]
@@ -150,14 +242,14 @@ func (s *snapshot) order(by roster.UserSort, desc bool) []int32 {
 		return o
 	}
 	rows := s.rows
-	textKey := func(r *row) string {
+	textKey := func(i int32) string {
 		switch by {
 		case roster.SortUsername:
-			return r.u.Username
+			return rows[i].Username
 		case roster.SortEmail:
-			return r.sortEmail
+			return s.sortEmail(i)
 		}
-		return r.sortName
+		return s.sortName(i)
 	}
 	// Items carry their keys as numbers (the first 16 bytes of the text,
 	// then the first 8 of the username), so that almost every comparison
@@ -171,18 +263,19 @@ func (s *snapshot) order(by roster.UserSort, desc bool) []int32 {
 	items := make([]item, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		it := item{i: int32(i), k3: prefix8(r.u.Username)}
+		it := item{i: int32(i), k3: prefix8(r.Username)}
 		switch by {
 		case roster.SortStatus:
-			it.k1 = uint64(r.status)
+			it.k1 = uint64(r.Status)
 		case roster.SortCreated:
-			it.k1 = uint64(r.u.CreatedAt.UnixNano())
+			it.k1 = uint64(r.CreatedAt())
 		case sortRole:
-			it.k1 = uint64(255 - r.u.Role) // owners first
-			it.k2 = prefix8(r.sortName)
-			it.long = len(r.sortName) > 8
+			n := s.sortName(int32(i))
+			it.k1 = uint64(255 - r.Role) // owners first
+			it.k2 = prefix8(n)
+			it.long = len(n) > 8
 		default:
-			t := textKey(r)
+			t := textKey(int32(i))
 			it.k1 = prefix8(t)
 			if len(t) > 8 {
 				it.k2 = prefix8(t[8:])
@@ -205,19 +298,19 @@ func (s *snapshot) order(by roster.UserSort, desc bool) []int32 {
 		c := 0
 		switch by {
 		case roster.SortStatus:
-			c = cmp.Compare(ra.status, rb.status)
+			c = cmp.Compare(ra.Status, rb.Status)
 		case roster.SortCreated:
-			c = ra.u.CreatedAt.Compare(rb.u.CreatedAt)
+			c = cmp.Compare(ra.CreatedAt(), rb.CreatedAt())
 		case sortRole:
-			c = cmp.Compare(rb.u.Role, ra.u.Role)
+			c = cmp.Compare(rb.Role, ra.Role)
 			if c == 0 {
-				c = strings.Compare(ra.sortName, rb.sortName)
+				c = strings.Compare(s.sortName(a.i), s.sortName(b.i))
 			}
 		default:
-			c = strings.Compare(textKey(ra), textKey(rb))
+			c = strings.Compare(textKey(a.i), textKey(b.i))
 		}
 		if c == 0 {
-			c = strings.Compare(ra.u.Username, rb.u.Username)
+			c = strings.Compare(ra.Username, rb.Username)
 		}
 		return c
 	}

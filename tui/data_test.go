@@ -24,15 +24,15 @@ func TestOrderMatchesStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSnapshot(users, nil, 0)
+	s := snapshotOf(users, nil, 0)
 	for _, by := range roster.UserSorts {
 		for _, desc := range []bool{false, true} {
 			want := slices.Clone(users)
 			store.SortUsers(want, by, desc)
 			got := s.order(by, desc)
 			for i := range want {
-				if s.rows[got[i]].u != want[i] {
-					t.Fatalf("%v desc=%v: row %d is %s, want %s", by, desc, i, s.rows[got[i]].u.Username, want[i].Username)
+				if s.rows[got[i]].ID != want[i].ID {
+					t.Fatalf("%v desc=%v: row %d is %s, want %s", by, desc, i, s.rows[got[i]].Username, want[i].Username)
 				}
 			}
 		}

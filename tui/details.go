@@ -73,7 +73,7 @@ func (s *detailsScreen) Help() help.KeyMap {
 
 func (s *detailsScreen) user() *roster.User {
 	if i, ok := s.c.snap.indexOf(s.id); ok {
-		return s.c.snap.rows[i].u
+		return s.c.snap.user(i)
 	}
 	return nil
 }
@@ -253,7 +253,7 @@ func newKeysScreen(c *Common, id uint64, keys []*store.SSHKey) *keysScreen {
 // as the snapshot has them (a role or group change shows at the next).
 func (s *keysScreen) allow() {
 	if i, ok := s.c.snap.indexOf(s.p.uid); ok {
-		s.p.allow(s.c.snap.rows[i].u)
+		s.p.allow(s.c.snap.user(i))
 	}
 }
 
@@ -313,7 +313,7 @@ func (s *keysScreen) View() string {
 	whose := "the user's"
 	title := "SSH keys"
 	if i, ok := s.c.snap.indexOf(s.p.uid); ok {
-		u := s.c.snap.rows[i].u
+		u := s.c.snap.user(i)
 		whose = u.Username + "'s"
 		title = "SSH keys of " + u.Username
 	}

@@ -35,7 +35,7 @@ type generatedMsg struct {
 func newGeneratedScreen(c *Common, id uint64) *generatedScreen {
 	s := &generatedScreen{c: c, id: id, name: "#" + itoa(int(id))}
 	if i, ok := c.snap.indexOf(id); ok {
-		u := c.snap.rows[i].u
+		u := c.snap.user(i)
 		s.name, s.service, s.pending = u.Username, u.IsService(), u.Status == roster.StatusPending
 	}
 	return s
@@ -104,7 +104,7 @@ func (s *generatedScreen) generateCmd() tea.Cmd {
 	db, actor, id := s.c.DB, s.c.Actor, s.id
 	var username, email string
 	if i, ok := s.c.snap.indexOf(id); ok {
-		username, email = s.c.snap.rows[i].u.Username, s.c.snap.rows[i].u.Email
+		username, email = s.c.snap.rows[i].Username, s.c.snap.rows[i].Email
 	}
 	return func() tea.Msg {
 		pw, ok, err := generatePassword(username, email)

@@ -113,7 +113,7 @@ func (s *groupsScreen) treeKey(msg tea.KeyPressMsg, row treeRow) (tea.Cmd, bool)
 func (s *groupsScreen) managerItems(g *roster.Group) []pickItem {
 	var managers, others []pickItem
 	for i := range s.c.snap.rows {
-		u := s.c.snap.rows[i].u
+		u := &s.c.snap.rows[i]
 		it := pickItem{label: u.Username, id: u.ID}
 		if slices.Contains(g.Managers, u.ID) {
 			it.detail = s.c.Styles.App.Warn.Render("manages " + g.Name)
@@ -158,7 +158,7 @@ func (s *groupsScreen) managerNames(g *roster.Group) string {
 	var names []string
 	for _, id := range g.Managers {
 		if i, ok := s.c.snap.indexOf(id); ok {
-			names = append(names, s.c.snap.rows[i].u.Username)
+			names = append(names, s.c.snap.rows[i].Username)
 		}
 	}
 	return strings.Join(names, ", ")

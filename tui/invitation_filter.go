@@ -28,8 +28,10 @@ func filterInvitation(snap *snapshot, view []int32, inv string, now time.Time) [
 		inv = ""
 	}
 	out := make([]int32, 0, len(view)/4+16)
+	var u roster.User
 	for _, i := range view {
-		if rowInvitation(snap.rows[i].u, now) == inv {
+		snap.rows[i].Decode(&u)
+		if rowInvitation(&u, now) == inv {
 			out = append(out, i)
 		}
 	}

@@ -251,7 +251,7 @@ func (s *invitationsScreen) resendSkip(inv *store.Invitation) string {
 	if !ok {
 		return "the user no longer exists"
 	}
-	u := s.c.snap.rows[i].u
+	u := s.c.snap.user(i)
 	if u.Status != roster.StatusPending {
 		return "they are " + u.Status.String() + " now"
 	}
@@ -262,7 +262,7 @@ func (s *invitationsScreen) resendSkip(inv *store.Invitation) string {
 // which may differ from the one the row was sent to.
 func (s *invitationsScreen) userEmail(inv *store.Invitation) string {
 	if i, ok := s.c.snap.indexOf(inv.UserID); ok {
-		return s.c.snap.rows[i].u.Email
+		return s.c.snap.rows[i].Email
 	}
 	return inv.Email
 }

@@ -99,7 +99,7 @@ func resending(c *Common, ids []uint64) bool {
 		if !ok {
 			continue
 		}
-		u := c.snap.rows[i].u
+		u := c.snap.user(i)
 		if store.InviteSkip(c.Actor, u) != "" {
 			continue
 		}

@@ -73,7 +73,7 @@ func newMailScreen(c *Common, ids []uint64, kind mailKind) *mailScreen {
 		reason := "deleted"
 		name := "#" + itoa(int(id))
 		if i, ok := c.snap.indexOf(id); ok {
-			u := c.snap.rows[i].u
+			u := c.snap.user(i)
 			name = u.Username
 			reason = skipFn(c.Actor, u)
 		}

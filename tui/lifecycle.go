@@ -21,18 +21,19 @@ func tabMatch(st roster.Status, r *row) bool {
 	case st == 0:
 		return true
 	case st == tabService:
-		return r.u.IsService()
+		return r.Kind == roster.KindService
 	}
-	return r.status == st && !r.u.IsService()
+	return r.Status == st && r.Kind != roster.KindService
 }
 
 // personCounts counts persons by status, and service accounts apart:
 // the status tabs and the header count people.
-func personCounts(users []*roster.User) (map[roster.Status]int, int) {
+func personCounts(rows []row) (map[roster.Status]int, int) {
 	counts := make(map[roster.Status]int, 3)
 	services := 0
-	for _, u := range users {
-		if u.IsService() {
+	for i := range rows {
+		u := &rows[i]
+		if u.Kind == roster.KindService {
 			services++
 			continue
 		}
@@ -64,8 +65,9 @@ func nextLifeFilter(i int) int { return (i + 1) % len(lifeFilters) }
 // filterLife keeps the rows the lifecycle filter f matches.
 func filterLife(snap *snapshot, view []int32, f lifeFilter, now time.Time) []int32 {
 	out := make([]int32, 0, len(view)/4+16)
+	u := &roster.User{}
 	for _, i := range view {
-		u := snap.rows[i].u
+		snap.rows[i].Decode(u)
 		if (f.expiring > 0 && u.ExpiresWithin(now, f.expiring)) || (f.inactive > 0 && u.InactiveFor(now, f.inactive)) {
 			out = append(out, i)
 		}

@@ -33,7 +33,7 @@ type linkMsg struct {
 func newLinkScreen(c *Common, id uint64) *linkScreen {
 	s := &linkScreen{c: c, id: id, name: "#" + itoa(int(id))}
 	if i, ok := c.snap.indexOf(id); ok {
-		u := c.snap.rows[i].u
+		u := c.snap.user(i)
 		s.name, s.pending = u.Username, u.Status == roster.StatusPending
 	}
 	return s

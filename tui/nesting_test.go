@@ -20,7 +20,7 @@ func TestGroupFilterNested(t *testing.T) {
 		{ID: 2, Username: "oli", GroupIDs: []uint64{4}},
 		{ID: 3, Username: "sam", GroupIDs: []uint64{1}},
 	}
-	s := newSnapshot(users, groups, 0)
+	s := snapshotOf(users, groups, 0)
 	base := []int32{0, 1, 2}
 	for gid, want := range map[uint64]string{1: "ann sam", 2: "ann", 3: "ann", 4: "oli"} {
 		got := ""
@@ -28,7 +28,7 @@ func TestGroupFilterNested(t *testing.T) {
 			if got != "" {
 				got += " "
 			}
-			got += s.rows[i].u.Username
+			got += s.rows[i].Username
 		}
 		if got != want {
 			t.Errorf("group %d shows %q, want %q", gid, got, want)

@@ -229,7 +229,7 @@ func (c *Common) usernameTaken(name string) bool {
 	c.snap.usernamesOnce.Do(func() {
 		c.snap.usernames = make(map[string]struct{}, len(c.snap.rows))
 		for i := range c.snap.rows {
-			c.snap.usernames[c.snap.rows[i].u.Username] = struct{}{}
+			c.snap.usernames[c.snap.rows[i].Username] = struct{}{}
 		}
 	})
 	_, ok := c.snap.usernames[name]

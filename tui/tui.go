@@ -204,22 +204,15 @@ func (m *Model) loadCmd() tea.Cmd {
 	return func() tea.Msg { return loadFor(db, shared, actor) }
 }
 
+// loadSnapshot reads the list in one transaction: the change counter it
+// keeps is the one its users were read at, so a change landing after the
+// load moves the counter past it and the next poll loads again.
 func loadSnapshot(db *store.DB, actor roster.Actor) (*snapshot, error) {
-	// Read the counter first: a change landing during the load then makes
-	// the next poll load again rather than be missed.
-	n, err := db.Changes()
+	l, err := db.ListAllUsers(actor)
 	if err != nil {
 		return nil, err
 	}
-	users, err := db.AllUsers(actor)
-	if err != nil {
-		return nil, err
-	}
-	groups, err := db.Groups(actor)
-	if err != nil {
-		return nil, err
-	}
-	return newSnapshot(users, groups, n), nil
+	return newSnapshot(l), nil
 }
 
 func changesCmd(db *store.DB, shared *Shared) tea.Cmd {

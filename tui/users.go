@@ -282,7 +282,7 @@ func (s *usersScreen) toggleAll() {
 	snap := s.c.snap
 	all := len(s.view) > 0
 	for _, i := range s.view {
-		if _, ok := s.selected[snap.rows[i].u.ID]; !ok {
+		if _, ok := s.selected[snap.rows[i].ID]; !ok {
 			all = false
 			break
 		}
@@ -293,7 +293,7 @@ func (s *usersScreen) toggleAll() {
 		return
 	}
 	for _, i := range s.view {
-		s.selected[snap.rows[i].u.ID] = struct{}{}
+		s.selected[snap.rows[i].ID] = struct{}{}
 	}
 	s.selShown = len(s.view)
 }
@@ -311,7 +311,7 @@ func (s *usersScreen) selChanged() {
 	}
 	rows := s.c.snap.rows
 	for _, i := range s.view {
-		if _, ok := s.selected[rows[i].u.ID]; ok {
+		if _, ok := s.selected[rows[i].ID]; ok {
 			s.selShown++
 		}
 	}
@@ -347,7 +347,7 @@ func (s *usersScreen) current() *roster.User {
 	if s.c.snap == nil || s.cursor < 0 || s.cursor >= len(s.view) {
 		return nil
 	}
-	return s.c.snap.rows[s.view[s.cursor]].u
+	return s.c.snap.user(s.view[s.cursor])
 }
 
 func (s *usersScreen) move(d int) {
@@ -426,7 +426,7 @@ func (s *usersScreen) refresh() {
 	found := false
 	if s.cursorID != 0 {
 		for i, r := range s.view {
-			if snap.rows[r].u.ID == s.cursorID {
+			if snap.rows[r].ID == s.cursorID {
 				s.cursor, found = i, true
 				break
 			}
@@ -443,34 +443,102 @@ func (s *usersScreen) refresh() {
 
 // filterRows returns the rows of base that match. When nothing filters,
 // base itself is returned; it is never changed.
+//
+// When base holds every row (a first keystroke), the matches are found in
+// id order, the order the rows and keys lie in memory, into a bitmap, and
+// base is then walked through the bitmap: walking base in name order
+// would visit the rows in no order memory likes.
 func filterRows(snap *snapshot, base []int32, st roster.Status, gid uint64, role roster.Role, q string, filters bool) []int32 {
 	if !filters {
 		return base
 	}
-	out := make([]int32, 0, len(base)/4+16)
-	rows := snap.rows
 	var within []uint64 // the group and the groups nested in it
 	if gid != 0 {
 		within = snap.nest.Within(gid)
 	}
+	rows := snap.rows
+	match := func(r *row) bool {
+		return tabMatch(st, r) && (within == nil || r.InAnyGroup(within)) && (role == 0 || r.Role == role)
+	}
+	out := make([]int32, 0, len(base)/4+16)
+	if len(base) < len(rows) || len(rows) < 4096 {
+		for _, i := range base {
+			r := &rows[i]
+			// The query matches the name, username, e-mail or role.
+			if match(r) && (q == "" || strings.Contains(r.key, q) || strings.Contains(r.Role.String(), q)) {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	hit := snap.textMatches(q)
+	if st != 0 || within != nil || role != 0 {
+		for i := range rows {
+			if hit.has(int32(i)) && !match(&rows[i]) {
+				hit.clear(int32(i))
+			}
+		}
+	}
 	for _, i := range base {
-		r := &rows[i]
-		if !tabMatch(st, r) {
-			continue
+		if hit.has(i) {
+			out = append(out, i)
 		}
-		if within != nil && !r.u.InAnyGroup(within) {
-			continue
-		}
-		if role != 0 && r.u.Role != role {
-			continue
-		}
-		// The query matches the name, username, e-mail or role.
-		if q != "" && !strings.Contains(r.key, q) && !strings.Contains(r.u.Role.String(), q) {
-			continue
-		}
-		out = append(out, i)
 	}
 	return out
+}
+
+// bitmap is a set of rows.
+type bitmap []uint64
+
+func (b bitmap) has(i int32) bool { return b[i>>6]&(1<<(i&63)) != 0 }
+func (b bitmap) set(i int32)      { b[i>>6] |= 1 << (i & 63) }
+func (b bitmap) clear(i int32)    { b[i>>6] &^= 1 << (i & 63) }
+
+// textMatches returns the rows whose key or role holds q (every row when
+// q is ""), scanning the key chunks with strings.Index: it skips over the
+// rows without a match at the speed of memory.
+func (s *snapshot) textMatches(q string) bitmap {
+	hit := make(bitmap, (len(s.rows)+63)/64)
+	roles := map[roster.Role]bool{}
+	for _, r := range []roster.Role{roster.RoleOwner, roster.RoleAdmin, roster.RoleMember} {
+		roles[r] = strings.Contains(r.String(), q)
+	}
+	if q == "" || strings.IndexByte(q, 0) >= 0 { // every row, or no key (a zero byte ends each)
+		for i := range s.rows {
+			r := &s.rows[i]
+			if q == "" || strings.Contains(r.key, q) || roles[r.Role] {
+				hit.set(int32(i))
+			}
+		}
+		return hit
+	}
+	for _, k := range s.keys {
+		row, pos := 0, 0
+		for {
+			j := strings.Index(k.text[pos:], q)
+			if j < 0 {
+				break
+			}
+			at := int32(pos + j)
+			for k.ends[row] <= at {
+				row++
+			}
+			hit.set(k.first + int32(row))
+			pos = int(k.ends[row]) + 1
+			row++
+			if pos >= len(k.text) {
+				break
+			}
+		}
+	}
+	if roles[roster.RoleOwner] || roles[roster.RoleAdmin] || roles[roster.RoleMember] {
+		for i := range s.rows {
+			if roles[s.rows[i].Role] {
+				hit.set(int32(i))
+			}
+		}
+	}
+	return hit
 }
 
 func sortIDs(ids []uint64) { slices.Sort(ids) }

@@ -182,8 +182,8 @@ func (s *usersScreen) View() string {
 	now := c.Now()
 	for i := s.offset; i < end; i++ {
 		r := &snap.rows[s.view[i]]
-		_, sel := s.selected[r.u.ID]
-		b.WriteString(s.line(s.drawn(s.view[i], cols, now), r.u.Status, sel, i == s.cursor))
+		_, sel := s.selected[r.ID]
+		b.WriteString(s.line(s.drawn(s.view[i], cols, now), r.Status, sel, i == s.cursor))
 		if i < end-1 {
 			b.WriteByte('\n')
 		}
@@ -233,43 +233,46 @@ func (s *usersScreen) titles(cols columns) string {
 // status and the Latest column. Widths were measured at load.
 func (s *usersScreen) cells(r *row, cols columns, now time.Time) *drawnRow {
 	cl := s.c.cells
+	var uv roster.User
+	r.Decode(&uv)
+	u := &uv
 	var b strings.Builder
 	b.Grow(200)
 	b.WriteString("   ") // cursor and selection marks: "›", "● " (also without colour)
-	name, nameW := cl.safe(listName(r.u))
-	email, emailW := cl.safe(r.u.Email)
-	if email == "" && r.u.IsService() {
+	name, nameW := cl.safe(listName(u))
+	email, emailW := cl.safe(u.Email)
+	if email == "" && u.IsService() {
 		email, emailW = "(service account)", 17
 	}
 	b.WriteString(cl.fit(name, nameW, cols.name))
 	b.WriteByte(' ')
-	b.WriteString(cl.fit(r.u.Username, len(r.u.Username), cols.user)) // ASCII by rule
+	b.WriteString(cl.fit(u.Username, len(u.Username), cols.user)) // ASCII by rule
 	b.WriteByte(' ')
 	b.WriteString(cl.fit(email, emailW, cols.email))
 	if cols.groups > 0 {
-		g, w := cl.safe(s.c.snap.groupNames(r.u))
+		g, w := cl.safe(s.c.snap.groupNames(u))
 		b.WriteByte(' ')
 		b.WriteString(cl.fit(g, w, cols.groups))
 	}
 	b.WriteByte(' ')
-	role := r.u.Role.String()
+	role := u.Role.String()
 	b.WriteString(cl.fit(role, len(role), cols.role))
 	b.WriteByte(' ')
 	d := &drawnRow{plain: b.String()}
 	if cols.seen > 0 {
-		text := latest(r.u, now)
-		if inv := rowInvitation(r.u, now); inv != "" { // the invitation's state says more than "invited"
-			text = "✉ " + inv + " " + ago(now, r.u.InvitedAt)
-		} else if ends := expiryCell(r.u); ends != "" {
+		text := latest(u, now)
+		if inv := rowInvitation(u, now); inv != "" { // the invitation's state says more than "invited"
+			text = "✉ " + inv + " " + ago(now, u.InvitedAt)
+		} else if ends := expiryCell(u); ends != "" {
 			text = ends
 		}
 		if s.sortBy == roster.SortCreated { // the column shows what it is sorted by
-			text = "created " + ago(now, r.u.CreatedAt)
+			text = "created " + ago(now, u.CreatedAt)
 		}
 		text, w := cl.safe(text)
 		d.seen = " " + cl.fit(text, w, cols.seen)
 	}
-	status := r.u.Status.String()
+	status := u.Status.String()
 	d.status = cl.fit(status, len(status), cols.status)
 	return d
 }
