@@ -114,21 +114,10 @@ func (db *DB) ListAllUsers(actor roster.Actor) (*UserList, error) {
 			return err
 		}
 		out.Changes = changesTx(tx)
-		parts, err := readListParts(tx.Bucket(bucketUsers), a)
+		var members map[uint64]int
+		out.Users, members, err = readList(tx.Bucket(bucketUsers), a)
 		if err != nil {
 			return err
-		}
-		n := 0
-		for _, p := range parts {
-			n += len(p.users)
-		}
-		out.Users = make([]ListedUser, 0, n)
-		members := map[uint64]int{}
-		for _, p := range parts {
-			out.Users = append(out.Users, p.users...)
-			for g, k := range p.members {
-				members[g] += k
-			}
 		}
 		out.Groups, err = listGroupsTx(tx, a, members)
 		return err
@@ -168,45 +157,68 @@ type listPart struct {
 	err     error
 }
 
-// readListParts reads the users bucket in ranges of ids, one goroutine
-// each. A read transaction may be used by several goroutines, each with
-// its own cursor.
-func readListParts(b *bolt.Bucket, a roster.Actor) ([]listPart, error) {
+// readList reads the users bucket in ranges of ids, one goroutine each
+// (a read transaction may be used by several goroutines, each with its
+// own cursor). Ids are dense in practice, so the list is made once, with
+// a slot per id of the range, each goroutine filling its own slots; the
+// users are then moved together over the slots of missing ids.
+func readList(b *bolt.Bucket, a roster.Actor) ([]ListedUser, map[uint64]int, error) {
 	first, _ := b.Cursor().First()
 	last, _ := b.Cursor().Last()
 	if first == nil {
-		return nil, nil
+		return nil, map[uint64]int{}, nil
 	}
 	lo, hi := idFromKey(first), idFromKey(last)+1
 	n := runtime.GOMAXPROCS(0)
 	if hi-lo < 20_000 {
 		n = 1
 	}
+	var all []ListedUser
+	if hi-lo <= 1<<24 {
+		all = make([]ListedUser, hi-lo)
+	}
 	parts := make([]listPart, n)
 	var wg sync.WaitGroup
 	for i := range parts {
 		from, to := lo+(hi-lo)*uint64(i)/uint64(n), lo+(hi-lo)*uint64(i+1)/uint64(n)
+		if all != nil {
+			parts[i].users = all[from-lo : from-lo : to-lo]
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			parts[i] = readListRange(b, a, from, to)
+			readListRange(b, a, from, to, &parts[i])
 		}()
 	}
 	wg.Wait()
+	members := map[uint64]int{}
+	slots, k := all != nil, 0
 	for _, p := range parts {
 		if p.err != nil {
-			return nil, p.err
+			return nil, nil, p.err
+		}
+		if slots {
+			k += copy(all[k:], p.users) // over the slots of missing ids; in place when none are
+		} else {
+			all = append(all, p.users...)
+		}
+		for g, c := range p.members {
+			members[g] += c
 		}
 	}
-	return parts, nil
+	if slots {
+		clear(all[k:])
+		all = all[:k]
+		if cap(all) > 2*len(all)+1024 { // many ids missing: do not keep their slots
+			all = slices.Clone(all)
+		}
+	}
+	return all, members, nil
 }
 
-// readListRange reads the users with ids in [from, to).
-func readListRange(b *bolt.Bucket, a roster.Actor, from, to uint64) listPart {
-	p := listPart{members: map[uint64]int{}}
-	if !a.IsManager() {
-		p.users = make([]ListedUser, 0, min(to-from, 1<<22))
-	}
+// readListRange reads the users with ids in [from, to) into p.
+func readListRange(b *bolt.Bucket, a roster.Actor, from, to uint64, p *listPart) {
+	p.members = map[uint64]int{}
 	var chunk strings.Builder
 	var u roster.User
 	c := b.Cursor()
@@ -218,13 +230,13 @@ func readListRange(b *bolt.Bucket, a roster.Actor, from, to uint64) listPart {
 		start := chunk.Len()
 		if !appendListed(&chunk, v) {
 			p.err = errCorrupt
-			return p
+			return
 		}
 		// The builder never grows past what it was given: what String
 		// returned stays the record's, and later records do not move it.
 		rec := chunk.String()[start:]
 		if p.err = decodeListed(rec, &u); p.err != nil {
-			return p
+			return
 		}
 		for _, g := range u.GroupIDs {
 			p.members[g]++
@@ -235,7 +247,6 @@ func readListRange(b *bolt.Bucket, a roster.Actor, from, to uint64) listPart {
 		p.users = append(p.users, ListedUser{rec: rec, ID: u.ID, Username: u.Username, Name: u.Name,
 			Email: u.Email, Role: u.Role, Status: u.Status, Kind: u.Kind})
 	}
-	return p
 }
 
 // appendListed writes the user record v to b with its password hash

@@ -14,22 +14,19 @@ import (
 	"github.com/roster-dev/roster/store"
 )
 
-// row is one user as the list keeps it: the store's compact form (the
-// rest of the user is decoded when a screen asks, see snapshot.user) and
-// a lower-cased search key built once, at load. Display strings are made
-// and measured only for the rows a frame shows (a few dozen), so loading
-// a million users does not measure two million strings.
-type row struct {
-	store.ListedUser
+// row is one user as the list keeps it: the store's compact form, as the
+// store read it (the rest of the user is decoded when a screen asks, see
+// snapshot.user). Display strings are made and measured only for the
+// rows a frame shows (a few dozen), so loading a million users does not
+// measure two million strings.
+type row = store.ListedUser
+
+// rowKey is a row's lower-cased search key, built once, at load.
+type rowKey struct {
 	key     string // lower-case "name\x00username\x00email", a slice of a keyChunk's text
 	nameEnd int32  // the lower-case name is key[:nameEnd]
 	apart   int32  // 1 + the index of the row's sortTexts in snapshot.sortApart; 0: none
 }
-
-func (r *row) lname() string { return r.key[:r.nameEnd] }
-
-// lemail is the lower-case e-mail, the end of the key.
-func (r *row) lemail() string { return r.key[int(r.nameEnd)+len(r.Username)+2:] }
 
 // keyChunk holds the search keys of consecutive rows in one string, each
 // ended by a zero byte, so that the filter scans memory in order with
@@ -49,7 +46,8 @@ type sortTexts struct{ name, email string }
 // once off the Update loop and never changed afterwards, so that several
 // sessions could share one.
 type snapshot struct {
-	rows      []row // in id order
+	rows      []row    // in id order
+	rowKeys   []rowKey // by row
 	keys      []keyChunk
 	sortApart []sortTexts // see row.apart
 	indexOnce sync.Once
@@ -90,7 +88,8 @@ func snapshotOf(users []*roster.User, groups []*roster.Group, changes uint64) *s
 // built by one goroutine per core, each over a range of rows.
 func newSnapshot(l *store.UserList) *snapshot {
 	s := &snapshot{
-		rows:      make([]row, len(l.Users)),
+		rows:      l.Users,
+		rowKeys:   make([]rowKey, len(l.Users)),
 		groups:    l.Groups,
 		groupByID: make(map[uint64]*roster.Group, len(l.Groups)),
 		nest:      roster.NewNesting(l.Groups),
@@ -101,7 +100,7 @@ func newSnapshot(l *store.UserList) *snapshot {
 		s.groupByID[g.ID] = g
 	}
 	parts := 1
-	if len(l.Users) >= 20_000 {
+	if len(l.Users) >= parallelMin {
 		parts = runtime.GOMAXPROCS(0)
 	}
 	s.keys = make([]keyChunk, parts)
@@ -123,8 +122,8 @@ func newSnapshot(l *store.UserList) *snapshot {
 		// Each part numbered its own from 1: shift them past the earlier parts'.
 		k := s.keys[p]
 		for i := k.first; i < k.first+int32(len(k.ends)); i++ {
-			if s.rows[i].apart != 0 {
-				s.rows[i].apart += int32(len(s.sortApart))
+			if s.rowKeys[i].apart != 0 {
+				s.rowKeys[i].apart += int32(len(s.sortApart))
 			}
 		}
 		s.sortApart = append(s.sortApart, a...)
@@ -170,8 +169,7 @@ func (s *snapshot) buildKeys(users []store.ListedUser, from, to int) (keyChunk, 
 	k.text = b.String()
 	start := int32(0)
 	for i := from; i < to; i++ {
-		r := &s.rows[i]
-		r.ListedUser = users[i]
+		r := &s.rowKeys[i]
 		r.key = k.text[start:k.ends[i-from]]
 		r.nameEnd = names[i-from]
 		r.apart = apartOf[i-from]
@@ -182,18 +180,20 @@ func (s *snapshot) buildKeys(users []store.ListedUser, from, to int) (keyChunk, 
 
 // sortName is the row's name as it sorts.
 func (s *snapshot) sortName(i int32) string {
-	if a := s.rows[i].apart; a != 0 {
-		return s.sortApart[a-1].name
+	k := &s.rowKeys[i]
+	if k.apart != 0 {
+		return s.sortApart[k.apart-1].name
 	}
-	return s.rows[i].lname()
+	return k.key[:k.nameEnd]
 }
 
 // sortEmail is the row's e-mail as it sorts.
 func (s *snapshot) sortEmail(i int32) string {
-	if a := s.rows[i].apart; a != 0 {
-		return s.sortApart[a-1].email
+	k := &s.rowKeys[i]
+	if k.apart != 0 {
+		return s.sortApart[k.apart-1].email
 	}
-	return s.rows[i].lemail()
+	return k.key[int(k.nameEnd)+len(s.rows[i].Username)+2:] // the end of the key
 }
 
 // indexOf returns the row of the user with id, building the index on
@@ -252,18 +252,16 @@ func (s *snapshot) order(by roster.UserSort, desc bool) []int32 {
 		return s.sortName(i)
 	}
 	// Items carry their keys as numbers (the first 16 bytes of the text,
-	// then the first 8 of the username), so that almost every comparison
+	// then the first 16 of the username), so that almost every comparison
 	// touches no string memory; runs the numbers cannot tell apart are
 	// sorted again by the full strings.
-	type item struct {
-		k1, k2, k3 uint64
-		i          int32
-		long       bool // the text is longer than k1 and k2 hold
-	}
-	items := make([]item, len(rows))
+	items := make([]sortItem, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		it := item{i: int32(i), k3: prefix8(r.Username)}
+		it := sortItem{i: int32(i), k3: prefix8(r.Username)}
+		if len(r.Username) > 8 {
+			it.k4 = prefix8(r.Username[8:])
+		}
 		switch by {
 		case roster.SortStatus:
 			it.k1 = uint64(r.Status)
@@ -284,16 +282,8 @@ func (s *snapshot) order(by roster.UserSort, desc bool) []int32 {
 		}
 		items[i] = it
 	}
-	slices.SortFunc(items, func(a, b item) int {
-		if c := cmp.Compare(a.k1, b.k1); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.k2, b.k2); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.k3, b.k3)
-	})
-	full := func(a, b item) int {
+	items = sortItems(items)
+	full := func(a, b sortItem) int {
 		ra, rb := &rows[a.i], &rows[b.i]
 		c := 0
 		switch by {
@@ -328,7 +318,7 @@ func (s *snapshot) order(by roster.UserSort, desc bool) []int32 {
 		} else {
 			for a := i; a < j; {
 				b := a + 1
-				for b < j && items[b].k3 == items[a].k3 {
+				for b < j && items[b].k3 == items[a].k3 && items[b].k4 == items[a].k4 {
 					b++
 				}
 				if b-a > 1 {
@@ -348,6 +338,58 @@ func (s *snapshot) order(by roster.UserSort, desc bool) []int32 {
 	}
 	s.sorted[k] = o
 	return o
+}
+
+// parallelMin is the number of rows from which a snapshot builds its keys
+// and sorts on every core (a variable for the tests).
+var parallelMin = 1 << 15
+
+// sortItem is a row in a sort, with its keys as numbers.
+type sortItem struct {
+	k1, k2, k3, k4 uint64
+	i              int32
+	long           bool // the text is longer than k1 and k2 hold
+}
+
+func compareItems(a, b sortItem) int {
+	if c := cmp.Compare(a.k1, b.k1); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.k2, b.k2); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.k3, b.k3); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.k4, b.k4)
+}
+
+// sortItems sorts items by their numbers, the two halves of a long list
+// on two cores, then merged.
+func sortItems(items []sortItem) []sortItem {
+	if len(items) < parallelMin || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(items, compareItems)
+		return items
+	}
+	a, b := items[:len(items)/2], items[len(items)/2:]
+	done := make(chan struct{})
+	go func() {
+		slices.SortFunc(a, compareItems)
+		close(done)
+	}()
+	slices.SortFunc(b, compareItems)
+	<-done
+	out := make([]sortItem, 0, len(items))
+	for len(a) > 0 && len(b) > 0 {
+		if compareItems(b[0], a[0]) < 0 {
+			out = append(out, b[0])
+			b = b[1:]
+		} else {
+			out = append(out, a[0])
+			a = a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // groupNames returns the names of u's groups joined for a cell.

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"cmp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -24,11 +26,29 @@ func TestOrderMatchesStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, parallel := range []int{parallelMin, 64} { // one core, then every core
+		parallelMin = parallel
+		t.Cleanup(func() { parallelMin = 1 << 15 })
+		orderMatchesStore(t, users)
+	}
+}
+
+func orderMatchesStore(t *testing.T, users []*roster.User) {
 	s := snapshotOf(users, nil, 0)
-	for _, by := range roster.UserSorts {
+	if parallelMin < len(users) && runtime.GOMAXPROCS(0) > 1 && len(s.keys) < 2 {
+		t.Fatal("the keys were built on one core")
+	}
+	for _, by := range listSorts {
 		for _, desc := range []bool{false, true} {
 			want := slices.Clone(users)
-			store.SortUsers(want, by, desc)
+			if by == sortRole {
+				sortByRole(want)
+			} else {
+				store.SortUsers(want, by, desc)
+			}
+			if desc && by == sortRole {
+				slices.Reverse(want)
+			}
 			got := s.order(by, desc)
 			for i := range want {
 				if s.rows[got[i]].ID != want[i].ID {
@@ -105,4 +125,18 @@ func TestSafeShowsControls(t *testing.T) {
 			t.Errorf("safe(%q) = %q (%d cells), want %q", in, got, w, want)
 		}
 	}
+}
+
+// sortByRole is the role order as the old list made it: owners first,
+// then by name as it sorts, then by username.
+func sortByRole(users []*roster.User) {
+	slices.SortStableFunc(users, func(a, b *roster.User) int {
+		if c := cmp.Compare(b.Role, a.Role); c != 0 {
+			return c
+		}
+		if c := strings.Compare(store.SortKey(a.DisplayName()), store.SortKey(b.DisplayName())); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Username, b.Username)
+	})
 }

@@ -21,6 +21,8 @@ func TestFilterScanMatchesEveryRow(t *testing.T) {
 	}
 	addUser(t, db, "zoe", "Zoë Ångström", "ZOE@Example.com")
 	addUser(t, db, "kelvin", "Kelvin Owner", "k@example.com") // lower-cases to ASCII
+	parallelMin = 64                                          // keys in one chunk per core, as at a million users
+	t.Cleanup(func() { parallelMin = 1 << 15 })
 	snap, err := loadSnapshot(db, testActor)
 	if err != nil {
 		t.Fatal(err)

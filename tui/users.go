@@ -465,7 +465,7 @@ func filterRows(snap *snapshot, base []int32, st roster.Status, gid uint64, role
 		for _, i := range base {
 			r := &rows[i]
 			// The query matches the name, username, e-mail or role.
-			if match(r) && (q == "" || strings.Contains(r.key, q) || strings.Contains(r.Role.String(), q)) {
+			if match(r) && (q == "" || strings.Contains(snap.rowKeys[i].key, q) || strings.Contains(r.Role.String(), q)) {
 				out = append(out, i)
 			}
 		}
@@ -506,7 +506,7 @@ func (s *snapshot) textMatches(q string) bitmap {
 	if q == "" || strings.IndexByte(q, 0) >= 0 { // every row, or no key (a zero byte ends each)
 		for i := range s.rows {
 			r := &s.rows[i]
-			if q == "" || strings.Contains(r.key, q) || roles[r.Role] {
+			if q == "" || strings.Contains(s.rowKeys[i].key, q) || roles[r.Role] {
 				hit.set(int32(i))
 			}
 		}
