@@ -197,9 +197,12 @@ func readList(b *bolt.Bucket, a roster.Actor) ([]ListedUser, map[uint64]int, err
 		if p.err != nil {
 			return nil, nil, p.err
 		}
-		if slots {
-			k += copy(all[k:], p.users) // over the slots of missing ids; in place when none are
-		} else {
+		switch {
+		case slots && len(p.users) > 0 && &all[k] == &p.users[0]:
+			k += len(p.users) // no id missing before these: in place already
+		case slots:
+			k += copy(all[k:], p.users) // over the slots of missing ids
+		default:
 			all = append(all, p.users...)
 		}
 		for g, c := range p.members {

@@ -115,6 +115,11 @@ func newSnapshot(l *store.UserList) *snapshot {
 		}()
 	}
 	wg.Wait()
+	n := 0
+	for _, a := range apart {
+		n += len(a)
+	}
+	s.sortApart = make([]sortTexts, 0, n)
 	for p, a := range apart {
 		if len(a) == 0 {
 			continue
@@ -135,16 +140,19 @@ func newSnapshot(l *store.UserList) *snapshot {
 
 // buildKeys fills rows [from, to) from users and builds their keys.
 func (s *snapshot) buildKeys(users []store.ListedUser, from, to int) (keyChunk, []sortTexts) {
-	size := 0
+	size, nApart := 0, 0
 	for i := from; i < to; i++ {
 		u := &users[i]
 		size += len(u.Name) + len(u.Username) + len(u.Email) + 3
+		if sortsApart(u) {
+			nApart++
+		}
 	}
 	var b strings.Builder
 	b.Grow(size)
 	k := keyChunk{first: int32(from), ends: make([]int32, to-from)}
 	names := make([]int32, to-from)
-	var apart []sortTexts
+	apart := make([]sortTexts, 0, nApart)
 	apartOf := make([]int32, to-from)
 	for i := from; i < to; i++ {
 		u := &users[i]
@@ -157,7 +165,7 @@ func (s *snapshot) buildKeys(users []store.ListedUser, from, to int) (keyChunk, 
 		lowerInto(&b, u.Email)
 		k.ends[i-from] = int32(b.Len())
 		b.WriteByte(0)
-		if !isASCII(u.Name) || u.Name == "" || !isASCII(u.Email) {
+		if sortsApart(u) {
 			t := sortTexts{name: store.SortKey(u.Name), email: store.SortKey(u.Email)}
 			if u.Name == "" {
 				t.name = u.Username // sorted among the names, as the store does
@@ -177,6 +185,10 @@ func (s *snapshot) buildKeys(users []store.ListedUser, from, to int) (keyChunk, 
 	}
 	return k, apart
 }
+
+// sortsApart reports whether u's name or e-mail sorts other than as its
+// lower case.
+func sortsApart(u *row) bool { return u.Name == "" || !isASCII(u.Name) || !isASCII(u.Email) }
 
 // sortName is the row's name as it sorts.
 func (s *snapshot) sortName(i int32) string {
@@ -209,18 +221,26 @@ func (s *snapshot) indexOf(id uint64) (int32, bool) {
 	return i, ok
 }
 
-// lowerInto writes s lower-cased, with an ASCII fast path.
+// lowerInto writes s lower-cased, with an ASCII fast path that lowers
+// through a small buffer rather than byte by byte into b.
 func lowerInto(b *strings.Builder, s string) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			b.WriteString(strings.ToLower(s[i:]))
-			return
+	var buf [64]byte
+	for len(s) > 0 {
+		n := min(len(s), len(buf))
+		for i := 0; i < n; i++ {
+			c := s[i]
+			if c >= utf8.RuneSelf {
+				b.Write(buf[:i])
+				b.WriteString(strings.ToLower(s[i:]))
+				return
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
 		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b.WriteByte(c)
+		b.Write(buf[:n])
+		s = s[n:]
 	}
 }
 
