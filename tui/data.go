@@ -61,6 +61,10 @@ type snapshot struct {
 
 	mu     sync.Mutex
 	sorted map[sortKey][]int32 // full orders, built on first use
+	// named is closed once the default order (by name) is built: in the
+	// background, after the first frame, which needs only its first rows
+	// (firstRows).
+	named chan struct{}
 
 	usernamesOnce sync.Once
 	usernames     map[string]struct{} // built on first use (Common.usernameTaken)
@@ -134,8 +138,62 @@ func newSnapshot(l *store.UserList) *snapshot {
 		s.sortApart = append(s.sortApart, a...)
 	}
 	s.counts, s.services = personCounts(s.rows)
-	s.order(roster.SortName, false) // the default order, ready for the first frame
+	s.named = make(chan struct{})
+	go func() {
+		beforeBackgroundSort(s)
+		s.order(roster.SortName, false)
+		close(s.named)
+	}()
 	return s
+}
+
+// beforeBackgroundSort is called before a snapshot's default order is
+// built in the background (a hook for the tests, which hold it back).
+var beforeBackgroundSort = func(*snapshot) {}
+
+// namedReady reports, without waiting, whether the default order is built.
+func (s *snapshot) namedReady() bool {
+	select {
+	case <-s.named:
+		return true
+	default:
+		return false
+	}
+}
+
+// firstRows returns the first n rows of the default order (by name, then
+// username) without sorting them all: one pass keeps the n first seen so
+// far, and a row is compared only with the last of them.
+func (s *snapshot) firstRows(n int) []int32 {
+	if s.namedReady() {
+		o := s.order(roster.SortName, false)
+		return o[:min(n, len(o))]
+	}
+	less := func(a, b int32) bool {
+		c := strings.Compare(s.sortName(a), s.sortName(b))
+		if c == 0 {
+			c = strings.Compare(s.rows[a].Username, s.rows[b].Username)
+		}
+		return c < 0
+	}
+	top := make([]int32, 0, n+1)
+	for i := range s.rows {
+		r := int32(i)
+		if len(top) == n && (n == 0 || !less(r, top[n-1])) {
+			continue
+		}
+		at, _ := slices.BinarySearchFunc(top, r, func(a, b int32) int {
+			if less(a, b) {
+				return -1
+			}
+			return 1
+		})
+		top = slices.Insert(top, at, r)
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	return top
 }
 
 // buildKeys fills rows [from, to) from users and builds their keys.

@@ -198,10 +198,19 @@ type changesMsg struct {
 	watch <-chan struct{}
 }
 
-// loadCmd reads everything the screens show, off the Update loop.
+// loadCmd reads everything the screens show, off the Update loop. The
+// first load is shown as soon as its first screenful is known; a reload
+// comes with its default order built, so that the list, showing the
+// whole order already, never waits for it on the Update loop.
 func (m *Model) loadCmd() tea.Cmd {
-	db, actor, shared := m.c.DB, m.c.Actor, m.shared
-	return func() tea.Msg { return loadFor(db, shared, actor) }
+	db, actor, shared, first := m.c.DB, m.c.Actor, m.shared, !m.ready
+	return func() tea.Msg {
+		msg := loadFor(db, shared, actor)
+		if msg.snap != nil && !first {
+			<-msg.snap.named
+		}
+		return msg
+	}
 }
 
 // loadSnapshot reads the list in one transaction: the change counter it
@@ -213,6 +222,16 @@ func loadSnapshot(db *store.DB, actor roster.Actor) (*snapshot, error) {
 		return nil, err
 	}
 	return newSnapshot(l), nil
+}
+
+// namedMsg says that snap's default order is built (see snapshot.named).
+type namedMsg struct{ snap *snapshot }
+
+func namedCmd(snap *snapshot) tea.Cmd {
+	return func() tea.Msg {
+		<-snap.named
+		return namedMsg{snap}
+	}
 }
 
 func changesCmd(db *store.DB, shared *Shared) tea.Cmd {
@@ -277,7 +296,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.c.snap = msg.snap
 		m.c.Actor = msg.actor
 		m.ready = true
-		return m, tea.Batch(m.forwardAll(dataMsg{}), backupCmd(m.c.DB))
+		return m, tea.Batch(m.forwardAll(dataMsg{}), backupCmd(m.c.DB), namedCmd(msg.snap))
+	case namedMsg:
+		if m.users != nil {
+			return m, m.send(baseID, msg)
+		}
+		return m, nil
 	case backupMsg:
 		m.backup = msg
 		return m, nil

@@ -34,7 +34,11 @@ type usersScreen struct {
 	filtering bool   // keys go to the filter input
 	query     string // lower-cased filter text
 
-	view     []int32 // rows shown, in order
+	view []int32 // rows shown, in order
+	// partial says view holds only the first rows of the default order,
+	// while the snapshot builds it in the background: any input first
+	// waits for the whole order (refresh), so it acts on the whole list.
+	partial  bool
 	viewSnap *snapshot
 	viewQ    string // the query view was built for (to narrow it)
 	viewKey  viewKey
@@ -83,7 +87,12 @@ func (s *usersScreen) Help() help.KeyMap { return s.keys.help(s.c.Global, s.c.la
 func (s *usersScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case dataMsg:
-		s.refresh()
+		s.refreshFirst()
+		return s, nil
+	case namedMsg:
+		if s.partial && msg.snap == s.c.snap {
+			s.refresh()
+		}
 		return s, nil
 	case focusMsg:
 		s.focusUser(msg.id)
@@ -99,15 +108,24 @@ func (s *usersScreen) Update(msg tea.Msg) (screen, tea.Cmd) {
 		if s.c.snap == nil {
 			return s, nil
 		}
+		if s.partial {
+			s.refresh()
+		}
 		if s.filtering {
 			return s.filterKey(msg)
 		}
 		return s.key(msg)
 	case tea.PasteMsg:
+		if s.partial {
+			s.refresh()
+		}
 		if s.filtering {
 			return s.filterKey(msg)
 		}
 	case tea.MouseMsg:
+		if s.partial {
+			s.refresh()
+		}
 		return s.mouse(msg)
 	}
 	return s, nil
@@ -371,6 +389,34 @@ func (s *usersScreen) clamp() {
 	s.offset = max(0, min(s.offset, len(s.view)-h))
 }
 
+// refreshFirst is refresh after new data: while the snapshot is still
+// building the default order and the list shows it unfiltered, the view
+// is its first screenful (the rest follows with namedMsg).
+func (s *usersScreen) refreshFirst() {
+	snap := s.c.snap
+	vk := viewKey{tab: s.tab, sortBy: s.sortBy, desc: s.desc, gid: s.gid, inv: s.inv, role: s.role, life: s.life}
+	if snap == nil || snap.namedReady() || vk != (viewKey{sortBy: roster.SortName}) || s.query != "" ||
+		s.cursorID != 0 || s.follow != 0 || len(s.selected) > 0 {
+		s.refresh()
+		return
+	}
+	s.view, s.partial = snap.firstRows(max(s.listHeight(), 1)), true
+	s.viewSnap, s.viewKey, s.viewQ, s.recent = nil, vk, "", nil
+	s.cursor, s.offset = 0, 0
+	s.selShown = 0
+	if u := s.current(); u != nil {
+		s.cursorID = u.ID
+	}
+}
+
+// shown is how many users the view shows (all of them while partial).
+func (s *usersScreen) shown() int {
+	if s.partial {
+		return len(s.c.snap.rows)
+	}
+	return len(s.view)
+}
+
 // refresh rebuilds the view after a filter, sort or data change, keeping
 // the cursor on the same user when it is still shown. Selected users that
 // no longer exist leave the selection.
@@ -379,6 +425,7 @@ func (s *usersScreen) refresh() {
 	if snap == nil {
 		return
 	}
+	s.partial = false
 	if snap != s.viewSnap {
 		for id := range s.selected {
 			if _, ok := snap.indexOf(id); !ok {

@@ -316,7 +316,7 @@ func (s *usersScreen) footer() string {
 	if snap == nil {
 		return ""
 	}
-	parts := []string{itoa(len(s.view)) + " shown"}
+	parts := []string{itoa(s.shown()) + " shown"}
 	if n := len(s.selected); n > 0 {
 		hidden := n - s.selShown
 		sel := itoa(n) + " selected"
