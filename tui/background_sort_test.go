@@ -159,3 +159,34 @@ func TestRefreshDuringBackgroundSort(t *testing.T) {
 		t.Fatalf("the old list came back:\n%s", m.render())
 	}
 }
+
+// Ensure a preloaded first load is the one the app shows first, and that
+// later loads read the database again.
+func TestPreloadedFirstLoad(t *testing.T) {
+	db := mustOpenDB(t)
+	addUser(t, db, "ada", "Ada Lovelace", "ada@example.com")
+	p := Preload(db, testActor)
+	<-waitLoaded(p)
+	addUser(t, db, "bob", "Bob Preloaded-Later", "bob@example.com")
+	m := New(Options{DB: db, Actor: testActor, DarkBackground: true, Preloaded: p})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 35})
+	m.Update(m.loadCmd()())
+	if f := m.render(); !strings.Contains(f, "Ada Lovelace") || strings.Contains(f, "Bob Preloaded-Later") {
+		t.Fatalf("first frame is not the preloaded load:\n%s", f)
+	}
+	m.Update(m.loadCmd()())
+	if f := m.render(); !strings.Contains(f, "Bob Preloaded-Later") {
+		t.Fatalf("the next load read the preloaded one again:\n%s", f)
+	}
+}
+
+// waitLoaded is closed once p's load is done, leaving its result in place.
+func waitLoaded(p *Preloaded) chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		msg := <-p.done
+		p.done <- msg
+		close(done)
+	}()
+	return done
+}

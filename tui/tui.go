@@ -46,6 +46,10 @@ type Options struct {
 	// database share (see NewShared); nil loads privately.
 	Shared *Shared
 
+	// Preloaded, when set, is the first load, started by Preload before
+	// the terminal was set up (it must be DB's, as Actor).
+	Preloaded *Preloaded
+
 	// DarkBackground is the initial guess until the terminal answers the
 	// background colour query; true suits most terminals.
 	DarkBackground bool
@@ -112,6 +116,20 @@ type Model struct {
 	backup   backupMsg     // the last backup, for the header
 	helpMemo memo          // the help line as drawn
 	pushPoll time.Duration // Options.PushedPoll
+
+	preloaded *Preloaded // the first load, when started before the app
+}
+
+// Preloaded is a first load started early (see Preload).
+type Preloaded struct{ done chan loadedMsg }
+
+// Preload starts loading what the app shows first, so that the load runs
+// while the rest of the program and the terminal are set up; give the
+// result to Options.Preloaded.
+func Preload(db *store.DB, actor roster.Actor) *Preloaded {
+	p := &Preloaded{done: make(chan loadedMsg, 1)}
+	go func() { p.done <- loadFor(db, nil, actor) }()
+	return p
 }
 
 // New returns the root model for one session.
@@ -131,7 +149,7 @@ func New(o Options) *Model {
 	// The lifecycle actions come last, so the menu's numbers stay as they were.
 	c.Actions = append(append(builtinActions(o.Services), o.Actions...), lifecycleActions()...)
 	c.launchers = builtinLaunchers(c)
-	m := &Model{c: c, help: help.New(), shared: o.Shared, pushPoll: o.PushedPoll}
+	m := &Model{c: c, help: help.New(), shared: o.Shared, pushPoll: o.PushedPoll, preloaded: o.Preloaded}
 	if m.pushPoll <= 0 {
 		m.pushPoll = PushedPollInterval
 	}
@@ -204,6 +222,10 @@ type changesMsg struct {
 // whole order already, never waits for it on the Update loop.
 func (m *Model) loadCmd() tea.Cmd {
 	db, actor, shared, first := m.c.DB, m.c.Actor, m.shared, !m.ready
+	if p := m.preloaded; p != nil && first {
+		m.preloaded = nil
+		return func() tea.Msg { return <-p.done }
+	}
 	return func() tea.Msg {
 		msg := loadFor(db, shared, actor)
 		if msg.snap != nil && !first {

@@ -39,6 +39,7 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	first := tui.Preload(db, a.actor()) // while the mail worker, the site and the terminal start
 	cfg, err := a.mailConfig(cmd.Flags())
 	if err != nil {
 		return err
@@ -97,6 +98,7 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 		Services:       services,
 		Actions:        []tui.Action{tui.ExportAction()},
 		PushedPoll:     pushedPoll(),
+		Preloaded:      first,
 	})
 	p := tea.NewProgram(m,
 		tea.WithContext(ctx),
