@@ -46,9 +46,10 @@ type sortTexts struct{ name, email string }
 // once off the Update loop and never changed afterwards, so that several
 // sessions could share one.
 type snapshot struct {
-	rows      []row    // in id order
-	rowKeys   []rowKey // by row
-	keys      []keyChunk
+	rows      []row       // in id order
+	keysOnce  sync.Once   // builds the three below: see withKeys
+	rowKeys   []rowKey    // by row
+	keys      []keyChunk  // the keys in memory order
 	sortApart []sortTexts // see row.apart
 	indexOnce sync.Once
 	index     map[uint64]int32 // id → row; see indexOf
@@ -93,7 +94,6 @@ func snapshotOf(users []*roster.User, groups []*roster.Group, changes uint64) *s
 func newSnapshot(l *store.UserList) *snapshot {
 	s := &snapshot{
 		rows:      l.Users,
-		rowKeys:   make([]rowKey, len(l.Users)),
 		groups:    l.Groups,
 		groupByID: make(map[uint64]*roster.Group, len(l.Groups)),
 		nest:      roster.NewNesting(l.Groups),
@@ -103,40 +103,6 @@ func newSnapshot(l *store.UserList) *snapshot {
 	for _, g := range l.Groups {
 		s.groupByID[g.ID] = g
 	}
-	parts := 1
-	if len(l.Users) >= parallelMin {
-		parts = runtime.GOMAXPROCS(0)
-	}
-	s.keys = make([]keyChunk, parts)
-	apart := make([][]sortTexts, parts)
-	var wg sync.WaitGroup
-	for p := range parts {
-		from, to := len(l.Users)*p/parts, len(l.Users)*(p+1)/parts
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.keys[p], apart[p] = s.buildKeys(l.Users, from, to)
-		}()
-	}
-	wg.Wait()
-	n := 0
-	for _, a := range apart {
-		n += len(a)
-	}
-	s.sortApart = make([]sortTexts, 0, n)
-	for p, a := range apart {
-		if len(a) == 0 {
-			continue
-		}
-		// Each part numbered its own from 1: shift them past the earlier parts'.
-		k := s.keys[p]
-		for i := k.first; i < k.first+int32(len(k.ends)); i++ {
-			if s.rowKeys[i].apart != 0 {
-				s.rowKeys[i].apart += int32(len(s.sortApart))
-			}
-		}
-		s.sortApart = append(s.sortApart, a...)
-	}
 	s.counts, s.services = personCounts(s.rows)
 	s.named = make(chan struct{})
 	go func() {
@@ -145,6 +111,50 @@ func newSnapshot(l *store.UserList) *snapshot {
 		close(s.named)
 	}()
 	return s
+}
+
+// withKeys builds the search keys on first use (every core its range of
+// rows): the first frame does without them, the background sort or the
+// first filter builds them.
+func (s *snapshot) withKeys() {
+	s.keysOnce.Do(func() {
+		users := s.rows
+		s.rowKeys = make([]rowKey, len(users))
+		parts := 1
+		if len(users) >= parallelMin {
+			parts = runtime.GOMAXPROCS(0)
+		}
+		s.keys = make([]keyChunk, parts)
+		apart := make([][]sortTexts, parts)
+		var wg sync.WaitGroup
+		for p := range parts {
+			from, to := len(users)*p/parts, len(users)*(p+1)/parts
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.keys[p], apart[p] = s.buildKeys(users, from, to)
+			}()
+		}
+		wg.Wait()
+		n := 0
+		for _, a := range apart {
+			n += len(a)
+		}
+		s.sortApart = make([]sortTexts, 0, n)
+		for p, a := range apart {
+			if len(a) == 0 {
+				continue
+			}
+			// Each part numbered its own from 1: shift them past the earlier parts'.
+			k := s.keys[p]
+			for i := k.first; i < k.first+int32(len(k.ends)); i++ {
+				if s.rowKeys[i].apart != 0 {
+					s.rowKeys[i].apart += int32(len(s.sortApart))
+				}
+			}
+			s.sortApart = append(s.sortApart, a...)
+		}
+	})
 }
 
 // beforeBackgroundSort is called before a snapshot's default order is
@@ -169,31 +179,85 @@ func (s *snapshot) firstRows(n int) []int32 {
 		o := s.order(roster.SortName, false)
 		return o[:min(n, len(o))]
 	}
-	less := func(a, b int32) bool {
-		c := strings.Compare(s.sortName(a), s.sortName(b))
+	// The keys may not be built: a row's name is compared as it sorts,
+	// made for the rows that may come before the last kept only, which a
+	// lower bound of its first 8 bytes tells.
+	text := func(i int32) string {
+		u := &s.rows[i]
+		switch {
+		case u.Name == "":
+			return u.Username
+		case isASCII(u.Name):
+			return strings.ToLower(u.Name)
+		}
+		return store.SortKey(u.Name)
+	}
+	type kept struct {
+		i    int32
+		text string
+	}
+	less := func(a, b kept) bool {
+		c := strings.Compare(a.text, b.text)
 		if c == 0 {
-			c = strings.Compare(s.rows[a].Username, s.rows[b].Username)
+			c = strings.Compare(s.rows[a.i].Username, s.rows[b.i].Username)
 		}
 		return c < 0
 	}
-	top := make([]int32, 0, n+1)
+	top := make([]kept, 0, n+1)
+	bound := ^uint64(0) // the last kept's first 8 bytes, once n are kept
 	for i := range s.rows {
 		r := int32(i)
-		if len(top) == n && (n == 0 || !less(r, top[n-1])) {
+		if n == 0 || len(top) == n && lowerBound8(&s.rows[i]) > bound {
 			continue
 		}
-		at, _ := slices.BinarySearchFunc(top, r, func(a, b int32) int {
+		k := kept{r, text(r)}
+		if len(top) == n && !less(k, top[n-1]) {
+			continue
+		}
+		at, _ := slices.BinarySearchFunc(top, k, func(a, b kept) int {
 			if less(a, b) {
 				return -1
 			}
 			return 1
 		})
-		top = slices.Insert(top, at, r)
+		top = slices.Insert(top, at, k)
 		if len(top) > n {
 			top = top[:n]
 		}
+		if len(top) == n {
+			bound = prefix8(top[n-1].text)
+		}
 	}
-	return top
+	rows := make([]int32, len(top))
+	for j, k := range top {
+		rows[j] = k.i
+	}
+	return rows
+}
+
+// lowerBound8 is at most the first 8 bytes of u's name as it sorts, read
+// as prefix8 does: its lower-case ASCII start, up to the first other
+// byte, padded with zeros.
+func lowerBound8(u *row) uint64 {
+	s := u.Name
+	if s == "" {
+		s = u.Username
+	}
+	var p uint64
+	for i := 0; i < 8; i++ {
+		p <<= 8
+		if i < len(s) && s[i] < utf8.RuneSelf {
+			c := s[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			p |= uint64(c)
+		} else {
+			p <<= 8 * uint(7-i)
+			return p
+		}
+	}
+	return p
 }
 
 // buildKeys fills rows [from, to) from users and builds their keys.
@@ -305,6 +369,7 @@ func lowerInto(b *strings.Builder, s string) {
 // order returns every row index in the given order. The snapshot caches it;
 // callers must not change the slice.
 func (s *snapshot) order(by roster.UserSort, desc bool) []int32 {
+	s.withKeys()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := sortKey{by, desc}

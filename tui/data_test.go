@@ -35,6 +35,7 @@ func TestOrderMatchesStore(t *testing.T) {
 
 func orderMatchesStore(t *testing.T, users []*roster.User) {
 	s := snapshotOf(users, nil, 0)
+	s.withKeys()
 	if parallelMin < len(users) && runtime.GOMAXPROCS(0) > 1 && len(s.keys) < 2 {
 		t.Fatal("the keys were built on one core")
 	}

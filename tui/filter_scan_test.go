@@ -27,6 +27,7 @@ func TestFilterScanMatchesEveryRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	snap.withKeys()
 	if len(snap.keys) < 2 {
 		t.Logf("the keys are in %d chunk(s): one core", len(snap.keys))
 	}

@@ -499,6 +499,7 @@ func filterRows(snap *snapshot, base []int32, st roster.Status, gid uint64, role
 	if !filters {
 		return base
 	}
+	snap.withKeys()
 	var within []uint64 // the group and the groups nested in it
 	if gid != 0 {
 		within = snap.nest.Within(gid)
