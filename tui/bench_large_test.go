@@ -35,10 +35,11 @@ func BenchmarkFirstFrameLarge(b *testing.B) {
 	db := largeDB(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		m := loadedModel(b, db)
+		m := firstLoad(b, db)
 		if m.render() == "" {
 			b.Fatal("empty frame")
 		}
+		afterFirstFrame(b, m)
 	}
 }
 

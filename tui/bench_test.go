@@ -60,8 +60,18 @@ func benchDB(b *testing.B, n int) *store.DB {
 	return db
 }
 
-// loadedModel is a root model with the database loaded, at 120×35.
+// loadedModel is a root model with the database loaded, at 120×35, and
+// the work done after the first frame (keys, the default order) finished.
 func loadedModel(b *testing.B, db *store.DB) *Model {
+	b.Helper()
+	m := firstLoad(b, db)
+	m.Update(namedMsg{m.c.snap})
+	return m
+}
+
+// firstLoad is a root model at 120×35 as it draws its first frame: the
+// keys and the default order may still be in the making.
+func firstLoad(b *testing.B, db *store.DB) *Model {
 	b.Helper()
 	m := New(Options{DB: db, Actor: testActor, DarkBackground: true})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 35})
@@ -73,17 +83,27 @@ func loadedModel(b *testing.B, db *store.DB) *Model {
 	return m
 }
 
+// afterFirstFrame waits, off the clock, for the work a load leaves to the
+// background after the first frame, so that it does not slow the next run.
+func afterFirstFrame(b *testing.B, m *Model) {
+	b.StopTimer()
+	<-m.c.snap.named
+	b.StartTimer()
+}
+
 // BenchmarkFirstFrame100k measures, from an opened 100,000-user store,
 // reading every user and group, preparing the list and drawing the first
-// frame: what the app does between start-up and showing the list.
+// frame: what the app does between start-up and showing the list. What
+// it leaves to after the frame (keys, the default order) is not timed.
 func BenchmarkFirstFrame100k(b *testing.B) {
 	db := benchDB(b, benchUsers)
 	b.ReportAllocs()
 	for b.Loop() {
-		m := loadedModel(b, db)
+		m := firstLoad(b, db)
 		if m.render() == "" {
 			b.Fatal("empty frame")
 		}
+		afterFirstFrame(b, m)
 	}
 }
 

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"math/bits"
 	"strings"
 
 	"slices"
@@ -508,8 +509,9 @@ func filterRows(snap *snapshot, base []int32, st roster.Status, gid uint64, role
 	match := func(r *row) bool {
 		return tabMatch(st, r) && (within == nil || r.InAnyGroup(within)) && (role == 0 || r.Role == role)
 	}
-	out := make([]int32, 0, len(base)/4+16)
+	var out []int32
 	if len(base) < len(rows) || len(rows) < 4096 {
+		out = make([]int32, 0, len(base)/4+16)
 		for _, i := range base {
 			r := &rows[i]
 			// The query matches the name, username, e-mail or role.
@@ -527,6 +529,7 @@ func filterRows(snap *snapshot, base []int32, st roster.Status, gid uint64, role
 			}
 		}
 	}
+	out = slices.Grow(out[:0], hit.count()) // made once: a growing list of a million costs more than the scan
 	for _, i := range base {
 		if hit.has(i) {
 			out = append(out, i)
@@ -541,6 +544,14 @@ type bitmap []uint64
 func (b bitmap) has(i int32) bool { return b[i>>6]&(1<<(i&63)) != 0 }
 func (b bitmap) set(i int32)      { b[i>>6] |= 1 << (i & 63) }
 func (b bitmap) clear(i int32)    { b[i>>6] &^= 1 << (i & 63) }
+
+func (b bitmap) count() int {
+	n := 0
+	for _, w := range b {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
 
 // textMatches returns the rows whose key or role holds q (every row when
 // q is ""), scanning the key chunks with strings.Index: it skips over the
