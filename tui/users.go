@@ -230,7 +230,7 @@ func (s *usersScreen) key(msg tea.KeyPressMsg) (screen, tea.Cmd) {
 	case key.Matches(msg, k.Group):
 		return asks(s, open(newGroupPicker(s.c, s.gid), nil)), nil
 	case key.Matches(msg, k.Toggle):
-		if u := s.current(); u != nil {
+		if u := s.currentRow(); u != nil {
 			if _, ok := s.selected[u.ID]; ok {
 				delete(s.selected, u.ID)
 				s.selShown--
@@ -361,19 +361,28 @@ func (s *usersScreen) setQuery(q string) {
 	s.refresh()
 }
 
-// current returns the user under the cursor.
+// current returns the user under the cursor, decoded for the caller.
 func (s *usersScreen) current() *roster.User {
+	if r := s.currentRow(); r != nil {
+		return r.User()
+	}
+	return nil
+}
+
+// currentRow is the row under the cursor, nil when there is none: enough
+// for its id, without decoding the user.
+func (s *usersScreen) currentRow() *row {
 	if s.c.snap == nil || s.cursor < 0 || s.cursor >= len(s.view) {
 		return nil
 	}
-	return s.c.snap.user(s.view[s.cursor])
+	return &s.c.snap.rows[s.view[s.cursor]]
 }
 
 func (s *usersScreen) move(d int) {
 	s.cursor += d
 	s.clamp()
-	if u := s.current(); u != nil {
-		s.cursorID = u.ID
+	if r := s.currentRow(); r != nil {
+		s.cursorID = r.ID
 	}
 }
 
@@ -405,8 +414,8 @@ func (s *usersScreen) refreshFirst() {
 	s.viewSnap, s.viewKey, s.viewQ, s.recent = nil, vk, "", nil
 	s.cursor, s.offset = 0, 0
 	s.selShown = 0
-	if u := s.current(); u != nil {
-		s.cursorID = u.ID
+	if r := s.currentRow(); r != nil {
+		s.cursorID = r.ID
 	}
 }
 
@@ -484,8 +493,8 @@ func (s *usersScreen) refresh() {
 		s.cursor = old
 	}
 	s.clamp()
-	if u := s.current(); u != nil {
-		s.cursorID = u.ID
+	if r := s.currentRow(); r != nil {
+		s.cursorID = r.ID
 	}
 }
 
