@@ -148,7 +148,7 @@ func TestRefreshDuringBackgroundSort(t *testing.T) {
 	if cmd == nil {
 		t.Fatal("no reload after the change")
 	}
-	m.Update(cmd()) // the reload (its own sort is not held)
+	m.Update(loadedFrom(t, cmd)) // the reload (its own sort is not held)
 	if m.c.snap == old || !strings.Contains(m.render(), "Aa Aardvark") {
 		t.Fatalf("the change is not shown:\n%s", m.render())
 	}
@@ -189,4 +189,26 @@ func waitLoaded(p *Preloaded) chan struct{} {
 		close(done)
 	}()
 	return done
+}
+
+// loadedFrom runs cmd, or the commands of its batch, until one gives a
+// loadedMsg (the others, such as the watch for news, are left running).
+func loadedFrom(t *testing.T, cmd tea.Cmd) loadedMsg {
+	t.Helper()
+	got := make(chan loadedMsg, 1)
+	var run func(tea.Cmd)
+	run = func(c tea.Cmd) {
+		switch msg := c().(type) {
+		case loadedMsg:
+			got <- msg
+		case tea.BatchMsg:
+			for _, c := range msg {
+				if c != nil {
+					go run(c)
+				}
+			}
+		}
+	}
+	go run(cmd)
+	return <-got
 }
