@@ -567,7 +567,7 @@ func (b bitmap) count() int {
 // rows without a match at the speed of memory.
 func (s *snapshot) textMatches(q string) bitmap {
 	hit := make(bitmap, (len(s.rows)+63)/64)
-	roles := map[roster.Role]bool{}
+	var roles [256]bool // by role: its name holds q
 	for _, r := range []roster.Role{roster.RoleOwner, roster.RoleAdmin, roster.RoleMember} {
 		roles[r] = strings.Contains(r.String(), q)
 	}
@@ -600,8 +600,8 @@ func (s *snapshot) textMatches(q string) bitmap {
 		}
 	}
 	if roles[roster.RoleOwner] || roles[roster.RoleAdmin] || roles[roster.RoleMember] {
-		for i := range s.rows {
-			if roles[s.rows[i].Role] {
+		for i, r := range s.roles {
+			if roles[r] {
 				hit.set(int32(i))
 			}
 		}
