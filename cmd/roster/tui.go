@@ -105,6 +105,7 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 		tea.WithInput(a.stdin),
 		tea.WithOutput(a.stdout),
 		tea.WithEnvironment(os.Environ()),
+		tea.WithFPS(120), // a frame waits at most 8 ms to be drawn (60: 17 ms), as after a keystroke
 	)
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal app: %w", err)
