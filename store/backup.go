@@ -123,15 +123,21 @@ func (db *DB) Backup(actor roster.Actor, opts BackupOptions) (*BackupResult, err
 	// The checksum reads the copy back, as the file holds it, while the
 	// checks run on the copy as written (in a child process: the two
 	// take a core each), before it gets a final name.
+	// The copy's pages go to the disk meanwhile (the sync after the
+	// trailer then has little left to write).
 	h := sha256.New()
-	hashed := make(chan error, 1)
+	hashed, synced := make(chan error, 1), make(chan error, 1)
 	go func() {
 		_, err := io.Copy(h, io.NewSectionReader(tmp, 0, imageLen))
 		hashed <- err
 	}()
+	go func() { synced <- tmp.Sync() }()
 	counts, checkErr := checkCopy(tmpPath, "the new copy")
 	if err := <-hashed; err != nil {
 		return nil, fmt.Errorf("read back %s: %w", tmpPath, err)
+	}
+	if err := <-synced; err != nil {
+		return nil, fmt.Errorf("sync %s: %w", tmpPath, err)
 	}
 	if checkErr != nil {
 		return nil, checkErr
