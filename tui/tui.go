@@ -110,6 +110,7 @@ type Model struct {
 	help     help.Model
 	status   statusMsg
 	loading  bool
+	again    bool // load again when the running load is in
 	loadErr  error
 	ready    bool // first snapshot arrived
 	quitting bool
@@ -309,9 +310,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// Reload when the counter moved, and keep trying after a failed
 		// load (the file was busy or missing).
 		stale := m.c.snap == nil || msg.n != m.c.snap.changes || m.loadErr != nil
-		if msg.err == nil && stale && !m.loading {
-			m.loading = true
-			return m, tea.Batch(m.loadCmd(), watch)
+		if msg.err == nil && stale {
+			return m, tea.Batch(m.reload(), watch)
 		}
 		return m, watch
 	case reloadMsg:
@@ -319,15 +319,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case routedMsg:
 		return m, m.routed(msg)
 	case loadedMsg:
-		m.loading = false
-		m.loadErr = msg.err
-		if msg.err != nil { // try again soon, pushed or not
-			return m, tea.Tick(PollInterval, func(time.Time) tea.Msg { return reloadMsg{} })
-		}
-		m.c.snap = msg.snap
-		m.c.Actor = msg.actor
-		m.ready = true
-		return m, tea.Batch(m.forwardAll(dataMsg{}), backupCmd(m.c.DB), namedCmd(msg.snap))
+		return m, m.loaded(msg)
 	case namedMsg:
 		if m.users != nil {
 			return m, m.send(baseID, msg)
@@ -355,10 +347,34 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, m.forward(msg)
 }
 
-// reload loads the data now, unless a load is under way (the poll will
-// notice whatever that load misses).
+// loaded takes in a load's result, and loads again when a change came
+// while it ran.
+func (m *Model) loaded(msg loadedMsg) tea.Cmd {
+	m.loading = false
+	m.loadErr = msg.err
+	var again tea.Cmd
+	if m.again {
+		m.again = false
+		again = m.reload()
+	}
+	if msg.err != nil {
+		if again != nil {
+			return again
+		}
+		return tea.Tick(PollInterval, func(time.Time) tea.Msg { return reloadMsg{} }) // try again soon, pushed or not
+	}
+	m.c.snap = msg.snap
+	m.c.Actor = msg.actor
+	m.ready = true
+	return tea.Batch(m.forwardAll(dataMsg{}), backupCmd(m.c.DB), namedCmd(msg.snap), again)
+}
+
+// reload loads the data now; when a load is under way, once that one is
+// in (it may have read the file before the change that asks for this
+// one, and with changes pushed no poll would come for a long while).
 func (m *Model) reload() tea.Cmd {
 	if m.loading {
+		m.again = true
 		return nil
 	}
 	m.loading = true
