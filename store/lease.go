@@ -43,18 +43,7 @@ const (
 const maxLoans = 64
 
 // readLends reads the owner's "L" after its "+", if it sends one.
-func readLends(c net.Conn, br *bufio.Reader) bool {
-	if br.Buffered() == 0 {
-		_ = c.SetReadDeadline(time.Now().Add(helloWait))
-		defer c.SetReadDeadline(time.Time{})
-	}
-	b, err := br.Peek(1)
-	if err != nil || b[0] != byteLends {
-		return false
-	}
-	_, _ = br.Discard(1)
-	return true
-}
+func readLends(c net.Conn, br *bufio.Reader) bool { return readSaid(c, br, byteLends) }
 
 // borrow asks the owner, when this process is the guest of one that
 // lends, to let go of the file for one transaction, and waits until it

@@ -241,13 +241,17 @@ type visit struct {
 }
 
 // readHello reads the owner's "+" after its "ok\n", if it sends one.
-func readHello(c net.Conn, br *bufio.Reader) bool {
+func readHello(c net.Conn, br *bufio.Reader) bool { return readSaid(c, br, byteHello) }
+
+// readSaid reads the byte want from the owner if that is what it sends
+// next, waiting at most helloWait for it (an older owner sends nothing).
+func readSaid(c net.Conn, br *bufio.Reader, want byte) bool {
 	if br.Buffered() == 0 {
 		_ = c.SetReadDeadline(time.Now().Add(helloWait))
 		defer c.SetReadDeadline(time.Time{})
 	}
 	b, err := br.Peek(1)
-	if err != nil || b[0] != byteHello {
+	if err != nil || b[0] != want {
 		return false
 	}
 	_, _ = br.Discard(1)
